@@ -1,0 +1,68 @@
+# Heard: `make run` sets up whatever is missing and starts everything;
+# `make test` sets up whatever is missing and runs the whole suite.
+SHELL := /bin/bash
+# Rasa must not try to reach its telemetry and error-report hosts.
+export RASA_TELEMETRY_ENABLED := false
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+RASA_VENV := .venv-rasa
+HEARD     := $(VENV)/bin/heard
+RASA      := $(RASA_VENV)/bin/rasa
+MODEL     := models/heard.tar.gz
+RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
+# Quiet the pip noise about the machine's extra local indexes; keep errors.
+PIP_FLAGS := --disable-pip-version-check --no-input
+
+.PHONY: help setup run test bench nlu-report lock clean
+
+help:
+	@echo "make run         set up what is missing, then start Heard on http://127.0.0.1:8000"
+	@echo "make test        set up what is missing, then run the whole test suite"
+	@echo "make bench       chat benchmark (prints p50/p95/p99, ratio to bare Rasa, peak RSS)"
+	@echo "make nlu-report  cross-validated precision, recall and F1 per intent"
+
+# ---- environments -----------------------------------------------------------
+$(RASA_VENV)/.installed: requirements/rasa.lock.txt
+	@scripts/make-venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -q -r requirements/rasa.lock.txt
+	@touch $@
+
+$(VENV)/.installed: pyproject.toml requirements/app.lock.txt
+	@scripts/make-venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -q -c requirements/app.lock.txt -e '.[test]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(MODEL): $(RASA_VENV)/.installed $(RASA_DATA)
+	$(RASA) train --quiet --fixed-model-name heard --out models
+	@touch $@
+
+setup: $(RASA_VENV)/.installed $(VENV)/.installed node_modules/.installed $(MODEL)
+	@scripts/system-deps
+
+# ---- the two commands -------------------------------------------------------
+run: setup
+	$(HEARD) db upgrade
+	$(HEARD) demo
+	$(HEARD) run
+
+test: setup
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+# ---- measurements -----------------------------------------------------------
+bench: setup
+	$(VENV)/bin/python -m bench
+
+nlu-report: $(RASA_VENV)/.installed
+	RASA=$(RASA) $(VENV)/bin/python scripts/nlu_report.py
+
+# Re-resolve the pinned environments (then commit requirements/*.lock.txt).
+lock:
+	scripts/lock-envs
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) node_modules models results

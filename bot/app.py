@@ -1,0 +1,16 @@
+"""The Heard web app: chat API, widget, audio, staff pages. Routers live in bot/routers/."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bot.routers import health
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Heard",
+        summary="Pupil-voice chat for children and young people with SEND",
+        version="0.1.0",
+    )
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,95 @@
+"""The three processes of Heard, described once.
+
+`heard run` supervises them with honcho; the integration tests start the same commands,
+so what is tested is what runs.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from framework.settings import PROJECT_ROOT, Settings, get_settings
+
+RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    health_url: str = ""
+
+    def environ(self, settings: Settings | None = None) -> dict[str, str]:
+        """The process's environment: ours, the settings as HEARD_* variables, then its own."""
+        return {**os.environ, **(settings or get_settings()).as_env(), **self.env}
+
+
+def _port(url: str) -> int:
+    return urlparse(url).port or 80
+
+
+def rasa_process(settings: Settings | None = None, model: Path | None = None) -> Process:
+    settings = settings or get_settings()
+    model = model or settings.model_dir / "heard.tar.gz"
+    return Process(
+        name="rasa",
+        argv=[
+            str(RASA_BIN), "run",
+            "--enable-api",
+            "--auth-token", settings.resolved_rasa_token,
+            # Rasa's REST channel trusts any sender id: it must never listen beyond this machine.
+            "--interface", "127.0.0.1",
+            "--port", str(_port(settings.rasa_url)),
+            "--model", str(model),
+            "--endpoints", str(settings.var_dir / "endpoints.yml"),
+            "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+        ],
+        env={"RASA_TELEMETRY_ENABLED": "false"},
+        health_url=settings.rasa_url + "/",
+    )
+
+
+def action_process(settings: Settings | None = None) -> Process:
+    settings = settings or get_settings()
+    return Process(
+        name="actions",
+        argv=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.action_server_url))],
+        # rasa_sdk binds to SANIC_HOST; keep the action server local too.
+        env={"SANIC_HOST": "127.0.0.1"},
+        health_url=settings.action_server_url + "/health",
+    )
+
+
+def web_process(settings: Settings | None = None) -> Process:
+    settings = settings or get_settings()
+    return Process(
+        name="web",
+        argv=[
+            sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
+            "--host", settings.host, "--port", str(settings.port),
+        ],
+        health_url=f"http://{settings.host}:{settings.port}/healthz",
+    )
+
+
+def write_rasa_endpoints(settings: Settings | None = None) -> Path:
+    """Rasa reads the action server's address from a file; make it from our settings."""
+    settings = settings or get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.var_dir / "endpoints.yml"
+    path.write_text(
+        "# Written by Heard from HEARD_* settings; edits here are overwritten.\n"
+        f"action_endpoint:\n  url: \"{settings.action_server_url}/webhook\"\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def all_processes(settings: Settings | None = None) -> list[Process]:
+    settings = settings or get_settings()
+    write_rasa_endpoints(settings)
+    return [action_process(settings), rasa_process(settings), web_process(settings)]

@@ -1,0 +1,684 @@
+"""Every read and write of the outcomes database that bot/ and actions/ share.
+
+Plain functions taking a SQLAlchemy Session. They flush, so new rows have ids, but never
+commit: the caller owns the transaction. `now` defaults to the current UTC time; tests pass it.
+
+Safeguarding alerts are never deleted. There is no function that deletes one, the models
+refuse an ORM delete, and delete_pupil_data() keeps every alert (and the pupil's record
+while an alert names them) and reports how many it kept.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from framework.db.codes import generate_code, normalise_code
+from framework.db.models import (
+    ALERT_SOURCES,
+    ALERT_STATUSES,
+    ANSWER_METHODS,
+    ANSWER_VALUES,
+    DEFAULT_PERSPECTIVE,
+    DIRECTIONS,
+    INPUT_MODES,
+    ROLES,
+    SESSION_STATUSES,
+    UNFINISHED_STATUSES,
+    WHO_WITH,
+    AlertMessage,
+    Answer,
+    AuditEntry,
+    Comment,
+    CommentMapping,
+    ConsentDecision,
+    Invite,
+    OutboxEmail,
+    Pupil,
+    SafeguardingAlert,
+    School,
+    StaffUser,
+    SurveySession,
+    TranscriptMessage,
+    utcnow,
+)
+from framework.schema import QUESTION_SETS
+from framework.survey import COMMENT_KINDS
+
+INVITE_LIFETIME = timedelta(days=28)
+ALERT_GROUPING_WINDOW = timedelta(minutes=10)  # worrying messages this close together make one alert
+ALERT_CONTEXT_MESSAGES = 6
+RETRY_FIRST_DELAY = timedelta(minutes=1)
+RETRY_MAX_DELAY = timedelta(hours=1)
+
+
+def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+# ---- schools, staff, pupils -------------------------------------------------------------
+
+
+def create_school(db: Session, name: str, urn: str | None = None) -> School:
+    school = School(name=name, urn=urn)
+    db.add(school)
+    db.flush()
+    return school
+
+
+def find_school_by_urn(db: Session, urn: str) -> School | None:
+    return db.scalar(select(School).where(School.urn == urn))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_staff(
+    db: Session, email: str, password_hash: str, role: str, school: School | None = None
+) -> StaffUser:
+    """`password_hash` is an argon2 hash made by the caller; this module never sees passwords."""
+    _require(role, ROLES, "role")
+    staff = StaffUser(
+        email=normalise_email(email),
+        password_hash=password_hash,
+        role=role,
+        school_id=school.id if school else None,
+    )
+    db.add(staff)
+    db.flush()
+    return staff
+
+
+def find_staff_by_email(db: Session, email: str) -> StaffUser | None:
+    return db.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
+
+
+def staff_for_school(db: Session, school_id: int, role: str) -> list[StaffUser]:
+    """Active staff of one role at one school, e.g. the safeguarding leads to tell."""
+    _require(role, ROLES, "role")
+    return list(db.scalars(
+        select(StaffUser)
+        .where(StaffUser.school_id == school_id, StaffUser.role == role, StaffUser.active)
+        .order_by(StaffUser.id)
+    ))
+
+
+def create_pupil(
+    db: Session,
+    school: School,
+    display_name: str,
+    year_group: str | None = None,
+    class_name: str | None = None,
+) -> Pupil:
+    pupil = Pupil(school_id=school.id, display_name=display_name, year_group=year_group, class_name=class_name)
+    db.add(pupil)
+    db.flush()
+    return pupil
+
+
+# ---- invites ------------------------------------------------------------------------------
+
+
+def create_invite(
+    db: Session,
+    pupil: Pupil,
+    framework_id: str,
+    *,
+    created_by: StaffUser | None = None,
+    perspective: str = DEFAULT_PERSPECTIVE,
+    question_set: str = "standard",
+    valid_for: timedelta = INVITE_LIFETIME,
+    now: datetime | None = None,
+) -> Invite:
+    _require(question_set, QUESTION_SETS, "question_set")
+    invite = Invite(
+        code=_unused_code(db),
+        pupil_id=pupil.id,
+        school_id=pupil.school_id,
+        framework_id=framework_id,
+        perspective=perspective,
+        question_set=question_set,
+        expires_at=(now or utcnow()) + valid_for,
+        created_by_id=created_by.id if created_by else None,
+    )
+    db.add(invite)
+    db.flush()
+    return invite
+
+
+def _unused_code(db: Session) -> str:
+    for _ in range(20):
+        code = generate_code()
+        if db.scalar(select(Invite.id).where(Invite.code == code)) is None:
+            return code
+    # 31**8 codes: twenty clashes in a row means the random source is broken.
+    raise RuntimeError("could not find an unused invite code")
+
+
+def find_invite_by_code(db: Session, typed: str) -> Invite | None:
+    """The invite for a code as a person typed it (any case, spaces, dashes). Expiry is the caller's check."""
+    code = normalise_code(typed)
+    if code is None:
+        return None
+    return db.scalar(select(Invite).where(Invite.code == code))
+
+
+def open_invites(db: Session, school: School, now: datetime | None = None) -> list[Invite]:
+    """A school's invites that have not expired, oldest first."""
+    return list(db.scalars(
+        select(Invite).where(Invite.school_id == school.id, Invite.expires_at > (now or utcnow())).order_by(Invite.id)
+    ))
+
+
+# ---- survey sessions ------------------------------------------------------------------------
+
+
+class SessionStart(NamedTuple):
+    session: SurveySession
+    token: str  # for the widget; only its hash is stored
+    resumed: bool
+
+
+def hash_token(token: str) -> str:
+    # The token is 256 random bits, so a fast hash is enough (nothing to brute-force).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_or_resume_session(db: Session, invite: Invite) -> SessionStart:
+    """The invite's unfinished check-in, active again, or a new one.
+
+    Each call issues a fresh token, so a token from before a break stops working.
+    """
+    token = secrets.token_urlsafe(32)
+    unfinished = db.scalar(
+        select(SurveySession)
+        .where(SurveySession.invite_id == invite.id, SurveySession.status.in_(UNFINISHED_STATUSES))
+        .order_by(SurveySession.id.desc())
+        .limit(1)
+    )
+    if unfinished is not None:
+        unfinished.status = "active"
+        unfinished.token_hash = hash_token(token)
+        db.flush()
+        return SessionStart(unfinished, token, resumed=True)
+    survey_session = SurveySession(
+        invite_id=invite.id,
+        pupil_id=invite.pupil_id,
+        framework_id=invite.framework_id,
+        perspective=invite.perspective,
+        question_set=invite.question_set,
+        sender_id=secrets.token_hex(16),
+        token_hash=hash_token(token),
+    )
+    db.add(survey_session)
+    db.flush()
+    return SessionStart(survey_session, token, resumed=False)
+
+
+def find_session_by_token(db: Session, token: str) -> SurveySession | None:
+    return db.scalar(select(SurveySession).where(SurveySession.token_hash == hash_token(token)))
+
+
+def find_session_by_sender(db: Session, sender_id: str) -> SurveySession | None:
+    return db.scalar(select(SurveySession).where(SurveySession.sender_id == sender_id))
+
+
+def save_preferences(
+    db: Session,
+    survey_session: SurveySession,
+    *,
+    input_mode: str | None = None,
+    read_aloud: bool | None = None,
+    question_set: str | None = None,
+    who_with: str | None = None,
+) -> None:
+    """Store whichever preferences are given; the others stay as they were."""
+    if input_mode is not None:
+        _require(input_mode, INPUT_MODES, "input_mode")
+        survey_session.input_mode = input_mode
+    if read_aloud is not None:
+        survey_session.read_aloud = read_aloud
+    if question_set is not None:
+        _require(question_set, QUESTION_SETS, "question_set")
+        survey_session.question_set = question_set
+    if who_with is not None:
+        _require(who_with, WHO_WITH, "who_with")
+        survey_session.who_with = who_with
+    db.flush()
+
+
+def set_position(db: Session, survey_session: SurveySession, step_key: str) -> None:
+    """Where to resume: a framework.survey.Step key."""
+    survey_session.position = step_key
+    db.flush()
+
+
+def set_status(db: Session, survey_session: SurveySession, status: str, now: datetime | None = None) -> None:
+    _require(status, SESSION_STATUSES, "status")
+    survey_session.status = status
+    if status not in UNFINISHED_STATUSES:
+        survey_session.finished_at = now or utcnow()
+    db.flush()
+
+
+# ---- answers and comments ---------------------------------------------------------------------
+
+
+def record_answer(
+    db: Session,
+    survey_session: SurveySession,
+    statement_id: str,
+    area_id: str,
+    value: str,
+    method: str,
+    *,
+    words: str | None = None,
+    confidence: float | None = None,
+    now: datetime | None = None,
+) -> Answer:
+    """Store an answer. An earlier answer to the same statement is kept, marked superseded.
+
+    Read-aloud and who answered are copied from the session's preferences at this moment.
+    """
+    _require(value, ANSWER_VALUES, "value")
+    _require(method, ANSWER_METHODS, "method")
+    now = now or utcnow()
+    previous = db.scalar(
+        select(Answer).where(
+            Answer.session_id == survey_session.id, Answer.statement_id == statement_id, Answer.is_current
+        )
+    )
+    if previous is not None:
+        previous.superseded_at = now
+        db.flush()  # before the insert: only one current answer may exist
+    answer = Answer(
+        session_id=survey_session.id,
+        statement_id=statement_id,
+        area_id=area_id,
+        value=value,
+        words=words,
+        method=method,
+        confidence=confidence,
+        read_aloud=survey_session.read_aloud,
+        who_answered=survey_session.who_with,
+        replaces_id=previous.id if previous else None,
+        created_at=now,
+    )
+    db.add(answer)
+    db.flush()
+    return answer
+
+
+def current_answers(db: Session, survey_session: SurveySession) -> list[Answer]:
+    """The answers that stand, oldest first (a changed answer counts from its change)."""
+    return list(
+        db.scalars(
+            select(Answer)
+            .where(Answer.session_id == survey_session.id, Answer.is_current)
+            .order_by(Answer.id)
+        )
+    )
+
+
+def record_comment(
+    db: Session,
+    survey_session: SurveySession,
+    area_id: str,
+    kind: str,
+    text: str,
+    mappings: Iterable[Mapping] = (),
+) -> Comment:
+    """Store free text word for word, with the statements it maps to.
+
+    `mappings` are the mapper's matches: mappings with statement_id, area_id and score
+    (the `heard map --json` shape; other keys are ignored).
+    """
+    _require(kind, COMMENT_KINDS, "kind")
+    comment = Comment(
+        session_id=survey_session.id,
+        area_id=area_id,
+        kind=kind,
+        text=text,
+        mappings=[
+            CommentMapping(statement_id=m["statement_id"], area_id=m["area_id"], score=float(m["score"]))
+            for m in mappings
+        ],
+    )
+    db.add(comment)
+    db.flush()
+    return comment
+
+
+def comments_for(db: Session, survey_session: SurveySession) -> list[Comment]:
+    """A session's free-text comments, in the order given."""
+    return list(db.scalars(select(Comment).where(Comment.session_id == survey_session.id).order_by(Comment.id)))
+
+
+# ---- transcript -------------------------------------------------------------------------------
+
+
+def add_message(
+    db: Session,
+    survey_session: SurveySession,
+    direction: str,
+    text: str,
+    *,
+    payload: dict | None = None,
+    client_message_id: str | None = None,
+) -> tuple[TranscriptMessage, bool]:
+    """Store a message word for word. Returns (message, created): a repeated client_message_id
+    in the same session returns the stored message and False, so double-submits count once."""
+    _require(direction, DIRECTIONS, "direction")
+    if client_message_id is not None:
+        stored = _message_by_client_id(db, survey_session, client_message_id)
+        if stored is not None:
+            return stored, False
+    message = TranscriptMessage(
+        session_id=survey_session.id,
+        direction=direction,
+        text=text,
+        payload=payload,
+        client_message_id=client_message_id,
+    )
+    try:
+        with db.begin_nested():
+            db.add(message)
+    except IntegrityError:
+        # Another request stored the same message between our look-up and this insert.
+        stored = _message_by_client_id(db, survey_session, client_message_id) if client_message_id else None
+        if stored is None:
+            raise
+        return stored, False
+    return message, True
+
+
+def _message_by_client_id(db: Session, survey_session: SurveySession, client_message_id: str) -> TranscriptMessage | None:
+    return db.scalar(
+        select(TranscriptMessage).where(
+            TranscriptMessage.session_id == survey_session.id,
+            TranscriptMessage.client_message_id == client_message_id,
+        )
+    )
+
+
+def mark_delivered(db: Session, message: TranscriptMessage, now: datetime | None = None) -> None:
+    """Rasa has processed this incoming message."""
+    message.delivered_at = now or utcnow()
+    db.flush()
+
+
+def undelivered_messages(db: Session, survey_session: SurveySession) -> list[TranscriptMessage]:
+    """Incoming messages Rasa has not processed yet, oldest first."""
+    return list(
+        db.scalars(
+            select(TranscriptMessage)
+            .where(
+                TranscriptMessage.session_id == survey_session.id,
+                TranscriptMessage.direction == "in",
+                TranscriptMessage.delivered_at.is_(None),
+            )
+            .order_by(TranscriptMessage.id)
+        )
+    )
+
+
+def recent_messages(
+    db: Session, survey_session: SurveySession, *, before: TranscriptMessage | None = None, limit: int = ALERT_CONTEXT_MESSAGES
+) -> list[TranscriptMessage]:
+    """The last `limit` messages of a session (before `before`, if given), oldest first."""
+    query = select(TranscriptMessage).where(TranscriptMessage.session_id == survey_session.id)
+    if before is not None:
+        query = query.where(TranscriptMessage.id < before.id)
+    newest_first = db.scalars(query.order_by(TranscriptMessage.id.desc()).limit(limit))
+    return list(reversed(list(newest_first)))
+
+
+# ---- safeguarding alerts ------------------------------------------------------------------------
+
+
+def raise_alert(
+    db: Session,
+    survey_session: SurveySession,
+    words: str,
+    categories: Iterable[str],
+    evidence: Iterable,
+    source: str,
+    *,
+    message: TranscriptMessage | None = None,
+    window: timedelta = ALERT_GROUPING_WINDOW,
+    now: datetime | None = None,
+) -> tuple[SafeguardingAlert, bool]:
+    """Store a possible disclosure, word for word. Returns (alert, created).
+
+    A message within `window` of the session's last one in a still-open alert joins that
+    alert (created is False): notify the safeguarding lead only when created is True.
+    `message` is the stored transcript message, if any; the messages before it become the context.
+    """
+    _require(source, ALERT_SOURCES, "source")
+    now = now or utcnow()
+    categories, evidence = list(categories), list(evidence)
+    alert = db.scalar(
+        select(SafeguardingAlert)
+        .where(
+            SafeguardingAlert.session_id == survey_session.id,
+            SafeguardingAlert.status == "open",
+            SafeguardingAlert.last_message_at >= now - window,
+        )
+        .order_by(SafeguardingAlert.id.desc())
+        .limit(1)
+    )
+    created = alert is None
+    if created:
+        context = recent_messages(db, survey_session, before=message)
+        alert = SafeguardingAlert(
+            session_id=survey_session.id,
+            pupil_id=survey_session.pupil_id,
+            school_id=survey_session.pupil.school_id,
+            words=words,
+            context=[{"direction": m.direction, "text": m.text, "at": m.created_at.isoformat()} for m in context],
+            categories=[],
+            evidence=[],
+            source=source,
+            created_at=now,
+        )
+        db.add(alert)
+    # New lists, not in-place edits: SQLAlchemy only sees a JSON column change on assignment.
+    alert.categories = alert.categories + [c for c in categories if c not in alert.categories]
+    alert.evidence = alert.evidence + [e for e in evidence if e not in alert.evidence]
+    alert.last_message_at = now
+    alert.messages.append(
+        AlertMessage(
+            message_id=message.id if message else None,
+            words=words,
+            categories=categories,
+            evidence=evidence,
+            source=source,
+            created_at=now,
+        )
+    )
+    db.flush()
+    return alert, created
+
+
+def list_open_alerts(db: Session, school: School | None = None) -> list[SafeguardingAlert]:
+    """Alerts not yet closed, newest first; one school's, or every school's when school is None."""
+    query = select(SafeguardingAlert).where(SafeguardingAlert.status != "closed")
+    if school is not None:
+        query = query.where(SafeguardingAlert.school_id == school.id)
+    return list(db.scalars(query.order_by(SafeguardingAlert.created_at.desc(), SafeguardingAlert.id.desc())))
+
+
+def update_alert_status(
+    db: Session,
+    alert: SafeguardingAlert,
+    status: str,
+    staff: StaffUser,
+    *,
+    action_taken: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Move an alert on (open → seen → actioned → closed; never back), recording who and when.
+
+    Actioning or closing needs a note of the action taken (e.g. "no further action", with why).
+    """
+    _require(status, ALERT_STATUSES, "status")
+    if ALERT_STATUSES.index(status) < ALERT_STATUSES.index(alert.status):
+        raise ValueError(f"an alert cannot go back from {alert.status} to {status}")
+    if action_taken:
+        alert.action_taken = action_taken
+    if status in ("actioned", "closed") and not alert.action_taken:
+        raise ValueError(f"say what action was taken before marking an alert {status}")
+    now = now or utcnow()
+    if status != "open" and alert.seen_at is None:
+        alert.seen_by_id, alert.seen_at = staff.id, now
+    if status == "actioned":
+        alert.actioned_by_id, alert.actioned_at = staff.id, now
+    if status == "closed":
+        alert.closed_by_id, alert.closed_at = staff.id, now
+    alert.status = status
+    db.flush()
+
+
+# ---- consent and audit -------------------------------------------------------------------------
+
+
+def record_consent(
+    db: Session, survey_session: SurveySession, audiences: Iterable[str], now: datetime | None = None
+) -> ConsentDecision:
+    """Who the young person says may see their answers. An empty list is a valid choice."""
+    decision = ConsentDecision(session_id=survey_session.id, audiences=list(audiences), decided_at=now or utcnow())
+    db.add(decision)
+    db.flush()
+    return decision
+
+
+def latest_consent(db: Session, survey_session: SurveySession) -> ConsentDecision | None:
+    return db.scalar(
+        select(ConsentDecision)
+        .where(ConsentDecision.session_id == survey_session.id)
+        .order_by(ConsentDecision.decided_at.desc(), ConsentDecision.id.desc())
+        .limit(1)
+    )
+
+
+def audit(
+    db: Session,
+    actor: StaffUser | None,
+    action: str,
+    object_type: str,
+    object_id: str | int | None = None,
+    *,
+    pupil: Pupil | None = None,
+    detail: dict | None = None,
+) -> AuditEntry:
+    """Write one audit entry; actor None means the system itself."""
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        pupil_id=pupil.id if pupil else None,
+        detail=detail,
+    )
+    db.add(entry)
+    db.flush()
+    return entry
+
+
+# ---- outbox ------------------------------------------------------------------------------------
+
+
+def enqueue_email(db: Session, to_address: str, subject: str, body: str, now: datetime | None = None) -> OutboxEmail:
+    email = OutboxEmail(to_address=to_address, subject=subject, body=body, next_attempt_at=now or utcnow())
+    db.add(email)
+    db.flush()
+    return email
+
+
+def due_emails(db: Session, now: datetime | None = None, limit: int = 20) -> list[OutboxEmail]:
+    """Unsent emails whose time has come, oldest first. On PostgreSQL the rows are locked
+    (skipping rows another worker holds) so two workers never send the same email."""
+    return list(
+        db.scalars(
+            select(OutboxEmail)
+            .where(OutboxEmail.sent_at.is_(None), OutboxEmail.next_attempt_at <= (now or utcnow()))
+            .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def mark_sent(db: Session, email: OutboxEmail, now: datetime | None = None) -> None:
+    email.attempts += 1
+    email.sent_at = now or utcnow()
+    db.flush()
+
+
+def mark_failed(db: Session, email: OutboxEmail, error: str, now: datetime | None = None) -> None:
+    """Try again later: 1, 2, 4 … minutes after each failure, at most an hour apart, until sent."""
+    email.attempts += 1
+    email.last_error = error[:2000]
+    email.next_attempt_at = (now or utcnow()) + retry_delay(email.attempts)
+    db.flush()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return min(RETRY_FIRST_DELAY * 2 ** (attempts - 1), RETRY_MAX_DELAY)
+
+
+# ---- deleting a pupil's data --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PupilDataDeletion:
+    sessions: int
+    answers: int
+    comments: int
+    messages: int
+    consents: int
+    invites: int
+    alerts_kept: int
+    pupil_deleted: bool  # False while alerts name the pupil: safeguarding records keep who they are about
+
+
+def delete_pupil_data(db: Session, pupil: Pupil) -> PupilDataDeletion:
+    """"Delete my data": remove the pupil's invites and check-ins with everything in them.
+
+    Safeguarding alerts are kept, with their exact words and context (they are copies, so
+    they outlive the transcript); they just lose the link to the deleted session. The audit
+    log is kept too. The pupil's own record goes only when no alert names them.
+    """
+    session_ids = select(SurveySession.id).where(SurveySession.pupil_id == pupil.id)
+    message_ids = select(TranscriptMessage.id).where(TranscriptMessage.session_id.in_(session_ids))
+    comment_ids = select(Comment.id).where(Comment.session_id.in_(session_ids))
+
+    db.execute(update(SafeguardingAlert).where(SafeguardingAlert.session_id.in_(session_ids)).values(session_id=None))
+    db.execute(update(AlertMessage).where(AlertMessage.message_id.in_(message_ids)).values(message_id=None))
+    db.execute(delete(CommentMapping).where(CommentMapping.comment_id.in_(comment_ids)))
+
+    def delete_rows(model) -> int:
+        return db.execute(delete(model).where(model.session_id.in_(session_ids))).rowcount
+
+    counts = {
+        "answers": delete_rows(Answer),
+        "comments": delete_rows(Comment),
+        "messages": delete_rows(TranscriptMessage),
+        "consents": delete_rows(ConsentDecision),
+    }
+    counts["sessions"] = db.execute(delete(SurveySession).where(SurveySession.pupil_id == pupil.id)).rowcount
+    counts["invites"] = db.execute(delete(Invite).where(Invite.pupil_id == pupil.id)).rowcount
+    alerts_kept = db.scalar(select(func.count(SafeguardingAlert.id)).where(SafeguardingAlert.pupil_id == pupil.id))
+    if not alerts_kept:
+        db.delete(pupil)
+    db.flush()
+    return PupilDataDeletion(**counts, alerts_kept=alerts_kept, pupil_deleted=not alerts_kept)

@@ -1,0 +1,85 @@
+"""Every setting in one place. Each is read from an environment variable prefixed HEARD_.
+
+The web app, the action server and the `heard` command all import `get_settings()`,
+so one variable changes all three.
+"""
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HEARD_", extra="ignore")
+
+    # Where state lives. SQLite under var/ by default; PostgreSQL in production.
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means sqlite file var/heard.db")
+
+    # The web app.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = Field(default="", description="Signs staff sessions; generated into var/ when empty")
+
+    # The Rasa engine and action server: local only, never exposed.
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = Field(default="", description="Rasa's auth token; generated into var/ when empty")
+    action_server_url: str = "http://127.0.0.1:5055"
+    model_dir: Path = PROJECT_ROOT / "models"
+
+    # Symbols (OpenMoji, installed from npm by setup).
+    openmoji_dir: Path = PROJECT_ROOT / "node_modules" / "openmoji"
+
+    # Mail to safeguarding leads.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "heard@localhost"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'heard.db'}"
+
+    @property
+    def resolved_rasa_token(self) -> str:
+        return self.rasa_token or self._stored_secret("rasa-token")
+
+    @property
+    def resolved_secret_key(self) -> str:
+        return self.secret_key or self._stored_secret("secret-key")
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as HEARD_* variables, so a child process sees exactly them."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            env[f"HEARD_{name.upper()}"] = str(value)
+        return env
+
+    def _stored_secret(self, name: str) -> str:
+        """A random secret made once and kept in var/, so every process on this machine shares it."""
+        path = self.var_dir / name
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                with open(path, "x", encoding="ascii") as fh:  # "x": two processes starting at once make one secret
+                    fh.write(secrets.token_urlsafe(32))
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        return path.read_text(encoding="ascii").strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

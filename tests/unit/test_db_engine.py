@@ -1,0 +1,89 @@
+import pytest
+from sqlalchemy import text
+
+from framework.db.engine import (
+    DatabaseUnavailable,
+    check_database,
+    database_url,
+    make_engine,
+    upgrade,
+)
+from framework.settings import get_settings
+
+UNREACHABLE = "postgresql://heard:s3cret-pw@127.0.0.1:1/heard"  # nothing listens on port 1
+
+
+def test_unreachable_postgres_gives_one_kind_line_without_the_password():
+    with pytest.raises(DatabaseUnavailable) as raised:
+        upgrade(UNREACHABLE)
+    message = str(raised.value)
+    assert "s3cret-pw" not in message
+    assert "\n" not in message
+    assert message.startswith("cannot reach the database at postgresql+psycopg://heard:***@127.0.0.1:1/heard")
+    assert "is PostgreSQL running?" in message and "HEARD_DATABASE_URL" in message
+
+
+def test_health_check_reports_unreachable_database_without_raising():
+    ok, detail = check_database(UNREACHABLE)
+    assert not ok
+    assert "s3cret-pw" not in detail and "cannot reach" in detail
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url:s3cret-pw@x", "is not a database URL"),
+        ("mysql://root:s3cret-pw@localhost/heard", "SQLite or PostgreSQL"),
+    ],
+)
+def test_wrong_urls_are_explained_without_the_password(url, expected):
+    with pytest.raises(DatabaseUnavailable) as raised:
+        make_engine(url)
+    assert expected in str(raised.value)
+    assert "s3cret-pw" not in str(raised.value)
+
+
+def test_plain_postgresql_urls_use_psycopg_3():
+    assert database_url("postgres://u@h/db").drivername == "postgresql+psycopg"
+    assert database_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+
+
+def test_sqlite_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(DatabaseUnavailable, match="cannot make the folder"):
+        make_engine(f"sqlite:///{blocker / 'var' / 'heard.db'}")
+
+
+@pytest.fixture
+def settings_env(monkeypatch, tmp_path):
+    """Settings read from a clean environment pointing var/ into tmp_path."""
+    monkeypatch.delenv("HEARD_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HEARD_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    yield tmp_path / "var"
+    get_settings.cache_clear()
+
+
+def test_default_is_a_sqlite_file_in_var_made_when_missing(settings_env):
+    assert not settings_env.exists()
+    upgrade()
+    assert (settings_env / "heard.db").is_file()
+    assert check_database() == (True, "sqlite ok, schema 0001")
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_url):
+    upgrade(sqlite_url)  # migrations turn foreign keys off on their own connection only
+    engine = make_engine(sqlite_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
+
+
+def test_health_check_wants_the_latest_schema(db_url):
+    ok, detail = check_database(db_url)
+    assert not ok and "schema is at nothing" in detail
+    upgrade(db_url)
+    ok, detail = check_database(db_url)
+    assert ok, detail

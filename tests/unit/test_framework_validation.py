@@ -1,0 +1,91 @@
+"""A council's framework file with a mistake fails with a message naming the file, the line and the fix."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from framework.loader import FrameworkError, load_framework, load_framework_file
+
+YORK = Path(__file__).resolve().parents[2] / "framework" / "frameworks" / "york.yml"
+
+
+def broken(tmp_path: Path, old: str, new: str, count: int = 1) -> Path:
+    text = YORK.read_text(encoding="utf-8")
+    assert old in text, f"test set-up: {old!r} not in york.yml"
+    path = tmp_path / "council.yml"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def problems_for(path: Path) -> list[str]:
+    with pytest.raises(FrameworkError) as caught:
+        load_framework_file(path)
+    return caught.value.problems
+
+
+def test_the_bundled_frameworks_load():
+    assert len(load_framework("york").areas) == 7
+    assert len(load_framework("shropshire").areas) == 7
+
+
+def test_a_missing_field_names_file_line_and_field(tmp_path):
+    path = broken(tmp_path, '    plain_title: "Being safe"\n', "")
+    [problem] = problems_for(path)
+    assert problem.startswith(f"{path}:{line_of(path, 'id: york.safe')}:")
+    assert "areas[0].plain_title" in problem and "missing" in problem
+
+
+def test_a_duplicate_id_is_named(tmp_path):
+    path = broken(tmp_path, "id: york.safe.cyp2", "id: york.safe.cyp1")
+    [problem] = problems_for(path)
+    assert "duplicate id 'york.safe.cyp1'" in problem and str(path) in problem
+
+
+def test_an_unknown_symbol_is_named_with_its_line(tmp_path):
+    path = broken(tmp_path, 'symbol: "1F3EB"  # school', 'symbol: "1F9FFF"')
+    [problem] = problems_for(path)
+    assert problem.startswith(f"{path}:{line_of(path, '1F9FFF')}:")
+    assert "unknown symbol '1F9FFF'" in problem and "OpenMoji" in problem
+
+
+def test_a_question_over_the_length_limit_says_how_to_fix_it(tmp_path):
+    long_question = "Do you feel safe at school and on the bus and at lunch and in the playground?"
+    path = broken(tmp_path, 'question: "Do you feel safe at school?"', f'question: "{long_question}"')
+    found = problems_for(path)
+    assert any(p.startswith(f"{path}:{line_of(path, long_question)}:") and "use 12 or fewer" in p for p in found)
+
+
+def test_hard_words_in_a_question_are_named(tmp_path):
+    path = broken(tmp_path, 'question: "Do you feel safe at school?"', 'question: "Do you feel safe in educational establishments?"')
+    assert any("uncommon words" in p and "establishments" in p for p in problems_for(path))
+
+
+def test_an_unknown_field_is_named(tmp_path):
+    path = broken(tmp_path, "    title_inferred: false\n", "    title_inferred: false\n    colour: red\n")
+    assert any("colour" in p and "unknown field" in p for p in problems_for(path))
+
+
+def test_two_core_questions_in_one_area_are_refused(tmp_path):
+    path = broken(tmp_path, "sets: [standard, full]", "sets: [core, standard, full]")
+    assert any("exactly one 'children_young_people' statement as core" in p for p in problems_for(path))
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    path = broken(tmp_path, 'title: "I am safe"', 'title: "I am safe')
+    [problem] = problems_for(path)
+    assert re.match(rf"{re.escape(str(path))}:\d+: this is not valid YAML", problem)
+
+
+def test_an_unknown_framework_id_lists_the_known_ones():
+    with pytest.raises(FrameworkError) as caught:
+        load_framework("narnia")
+    assert "unknown framework 'narnia'" in str(caught.value) and "york" in str(caught.value)
