@@ -1,0 +1,310 @@
+"""The safeguarding screen: every chat message passes through it before Rasa.
+
+Rules only (no dialogue state, no ML model): the message is normalised (normalise.py), run through
+a blank English spaCy pipeline with the lookup lemmatizer, and matched against the patterns in
+rules.yml. A disclosure split over messages is caught by also screening the last one or two
+previous messages joined to the current one; such matches must reach into the current message,
+because the earlier messages were screened when they were sent.
+
+    from bot.safeguarding.screen import screen
+    screen("my step dad hurts me").risk  -> True
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+import spacy_lookups_data
+import wordfreq
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+from spacy.util import filter_spans
+
+from bot.safeguarding.normalise import Normaliser, TrackedText
+from bot.safeguarding.rules import CATEGORIES, RULES_PATH, Pattern, Rule, RuleSet, load_rules, lexicon_words
+
+__all__ = ["CATEGORIES", "ScreenResult", "Screener", "screen"]
+
+_SENTENCE_END = set(".!?;…")
+_NEGATION_WINDOW = 4  # tokens before the act in which "not", "never", "nobody" negate it
+_UNLESS_BEFORE, _UNLESS_AFTER = 4, 6  # how near a look-alike pattern must be to cancel a match
+_PREVIOUS_JOINED = 2  # how many earlier messages a split disclosure may start in
+_KNOWN_WORDS = 40000  # most common English words (wordfreq): never "repaired" as misspellings
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    risk: bool
+    categories: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+    def as_json(self, text: str) -> dict:
+        return {"text": text, "risk": self.risk, "categories": list(self.categories), "evidence": list(self.evidence)}
+
+
+# A piece of evidence: (message index, start, end) in that message's original text.
+_Span = tuple[int, int, int]
+
+
+class Screener:
+    """Loads spaCy and the rules once; `screen` is then a few milliseconds per message."""
+
+    def __init__(self, rules_path: Path = RULES_PATH):
+        self.nlp = spacy.blank("en")
+        self.nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        self.nlp.initialize()
+        lemma_table = _lemma_table()
+        self.rules: RuleSet = load_rules(
+            rules_path,
+            lemmatize=lambda word: lemma_table.get(word, word),
+            tokenize=lambda text: [t.text for t in self.nlp.make_doc(text)],
+        )
+        self.negation = lexicon_words(self.rules, ["negation"])
+        self.negation_cancel = lexicon_words(self.rules, ["negation_cancel"])
+        self.normalise = Normaliser(
+            self.rules.text_speak, self.rules.symbols, _targets(self.rules, lemma_table), _known_words(lemma_table)
+        )
+        self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.phrases.add("phrase", [self.nlp.make_doc(p) for p in sorted(self.rules.phrases)])
+        # One Matcher per rule, run only when the message has the words one of its patterns needs:
+        # spaCy tests set membership in Python, so skipping hopeless rules keeps a message to ~1 ms.
+        self.matchers: list[tuple[Rule, Matcher]] = []
+        for rule in self.rules.rules:
+            matcher = Matcher(self.nlp.vocab, validate=True)
+            for kind in ("match", "unless", "needs"):
+                for i, pattern in enumerate(getattr(rule, kind)):
+                    matcher.add(_key(rule, kind, i), [_token_specs(pattern)])
+            self.matchers.append((rule, matcher))
+        self.prefilter = _Prefilter(self.rules.rules)
+        self._normalised = lru_cache(maxsize=4096)(self.normalise)
+
+    def screen(self, text: str, previous: Sequence[str] | None = None) -> ScreenResult:
+        """Screen `text`; `previous` is the same child's earlier messages, oldest first."""
+        earlier = [p for p in (previous or []) if p and p.strip()][-_PREVIOUS_JOINED:]
+        if not text or not text.strip():
+            return ScreenResult(risk=False)
+        messages = earlier + [text]
+        categories: set[str] = set()
+        spans: set[_Span] = set()
+        # The current message alone (so an earlier "no" or "not really" cannot negate it), then
+        # joined to the earlier ones (so "my step dad" + "he hurts me" is read as one disclosure).
+        for first in sorted({len(messages) - 1, 0}, reverse=True):
+            found_categories, found_spans = self._screen_joined(messages[first:])
+            categories |= found_categories
+            spans |= {(first + i, a, b) for i, a, b in found_spans}
+        return ScreenResult(
+            risk=bool(categories),
+            categories=sorted(categories),
+            evidence=_quote(messages, spans),
+        )
+
+    # ---- one pass over some messages joined --------------------------------------------------------
+    def _screen_joined(self, messages: list[str]) -> tuple[set[str], set[_Span]]:
+        tracked = [self._normalised(m) for m in messages]
+        doc, starts = self._doc(tracked)
+        current_first = next((t.i for t in doc if t.idx >= starts[-1]), len(doc))
+        sentence = _sentence_ids(doc)
+        candidates = self.prefilter.rules_for({t.lemma_ for t in doc} | {t.lower_ for t in doc})
+        categories: set[str] = set()
+        token_spans: list[tuple[int, int]] = []
+        for index, (rule, matcher) in enumerate(self.matchers):
+            if index not in candidates:
+                continue
+            hits: dict[str, list[tuple[int, int, list[int]]]] = defaultdict(list)
+            for match_id, start, end, alignment in matcher(doc, with_alignments=True):
+                if sentence[start] == sentence[end - 1]:
+                    hits[self.nlp.vocab.strings[match_id]].append((start, end, alignment))
+            found = self._rule_matches(rule, doc, hits, sentence, current_first)
+            if not found:
+                continue
+            if rule.needs:
+                context = [(s, e) for i in range(len(rule.needs)) for s, e, _ in hits[_key(rule, "needs", i)]]
+                if not context:
+                    continue
+                token_spans.append(min(context, key=lambda c: abs(c[0] - found[0][0])))
+            categories.update(rule.categories)
+            token_spans += found
+        return categories, {span for s, e in token_spans for span in _sources(doc, s, e, tracked, starts)}
+
+    def _rule_matches(self, rule: Rule, doc: Doc, hits, sentence: list[int], current_first: int) -> list[tuple[int, int]]:
+        """Matches of the rule that reach the current message, are not negated (if the rule
+        allows that) and have no look-alike pattern nearby. For evidence: per act (anchor) the
+        longest match, so the person is quoted with the act, but never a span that swallows
+        another act ("dad hurts me dad hurts me" is two quotes, not one)."""
+        passing: list[tuple[int, int, int]] = []
+        for i, pattern in enumerate(rule.match):
+            for start, end, alignment in hits[_key(rule, "match", i)]:
+                if end <= current_first:
+                    continue
+                anchor = start + alignment.index(pattern.anchor)
+                if rule.negatable and self._negated(doc, sentence, anchor):
+                    continue
+                if self._looks_harmless(rule, hits, sentence, start, end):
+                    continue
+                passing.append((start, end, anchor))
+        single = [p for p in passing if not any(o[2] != p[2] and p[0] <= o[0] and o[1] <= p[1] for o in passing)]
+        return [
+            (s, e) for s, e, a in single
+            if not any((os, oe) != (s, e) and oa == a and os <= s and e <= oe for os, oe, oa in single)
+        ]
+
+    def _negated(self, doc: Doc, sentence: list[int], anchor: int) -> bool:
+        for j in range(anchor - 1, max(anchor - 1 - _NEGATION_WINDOW, -1), -1):
+            if sentence[j] != sentence[anchor]:
+                return False
+            if doc[j].lemma_ in self.negation:
+                between = {doc[k].lemma_ for k in range(j + 1, anchor)}
+                return not (between & self.negation_cancel)
+        return False
+
+    @staticmethod
+    def _looks_harmless(rule: Rule, hits, sentence: list[int], start: int, end: int) -> bool:
+        for i in range(len(rule.unless)):
+            for s, e, _ in hits[_key(rule, "unless", i)]:
+                near = s < end + _UNLESS_AFTER and e > start - _UNLESS_BEFORE
+                if near and sentence[s] <= sentence[end - 1] and sentence[e - 1] >= sentence[start]:
+                    return True
+        return False
+
+    def _doc(self, tracked: list[TrackedText]) -> tuple[Doc, list[int]]:
+        starts, pos = [], 0
+        for t in tracked:
+            starts.append(pos)
+            pos += len(t.text) + 1
+        # A closing full stop lets patterns say "at the end" (@end); it maps to no original text.
+        doc = self.nlp(" ".join(t.text for t in tracked) + " .")
+        fixes = self.rules.lemma_fixes
+        for token in doc:
+            token.lemma_ = fixes.get(token.lower_, token.lemma_.lower())
+        phrases = filter_spans(self.phrases(doc, as_spans=True))
+        with doc.retokenize() as retokenizer:
+            for span in phrases:
+                retokenizer.merge(span, attrs={"LEMMA": " ".join(t.lower_ for t in span)})
+        return doc, starts
+
+
+class _Prefilter:
+    """Which rules could match a doc: a rule is worth running only if, for one of its patterns,
+    every required word slot has a candidate among the doc's words. Indexed by each pattern's
+    narrowest slot so a message only looks at the few patterns its words can start."""
+
+    def __init__(self, rules: Sequence[Rule]):
+        self.index: dict[str, list[tuple[int, list[frozenset[str]]]]] = defaultdict(list)
+        self.always: set[int] = set()
+        for number, rule in enumerate(rules):
+            for pattern in rule.match:
+                required = [s.values for s in pattern.slots if s.kind in ("lemma", "lower") and not s.optional]
+                if not required:
+                    self.always.add(number)
+                    continue
+                for word in min(required, key=len):
+                    self.index[word].append((number, required))
+
+    def rules_for(self, words: set[str]) -> set[int]:
+        found = set(self.always)
+        for word in words:
+            for number, required in self.index.get(word, ()):
+                if number not in found and all(not values.isdisjoint(words) for values in required):
+                    found.add(number)
+        return found
+
+
+def _key(rule: Rule, kind: str, index: int) -> str:
+    return f"{rule.id}:{kind}:{index}"
+
+
+def _token_specs(pattern: Pattern) -> list[dict]:
+    specs = []
+    for slot in pattern.slots:
+        if slot.kind == "gap":
+            # No token test here (it would cost a Python call per token and state); matches that
+            # cross a sentence end are dropped afterwards.
+            specs.append({"OP": f"{{0,{slot.gap}}}"})
+            continue
+        if slot.kind == "regex":
+            spec: dict = {"LOWER": {"REGEX": slot.regex}}
+        else:
+            spec = {slot.kind.upper(): {"IN": sorted(slot.values)}}
+        if slot.optional:
+            spec["OP"] = "?"
+        specs.append(spec)
+    return specs
+
+
+def _sentence_ids(doc: Doc) -> list[int]:
+    ids, current = [], 0
+    for token in doc:
+        ids.append(current)
+        if token.is_punct and set(token.text) <= _SENTENCE_END:
+            current += 1
+    return ids
+
+
+def _sources(doc: Doc, start: int, end: int, tracked: list[TrackedText], starts: list[int]) -> list[_Span]:
+    """Where tokens doc[start:end] came from: one range per message they touch."""
+    first, last = doc[start], doc[end - 1]
+    a, b = first.idx, last.idx + len(last.text)
+    out = []
+    for i, t in enumerate(tracked):
+        lo, hi = max(a, starts[i]), min(b, starts[i] + len(t.text))
+        if lo < hi:
+            src = t.source(lo - starts[i], hi - starts[i])
+            if src[0] < src[1]:
+                out.append((i, *src))
+    return out
+
+
+def _quote(messages: list[str], spans: set[_Span]) -> list[str]:
+    """The child's own words for the evidence: overlapping ranges merged, in message order."""
+    quotes: list[str] = []
+    for i in range(len(messages)):
+        ranges = sorted((a, b) for m, a, b in spans if m == i)
+        merged: list[list[int]] = []
+        for a, b in ranges:
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        for a, b in merged:
+            quote = messages[i][a:b].strip()
+            if quote and quote not in quotes:
+                quotes.append(quote)
+    return quotes
+
+
+def _lemma_table() -> dict[str, str]:
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _known_words(lemma_table: dict[str, str]) -> dict[str, int]:
+    """Ordinary words with a frequency rank; words only in the lemma table rank last."""
+    ranks = {w: r for r, w in enumerate(wordfreq.top_n_list("en", _KNOWN_WORDS))}
+    last = len(ranks)
+    for word in lemma_table:
+        ranks.setdefault(word, last)
+    return ranks
+
+
+def _targets(rules: RuleSet, lemma_table: dict[str, str]) -> frozenset[str]:
+    """The rules' words with all their inflections ("touch" -> "touches", "touched", "touching")."""
+    base = set(rules.vocabulary) | {lemma_table.get(w, w) for w in rules.vocabulary}
+    forms = {form for form, lemma in lemma_table.items() if lemma in base}
+    return frozenset(w for w in base | forms if w.isalpha())
+
+
+@lru_cache(maxsize=1)
+def default_screener() -> Screener:
+    return Screener()
+
+
+def screen(text: str, previous: Sequence[str] | None = None) -> ScreenResult:
+    """Screen one message with the shared Screener (loaded on first use)."""
+    return default_screener().screen(text, previous)
