@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from framework.db.engine import make_engine, make_session_factory, upgrade
+from tests.stack import chat_client, new_checkin, new_invite, stack, web_url  # noqa: F401  (fixtures for integration and browser tests)
 
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

@@ -1,0 +1,216 @@
+"""The three forms (preferences, survey, consent) and how each asks its question.
+
+One base class serves every form: it answers conversation control (help, repeat, a
+greeting, "are you a bot?", a worry) itself and then lets the form ask again, so no
+form needs a rule per interruption. Stop and take a break leave the form through rules.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import checkin_session, database, latest_reply, say
+from framework import checkin
+from framework.alerts import raise_alert
+from framework.answers import CONFIDENT, Reply
+from framework.choices import buttons as choice_buttons
+from framework.choices import fixed_button, option_for_reply
+from framework.leaving import asks_to_leave
+
+REQUESTED_SLOT = "requested_slot"
+LEAVING_INTENTS = ("stop", "take_break")
+# Replies to conversation control inside a form; the form asks its question again after.
+ANSWERED_IN_FORM: dict[str, tuple[str, ...]] = {
+    "help": ("utter_help", "utter_help_more"),
+    "repeat": ("utter_repeat",),
+    "greet": ("utter_greet",),
+    "bot_challenge": ("utter_iamabot",),
+    "thanks": ("utter_thanks_reply",),
+    "change_answer": ("utter_change_later",),
+    "carry_on": (),
+}
+
+
+class HeardFormValidation(FormValidationAction, ABC):
+    """Base of every form's validation."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form name>"""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reply = latest_reply(tracker)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        # Any reply ends a pause for "carry on or stop?"; a new worry starts one.
+        release = [SlotSet("on_hold", False)] if tracker.get_slot("on_hold") else []
+        if reply is not None and requested is not None:
+            if reply.intent in LEAVING_INTENTS and (reply.tapped or asks_to_leave(reply.intent, reply.text)):
+                # Nothing for the form: it steps aside and the stop or break rule runs.
+                return release
+            control = None if self.names_an_answer(tracker, reply) else self._answer_control(dispatcher, tracker, reply)
+            if control is not None:
+                # Setting the requested slot (to empty) tells the form the message was
+                # handled, so it asks its question again rather than giving up.
+                return release + control + [SlotSet(requested, None)]
+            if not reply.text.startswith("/choose"):
+                events = await self.validate_reply(dispatcher, tracker, domain, reply)
+                if events is not None:
+                    events = release + events
+                    tracker.add_slots(events)
+                    next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+                    return events + ([next_slot] if next_slot else [])
+        return release + await super().run(dispatcher, tracker, domain)
+
+    def _answer_control(self, dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> list[EventType] | None:
+        confident = reply.tapped or (reply.confidence or 0) >= CONFIDENT
+        if not confident:
+            return None
+        if reply.intent == "concern":
+            with database() as db:
+                session = checkin_session(db, tracker)
+                says = raise_alert_from_dialogue(db, session, reply.text)
+            say(dispatcher, says)
+            return [SlotSet("on_hold", True)]
+        if reply.intent in ANSWERED_IN_FORM:
+            for response in ANSWERED_IN_FORM[reply.intent]:
+                dispatcher.utter_message(response=response)
+            return []
+        return None
+
+    def names_an_answer(self, tracker: Tracker, reply: Reply) -> bool:
+        """True when the reply plainly answers the form's question, whatever else it might mean."""
+        return False
+
+    @abstractmethod
+    async def validate_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                             reply: Reply) -> list[EventType] | None:
+        """Events for a typed (or non-choice) reply, or None to use the standard slot filling."""
+
+
+def raise_alert_from_dialogue(db, session, words: str) -> list[checkin.Say]:
+    """Rasa's `concern` intent is the second safeguarding signal: store the alert and support the child."""
+    raise_alert(db, session, words=words, categories=[], evidence=[], source="intent")
+    return [checkin.Say(custom={"kind": "safeguarding"},
+                        buttons=[fixed_button("carry_on"), fixed_button("stop")])]
+
+
+class ChoiceFormValidation(HeardFormValidation, ABC):
+    """A form whose slots are choices from framework/choices.yml (buttons, or words that name one)."""
+
+    def names_an_answer(self, tracker, reply):
+        # "I wanna type" is a choice, even if it also sounds like something else.
+        slot = tracker.get_slot(REQUESTED_SLOT)
+        return slot is not None and not reply.tapped and option_for_reply(slot, reply.text, None) is not None
+
+    async def validate_reply(self, dispatcher, tracker, domain, reply):
+        slot = tracker.get_slot(REQUESTED_SLOT)
+        if slot is None:
+            return None
+        value = option_for_reply(slot, reply.text, reply.intent)
+        if value is None:
+            dispatcher.utter_message(response="utter_default")
+            return [SlotSet(slot, None)]
+        return [SlotSet(slot, value)]
+
+
+class ValidatePreferencesForm(ChoiceFormValidation):
+    def name(self) -> str:
+        return "validate_preferences_form"
+
+
+class ValidateConsentForm(ChoiceFormValidation):
+    def name(self) -> str:
+        return "validate_consent_form"
+
+
+class ValidateSurveyForm(HeardFormValidation):
+    """Every reply to a question or comment prompt is stored, then the next step is asked."""
+
+    def name(self) -> str:
+        return "validate_survey_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        with database() as db:
+            position = checkin_session(db, tracker).position
+        return list(domain_slots) if position is not None else []
+
+    async def validate_reply(self, dispatcher, tracker, domain, reply):
+        with database() as db:
+            session = checkin_session(db, tracker)
+            outcome = checkin.handle_reply(
+                db, session, reply,
+                clarifying=tracker.get_slot("clarifying"),
+                changing=bool(tracker.get_slot("changing")),
+            )
+        say(dispatcher, outcome.says)
+        events: list[EventType] = [SlotSet("survey_reply", None), SlotSet("clarifying", outcome.clarifying)]
+        if outcome.done:
+            events += [SlotSet("changing", False), SlotSet("checkin_stage", "readback")]
+        return events
+
+
+class AskAction(Action, ABC):
+    """Asks a form's question, unless the young person was just offered carry on or stop."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if tracker.get_slot("on_hold"):
+            return []
+        return self.ask(dispatcher, tracker)
+
+    @abstractmethod
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        ...
+
+
+class ActionAskSurveyReply(AskAction):
+    def name(self) -> str:
+        return "action_ask_survey_reply"
+
+    def ask(self, dispatcher, tracker):
+        with database() as db:
+            session = checkin_session(db, tracker)
+            says = checkin.ask_current(db, session, clarifying=tracker.get_slot("clarifying"))
+            step = session.position
+        say(dispatcher, says)
+        return [SlotSet("checkin_step", step)]
+
+
+class AskChoice(AskAction, ABC):
+    """Asks for one choice slot: the words are a domain response, the buttons come from data."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The slot this action asks for; subclasses name it."""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    def ask(self, dispatcher, tracker):
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}", buttons=choice_buttons(self.slot))
+        return []
+
+
+class ActionAskInputMode(AskChoice):
+    slot = "input_mode"
+
+
+class ActionAskReadAloud(AskChoice):
+    slot = "read_aloud"
+
+
+class ActionAskQuestionSet(AskChoice):
+    slot = "question_set"
+
+
+class ActionAskWhoWith(AskChoice):
+    slot = "who_with"
+
+
+class ActionAskConsent(AskChoice):
+    slot = "consent"

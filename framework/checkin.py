@@ -1,0 +1,224 @@
+"""The check-in conversation, as plain functions over the database.
+
+The Rasa actions are thin wrappers around these: each function reads the session from
+the database (the source of truth, so breaks and restarts resume at the same step),
+does one thing, and returns what the bot should say as `Say` items. Nothing here
+imports Rasa, so all of it is unit-tested directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from framework import choices as choice_data
+from framework.answers import Answer, Clarify, Reply, answer_buttons, interpret
+from framework.db import repository as repo
+from framework.db.models import SurveySession
+from framework.loader import load_framework
+from framework.mapping import mapper_for
+from framework.scale import answer_scale
+from framework.survey import SurveyPlan, Step
+
+# A comment longer than this is kept whole in the transcript; the comment keeps this much.
+MAX_COMMENT_CHARS = 2000
+
+
+@dataclass
+class Say:
+    """One bot message: a domain response by name (with fill-ins) or words from data."""
+
+    response: str | None = None
+    text: str | None = None
+    fill: dict = field(default_factory=dict)
+    buttons: list[dict] = field(default_factory=list)
+    custom: dict | None = None
+
+
+@dataclass
+class ReplyOutcome:
+    says: list[Say]
+    clarifying: str | None = None  # words to ask about ("Do you mean…?"), or None
+    done: bool = False  # no steps left
+
+
+def plan_for(session: SurveySession) -> SurveyPlan:
+    return SurveyPlan(load_framework(session.framework_id), session.perspective, session.question_set)
+
+
+def stage(db: Session, session: SurveySession) -> str:
+    """Where a check-in stands, from what the database holds."""
+    if session.status == "finished" or repo.latest_consent(db, session) is not None:
+        return "finished"
+    if session.input_mode is None:
+        return "preferences"
+    if session.position is not None:
+        return "survey"
+    return "readback"
+
+
+def opening(db: Session, session: SurveySession) -> list[Say]:
+    """What the bot says when a young person arrives: a welcome, or a welcome back."""
+    current = stage(db, session)
+    if current == "preferences":
+        names = ("utter_opening", "utter_opening_no_wrong_answers", "utter_opening_control",
+                 "utter_opening_who_sees", "utter_opening_safety")
+        return [Say(response=name) for name in names]
+    if current == "finished":
+        return []
+    if session.status in ("paused", "stopped"):
+        repo.set_status(db, session, "active")
+    return [Say(response="utter_welcome_back")]
+
+
+def save_preferences(db: Session, session: SurveySession, *, input_mode: str, read_aloud: bool,
+                     question_set: str, who_with: str) -> list[Say]:
+    repo.save_preferences(db, session, input_mode=input_mode, read_aloud=read_aloud,
+                          question_set=question_set, who_with=who_with)
+    repo.set_position(db, session, plan_for(session).first().key)
+    return [Say(response="utter_preferences_saved")]
+
+
+def _progress(plan: SurveyPlan, key: str | None) -> dict:
+    return plan.progress(key).as_dict()
+
+
+def ask_current(db: Session, session: SurveySession, clarifying: str | None = None) -> list[Say]:
+    """Ask the step the young person is on (or ask back about unclear words)."""
+    plan = plan_for(session)
+    step = plan.step(session.position)
+    meta = {"step": step.key, "progress": _progress(plan, step.key)}
+    if clarifying is not None:
+        return [Say(response="utter_clarify", buttons=answer_buttons(), custom={**meta, "kind": "clarify"})]
+    area = plan.framework.area(step.area_id)
+    says: list[Say] = []
+    prompts = area.prompts.get(session.perspective)
+    if plan.starts_area(step.key) and prompts:
+        says.append(Say(response="utter_area_intro", fill={"intro": prompts.intro},
+                        custom={"kind": "area_intro", "area_id": area.id, "symbol": area.symbol,
+                                "area_title": area.plain_title}))
+    if step.is_question:
+        statement = plan.framework.statement(step.statement_id)
+        says.append(Say(response="utter_question", fill={"question": statement.question},
+                        buttons=answer_buttons(),
+                        custom={**meta, "kind": "question", "statement_id": statement.id,
+                                "symbol": statement.symbol}))
+    else:
+        prompt = getattr(prompts, step.kind)
+        skip = answer_scale().by_value("skipped")
+        says.append(Say(response="utter_comment_prompt", fill={"prompt": prompt},
+                        buttons=[{"title": skip.label, "payload": skip.payload, "symbol": skip.symbol}],
+                        custom={**meta, "kind": "comment", "comment_kind": step.kind, "area_id": area.id,
+                                "symbol": area.symbol}))
+    return says
+
+
+def _advance(db: Session, session: SurveySession, plan: SurveyPlan, step: Step, changing: bool) -> bool:
+    """Move to the next step; True when there is none (or a change at read-back is done)."""
+    following = None if changing else plan.after(step.key)
+    repo.set_position(db, session, following.key if following else None)
+    return following is None
+
+
+def handle_reply(db: Session, session: SurveySession, reply: Reply, *, clarifying: str | None = None,
+                 changing: bool = False) -> ReplyOutcome:
+    """Store one reply to the current step and move on, or ask back when unsure."""
+    plan = plan_for(session)
+    step = plan.step(session.position)
+    if step.is_question:
+        result = interpret(reply, clarifying)
+        if isinstance(result, Clarify):
+            return ReplyOutcome(says=[], clarifying=result.words)
+        _store_answer(db, session, step, result)
+        says = [Say(response="utter_you_said", fill={"answer": answer_scale().by_value(result.value).readback})] \
+            if result.how_given != "tapped" else []
+        if changing:
+            says.append(Say(response="utter_changed"))
+        return ReplyOutcome(says=says, done=_advance(db, session, plan, step, changing))
+    # A comment step: any words are kept exactly; Skip (or a plain "no") passes.
+    says = []
+    option = answer_scale().by_intent(reply.intent) if reply.intent else None
+    declined = option is not None and option.value in ("skipped", "no") and (reply.tapped or len(reply.text.split()) <= 3)
+    if not declined and reply.text.strip():
+        words = reply.text[:MAX_COMMENT_CHARS]
+        matches = mapper_for(plan.framework.id, session.perspective).map(words)
+        repo.record_comment(db, session, area_id=step.area_id, kind=step.kind, text=words,
+                            mappings=[m.as_json() for m in matches])
+        says.append(Say(response="utter_comment_kept"))
+        if len(reply.text) > MAX_COMMENT_CHARS:
+            says.append(Say(response="utter_long_message"))
+    return ReplyOutcome(says=says, done=_advance(db, session, plan, step, changing))
+
+
+def _store_answer(db: Session, session: SurveySession, step: Step, answer: Answer) -> None:
+    repo.record_answer(
+        db, session,
+        statement_id=step.statement_id, area_id=step.area_id, value=answer.value,
+        words=answer.words, method=answer.how_given, confidence=answer.confidence,
+    )
+
+
+def read_back(db: Session, session: SurveySession) -> list[Say]:
+    """'Here is what you told me', area by area, then 'Is that right?'."""
+    plan = plan_for(session)
+    scale = answer_scale()
+    current = {a.statement_id: a for a in repo.current_answers(db, session)}
+    comments = repo.comments_for(db, session)
+    says = [Say(response="utter_readback_intro", custom={"kind": "readback", "progress": _progress(plan, None)})]
+    for area in plan.areas:
+        lines = []
+        for statement in area.asked(session.perspective, session.question_set):
+            answer = current.get(statement.id)
+            if answer is not None:
+                lines.append(f"{statement.question} {scale.by_value(answer.value).readback}.")
+        lines += [f"You said: \u201c{c.text}\u201d" for c in comments if c.area_id == area.id]
+        if lines:
+            says.append(Say(response="utter_readback_area", fill={"lines": "\n".join(lines)},
+                            custom={"kind": "readback_area", "area_id": area.id, "area_title": area.plain_title,
+                                    "symbol": area.symbol, "contains_child_words": any(c.area_id == area.id for c in comments)}))
+    says.append(Say(response="utter_readback_check",
+                    buttons=[choice_data.fixed_button("readback_right"), choice_data.fixed_button("readback_change")]))
+    return says
+
+
+def change_options(db: Session, session: SurveySession) -> list[Say]:
+    """A button for each question answered, to pick one to change."""
+    plan = plan_for(session)
+    answered = {a.statement_id for a in repo.current_answers(db, session)}
+    buttons = [
+        {"title": st.question, "payload": choice_data.choose_payload("statement_id", st.id), "symbol": st.symbol}
+        for st in plan.questions if st.id in answered
+    ]
+    return [Say(response="utter_ask_which_change", buttons=buttons)]
+
+
+def begin_change(db: Session, session: SurveySession, statement_id: str) -> bool:
+    """Put the check-in back on one question; False if it is not one of this check-in's."""
+    plan = plan_for(session)
+    try:
+        step = plan.question_step(statement_id)
+    except KeyError:
+        return False
+    repo.set_position(db, session, step.key)
+    return True
+
+
+def save_consent(db: Session, session: SurveySession, consent: str) -> list[Say]:
+    repo.record_consent(db, session, [consent])
+    repo.set_status(db, session, "finished")
+    return [Say(response="utter_consent_safety"), Say(response="utter_thanks_end"),
+            Say(response="utter_finished", custom={"kind": "end"})]
+
+
+def consent_question() -> list[Say]:
+    return [Say(response="utter_ask_consent", buttons=choice_data.buttons("consent"))]
+
+
+def take_break(db: Session, session: SurveySession) -> list[Say]:
+    repo.set_status(db, session, "paused")
+    return [Say(response="utter_take_break"), Say(response="utter_break_how_to_return", custom={"kind": "paused"})]
+
+
+def stop(db: Session, session: SurveySession) -> list[Say]:
+    repo.set_status(db, session, "stopped")
+    return [Say(response="utter_stop"), Say(response="utter_goodbye", custom={"kind": "stopped"})]

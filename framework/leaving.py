@@ -1,0 +1,32 @@
+"""Does a typed message really ask to stop or take a break? (see leaving_words.yml)"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from framework.loader import load_yaml_model
+
+WORDS_FILE = Path(__file__).parent / "leaving_words.yml"
+
+
+class LeavingWords(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    leaving: dict[str, tuple[str, ...]]
+
+
+@lru_cache(maxsize=1)
+def leaving_words() -> LeavingWords:
+    words, _ = load_yaml_model(WORDS_FILE, LeavingWords)
+    return words
+
+
+def asks_to_leave(intent: str | None, text: str) -> bool:
+    """True when `intent` is stop or take_break and the words say so too."""
+    words = leaving_words().leaving.get(intent or "")
+    if not words:
+        return False
+    padded = " " + " ".join(re.findall(r"[a-z']+", text.lower().replace("'", ""))) + " "
+    return any(f" {w} " in padded for w in words)

@@ -1,0 +1,232 @@
+"""Whole check-ins against the real Rasa server and action server, over HTTP, with a real
+database: what the young person sees, and what is stored, exactly."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from framework.db import repository as repo
+from framework.db.models import Answer, SurveySession
+from framework.loader import load_framework
+from framework.survey import SurveyPlan
+
+pytestmark = pytest.mark.integration
+
+YORK_CORE = SurveyPlan(load_framework("york"), "children_young_people", "core")
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def customs(messages: list[dict]) -> list[dict]:
+    return [m["custom"] for m in messages if m.get("custom")]
+
+
+def last_buttons(messages: list[dict]) -> list[dict]:
+    with_buttons = [m["buttons"] for m in messages if m.get("buttons")]
+    return with_buttons[-1] if with_buttons else []
+
+
+def last_step(messages: list[dict]) -> dict | None:
+    """What the bot is now asking: the last question, comment or clarify metadata."""
+    asked = [c for c in customs(messages) if c.get("kind") in ("question", "comment", "clarify")]
+    return asked[-1] if asked else None
+
+
+def choose(slot: str, value: str) -> str:
+    return "/choose" + json.dumps({slot: value}, separators=(",", ":"))
+
+
+def start_and_choose(chat, input_mode="tap", question_set="core") -> list[dict]:
+    opening = chat.send("/start_checkin")
+    said = " ".join(texts(opening))
+    assert "no right or wrong answers" in said
+    assert "I must tell a grown-up" in said  # honest: safety is always passed on
+    assert "tap buttons or type" in texts(opening)[-1]
+    assert [b["payload"] for b in last_buttons(opening)] == [choose("input_mode", "tap"), choose("input_mode", "type")]
+    assert all(b.get("symbol") for b in last_buttons(opening))
+    chat.send(choose("input_mode", input_mode))
+    chat.send(choose("read_aloud", "on"))
+    chat.send(choose("question_set", question_set))
+    return chat.send(choose("who_with", "with_support"))
+
+
+def session_of(stack, pupil) -> SurveySession:
+    db = stack.sessions()
+    return db.get(SurveySession, pupil.session_id), db
+
+
+def test_a_whole_checkin_by_buttons_only(stack, new_checkin):
+    pupil, chat = new_checkin("york", "standard")
+    messages = start_and_choose(chat, question_set="core")
+    scripted = ["affirm", "sometimes", "deny", "dont_know", "skip", "affirm", "deny"]
+    values = {"affirm": "yes", "sometimes": "sometimes", "deny": "no", "dont_know": "dont_know", "skip": "skipped"}
+    asked_questions = []
+    for _ in range(len(YORK_CORE.steps)):
+        step = last_step(messages)
+        assert step is not None, chat.readable()
+        if step["kind"] == "question":
+            asked_questions.append(step["statement_id"])
+            assert step["progress"]["question_number"] == len(asked_questions)
+            assert step["progress"]["question_total"] == 7
+            messages = chat.send(f"/{scripted[len(asked_questions) - 1]}")
+        else:
+            messages = chat.send("/skip")
+    assert asked_questions == [st.id for st in YORK_CORE.questions]
+    said = texts(messages)
+    assert "Here is what you told me." in said and said[-1] == "Is that right?"
+    readback = "\n".join(said)
+    for statement, intent in zip(YORK_CORE.questions, scripted):
+        assert statement.question in readback
+    end = chat.send("/affirm")
+    assert texts(end)[-1] == "Who can see your answers?"
+    end = chat.send(choose("consent", "school_and_family"))
+    assert "You have finished. You can close this now." in texts(end)
+
+    session, db = session_of(chat.stack, pupil)
+    with db:
+        assert (session.input_mode, session.read_aloud, session.question_set, session.who_with) == \
+            ("tap", True, "core", "with_support")
+        answers = repo.current_answers(db, session)
+        assert [(a.statement_id, a.value, a.method, a.words) for a in answers] == [
+            (st.id, values[i], "tapped", None) for st, i in zip(YORK_CORE.questions, scripted)
+        ]
+        assert all(a.read_aloud and a.who_answered == "with_support" for a in answers)
+        assert repo.comments_for(db, session) == []
+        assert repo.latest_consent(db, session).audiences == ["school_and_family"]
+        assert session.status == "finished"
+
+
+def test_a_whole_checkin_by_typing_with_typos_and_slang(stack, new_checkin):
+    pupil, chat = new_checkin("york", "core")
+    chat.send("/start_checkin")
+    chat.send("i wanna type")
+    chat.send("yes pls")
+    chat.send("just a few")
+    messages = chat.send("on my own")
+    typed = ["yh", "nah", "kinda", "idk", "yess", "noo", "sometimes i guess"]
+    expected = ["yes", "no", "sometimes", "dont_know", "yes", "no", "sometimes"]
+    comment = "my teacher never lisens to me"
+    asked = 0
+    comments_given = 0
+    for _ in range(len(YORK_CORE.steps)):
+        step = last_step(messages)
+        assert step is not None and step["kind"] != "clarify", chat.readable()
+        if step["kind"] == "question":
+            messages = chat.send(typed[asked])
+            assert f"You said: {['Yes', 'No', 'Sometimes', 'You did not know'][['yes', 'no', 'sometimes', 'dont_know'].index(expected[asked])]}." in texts(messages)
+            asked += 1
+        elif comments_given == 0:
+            messages = chat.send(comment)
+            assert "Thank you. I have kept your words." in texts(messages)
+            comments_given += 1
+        else:
+            messages = chat.send("no")
+    assert texts(messages)[-1] == "Is that right?"
+
+    session, db = session_of(chat.stack, pupil)
+    with db:
+        assert (session.input_mode, session.read_aloud, session.question_set, session.who_with) == \
+            ("type", True, "core", "alone")
+        answers = repo.current_answers(db, session)
+        assert [(a.value, a.method, a.words) for a in answers] == [
+            (value, "typed", words) for value, words in zip(expected, typed)
+        ]
+        assert all(a.confidence is not None and a.confidence >= 0.7 for a in answers)
+        [stored] = repo.comments_for(db, session)
+        assert stored.text == comment
+        assert any(m.statement_id.startswith("york.heard") for m in stored.mappings)
+
+
+def test_an_unclear_answer_is_asked_back_and_the_words_kept(stack, new_checkin):
+    pupil, chat = new_checkin()
+    start_and_choose(chat)
+    messages = chat.send("my hamster is called biscuit")
+    assert "Do you mean yes, sometimes or no?" in texts(messages)
+    assert last_step(messages)["kind"] == "clarify"
+    assert [b["payload"] for b in last_buttons(messages)] == ["/affirm", "/sometimes", "/deny", "/dont_know", "/skip"]
+    chat.send("/sometimes")
+    session, db = session_of(chat.stack, pupil)
+    with db:
+        [answer] = repo.current_answers(db, session)
+        assert (answer.value, answer.method, answer.words) == ("sometimes", "clarified", "my hamster is called biscuit")
+
+
+def test_help_repeat_and_skip_return_to_the_question(stack, new_checkin):
+    pupil, chat = new_checkin()
+    messages = start_and_choose(chat)
+    first = last_step(messages)["statement_id"]
+    help_reply = chat.send("help")
+    assert "Tap a button or type your answer." in texts(help_reply)
+    assert last_step(help_reply)["statement_id"] == first
+    again = chat.send("say it again")
+    assert "Here it is again." in texts(again)
+    assert last_step(again)["statement_id"] == first
+    skipped = chat.send("skip this one")
+    assert last_step(skipped)["kind"] == "comment"
+    session, db = session_of(chat.stack, pupil)
+    with db:
+        [answer] = repo.current_answers(db, session)
+        assert (answer.statement_id, answer.value, answer.words) == (first, "skipped", "skip this one")
+
+
+def test_a_break_then_resume_at_the_same_question(stack, new_checkin):
+    pupil, chat = new_checkin()
+    start_and_choose(chat)
+    messages = chat.send("/affirm")  # first question
+    messages = chat.send("/skip")    # anything else
+    messages = chat.send("/skip")    # what would help
+    waiting = last_step(messages)
+    assert waiting["kind"] == "question"
+    paused = chat.send("can i have a break")
+    assert "Use the same code to carry on later." in texts(paused)
+    session, db = session_of(chat.stack, pupil)
+    with db:
+        assert session.status == "paused"
+        invite = session.invite
+        resumed = repo.start_or_resume_session(db, invite)
+        db.commit()
+        assert resumed.resumed and resumed.session.sender_id == pupil.sender_id
+    back = chat.send("/start_checkin")
+    assert "Welcome back. Let's carry on from where you stopped." in texts(back)
+    assert last_step(back)["statement_id"] == waiting["statement_id"]
+
+
+def test_stop_part_way_keeps_what_was_given(stack, new_checkin):
+    pupil, chat = new_checkin()
+    start_and_choose(chat)
+    chat.send("/deny")
+    stopped = chat.send("i want to stop")
+    assert "Okay, we will stop now. I have kept your answers." in texts(stopped)
+    session, db = session_of(chat.stack, pupil)
+    with db:
+        assert session.status == "stopped"
+        assert [a.value for a in repo.current_answers(db, session)] == ["no"]
+
+
+def test_readback_with_one_answer_changed(stack, new_checkin):
+    pupil, chat = new_checkin()
+    messages = start_and_choose(chat)
+    while (step := last_step(messages)) is not None and texts(messages)[-1] != "Is that right?":
+        messages = chat.send("/affirm" if step["kind"] == "question" else "/skip")
+    offer = chat.send("/change_answer")
+    assert texts(offer)[-1] == "Which answer do you want to change?"
+    target = YORK_CORE.questions[3]
+    payloads = [b["payload"] for b in last_buttons(offer)]
+    assert choose("statement_id", target.id) in payloads and len(payloads) == 7
+    asked = chat.send(choose("statement_id", target.id))
+    assert last_step(asked)["statement_id"] == target.id
+    changed = chat.send("/deny")
+    assert "Thank you. I have changed it." in texts(changed)
+    assert texts(changed)[-1] == "Is that right?"
+    assert f"{target.question} No." in "\n".join(texts(changed))
+    session, db = session_of(chat.stack, pupil)
+    with db:
+        current = {a.statement_id: a.value for a in repo.current_answers(db, session)}
+        assert current[target.id] == "no" and list(current.values()).count("yes") == 6
+        history = db.scalars(select(Answer).where(Answer.session_id == session.id,
+                                                  Answer.statement_id == target.id).order_by(Answer.id)).all()
+        assert [(a.value, a.superseded_at is not None) for a in history] == [("yes", True), ("no", False)]

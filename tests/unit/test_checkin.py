@@ -1,0 +1,172 @@
+"""The check-in conversation logic, without Rasa: what is stored and what is said."""
+from __future__ import annotations
+
+import pytest
+
+from framework import checkin
+from framework.answers import Reply
+from framework.db import repository as repo
+from framework.loader import load_framework
+from framework.survey import SurveyPlan
+
+
+def tapped(intent: str) -> Reply:
+    return Reply(text=f"/{intent}", intent=intent, confidence=1.0, tapped=True)
+
+
+def typed(text: str, intent: str | None, confidence: float) -> Reply:
+    return Reply(text=text, intent=intent, confidence=confidence, tapped=False)
+
+
+@pytest.fixture
+def session(db):
+    school = repo.create_school(db, "Test School")
+    pupil = repo.create_pupil(db, school, "Pupil", year_group="Year 6")
+    invite = repo.create_invite(db, pupil, "york", question_set="standard")
+    return repo.start_or_resume_session(db, invite).session
+
+
+def prefer(db, session, question_set="core"):
+    checkin.save_preferences(db, session, input_mode="tap", read_aloud=True, question_set=question_set,
+                             who_with="with_support")
+
+
+def test_a_new_checkin_opens_honestly_then_asks_preferences(db, session):
+    assert checkin.stage(db, session) == "preferences"
+    said = [s.response for s in checkin.opening(db, session)]
+    assert "utter_opening_who_sees" in said and "utter_opening_safety" in said
+
+
+def test_preferences_are_stored_and_the_first_question_is_asked(db, session):
+    prefer(db, session)
+    assert (session.input_mode, session.read_aloud, session.question_set, session.who_with) == \
+        ("tap", True, "core", "with_support")
+    assert checkin.stage(db, session) == "survey"
+    says = checkin.ask_current(db, session)
+    first = load_framework("york").questions("children_young_people", "core")[0]
+    question = next(s for s in says if s.response == "utter_question")
+    assert question.fill["question"] == first.question
+    assert [b["payload"] for b in question.buttons] == ["/affirm", "/sometimes", "/deny", "/dont_know", "/skip"]
+    assert all(b["symbol"] and b["title"] for b in question.buttons)
+    assert question.custom["progress"]["question_number"] == 1
+    assert question.custom["progress"]["question_total"] == 7
+    # the area is introduced before its first question
+    assert says[0].response == "utter_area_intro"
+
+
+def test_a_tapped_answer_is_stored_with_its_provenance(db, session):
+    prefer(db, session)
+    first = session.position
+    outcome = checkin.handle_reply(db, session, tapped("sometimes"))
+    assert outcome.clarifying is None and not outcome.done
+    [answer] = repo.current_answers(db, session)
+    assert (answer.value, answer.method, answer.words, answer.read_aloud, answer.who_answered) == \
+        ("sometimes", "tapped", None, True, "with_support")
+    assert session.position != first
+
+
+def test_a_confident_typed_answer_keeps_the_exact_words_and_is_said_back(db, session):
+    prefer(db, session)
+    outcome = checkin.handle_reply(db, session, typed("yh mostly lol", "affirm", 0.93))
+    [answer] = repo.current_answers(db, session)
+    assert (answer.value, answer.method, answer.words, answer.confidence) == ("yes", "typed", "yh mostly lol", 0.93)
+    assert outcome.says[0].response == "utter_you_said" and outcome.says[0].fill["answer"] == "Yes"
+
+
+def test_an_unsure_reply_is_asked_back_never_guessed(db, session):
+    prefer(db, session)
+    position = session.position
+    outcome = checkin.handle_reply(db, session, typed("at school yes but not at home", "affirm", 0.41))
+    assert outcome.clarifying == "at school yes but not at home"
+    assert repo.current_answers(db, session) == []
+    assert session.position == position
+    ask = checkin.ask_current(db, session, clarifying=outcome.clarifying)
+    assert ask[0].response == "utter_clarify" and len(ask[0].buttons) == 5
+    # the tap that settles it is stored with the first words, marked clarified
+    checkin.handle_reply(db, session, tapped("sometimes"), clarifying=outcome.clarifying)
+    [answer] = repo.current_answers(db, session)
+    assert (answer.value, answer.method, answer.words) == ("sometimes", "clarified", "at school yes but not at home")
+
+
+def test_gibberish_is_kept_while_asking_back(db, session):
+    prefer(db, session)
+    outcome = checkin.handle_reply(db, session, typed("asdfgh", "nlu_fallback", 0.2))
+    assert outcome.clarifying == "asdfgh"
+    outcome = checkin.handle_reply(db, session, typed("hola", "out_of_scope", 0.8), clarifying=outcome.clarifying)
+    assert outcome.clarifying == "asdfgh / hola"
+
+
+def test_comments_are_kept_word_for_word_and_mapped(db, session):
+    prefer(db, session)
+    plan = SurveyPlan(load_framework("york"), "children_young_people", "core")
+    checkin.handle_reply(db, session, tapped("affirm"))  # the area's only core question
+    assert session.position == f"anything_else:{plan.areas[0].id}"
+    words = "Sometimes kids pick on me at break and I feel scared"
+    checkin.handle_reply(db, session, typed(words, "out_of_scope", 0.5))
+    [comment] = repo.comments_for(db, session)
+    assert comment.text == words and comment.kind == "anything_else"
+    assert comment.mappings and comment.mappings[0].area_id == plan.areas[0].id
+    # "what would help" can be skipped with a tap
+    checkin.handle_reply(db, session, tapped("skip"))
+    assert len(repo.comments_for(db, session)) == 1
+    assert session.position == f"question:{plan.questions[1].id}"
+
+
+def answer_everything(db, session, intent="affirm"):
+    while session.position is not None:
+        checkin.handle_reply(db, session, tapped(intent if session.position.startswith("question:") else "skip"))
+
+
+def test_after_the_last_step_the_readback_says_every_answer(db, session):
+    prefer(db, session)
+    answer_everything(db, session)
+    assert checkin.stage(db, session) == "readback"
+    says = checkin.read_back(db, session)
+    lines = "\n".join(s.fill["lines"] for s in says if s.response == "utter_readback_area")
+    for statement in SurveyPlan(load_framework("york"), "children_young_people", "core").questions:
+        assert f"{statement.question} Yes." in lines
+    assert [b["payload"] for b in says[-1].buttons] == ["/affirm", "/change_answer"]
+
+
+def test_one_answer_changed_at_readback_keeps_the_original(db, session):
+    prefer(db, session)
+    answer_everything(db, session)
+    target = SurveyPlan(load_framework("york"), "children_young_people", "core").questions[2]
+    options = checkin.change_options(db, session)[0].buttons
+    assert len(options) == 7 and target.id in options[2]["payload"]
+    assert checkin.begin_change(db, session, target.id)
+    outcome = checkin.handle_reply(db, session, tapped("deny"), changing=True)
+    assert outcome.done and session.position is None
+    current = {a.statement_id: a.value for a in repo.current_answers(db, session)}
+    assert current[target.id] == "no" and list(current.values()).count("yes") == 6
+    assert not checkin.begin_change(db, session, "york.not_a_statement")
+
+
+def test_consent_is_stored_and_the_checkin_finishes(db, session):
+    prefer(db, session)
+    answer_everything(db, session)
+    says = checkin.save_consent(db, session, "school_and_family")
+    assert repo.latest_consent(db, session).audiences == ["school_and_family"]
+    assert session.status == "finished" and checkin.stage(db, session) == "finished"
+    assert says[-1].custom == {"kind": "end"}
+
+
+def test_a_break_resumes_at_the_same_step(db, session):
+    prefer(db, session)
+    checkin.handle_reply(db, session, tapped("affirm"))
+    position = session.position
+    checkin.take_break(db, session)
+    assert session.status == "paused"
+    invite = session.invite
+    resumed = repo.start_or_resume_session(db, invite)
+    assert resumed.resumed and resumed.session.id == session.id
+    assert [s.response for s in checkin.opening(db, resumed.session)] == ["utter_welcome_back"]
+    assert checkin.stage(db, resumed.session) == "survey" and resumed.session.position == position
+
+
+def test_stop_keeps_what_was_given(db, session):
+    prefer(db, session)
+    checkin.handle_reply(db, session, tapped("deny"))
+    checkin.stop(db, session)
+    assert session.status == "stopped"
+    assert [a.value for a in repo.current_answers(db, session)] == ["no"]

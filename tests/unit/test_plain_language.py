@@ -1,0 +1,88 @@
+"""Every sentence the bot says to a child is plain: <= 12 words, common words, reading age <= 9.
+
+Swept over all child-facing text: the domain's responses, every framework's questions
+and area prompts, and the words on every button.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from accessibility.plain_language import problems, reading_age
+from framework.choices import choices
+from framework.loader import all_frameworks
+from framework.scale import answer_scale
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"^\{[a-z_]+\}$")  # filled at run time from framework data, checked below
+
+
+def _domain_texts() -> list[tuple[str, str]]:
+    domain = YAML(typ="safe").load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    texts = []
+    for name, variants in domain["responses"].items():
+        for variant in variants:
+            text = variant.get("text", "")
+            if not PLACEHOLDER.match(text):
+                texts.append((name, text))
+    return texts
+
+
+def _framework_texts() -> list[tuple[str, str]]:
+    texts = []
+    for fw in all_frameworks().values():
+        for area in fw.areas:
+            texts.append((f"{area.id} plain_title", area.plain_title))
+            for perspective, prompts in area.prompts.items():
+                for field in ("intro", "anything_else", "what_would_help"):
+                    texts.append((f"{area.id} {perspective} {field}", getattr(prompts, field)))
+            texts += [(st.id, st.question) for st in area.statements if st.question]
+    return texts
+
+
+def _button_texts() -> list[tuple[str, str]]:
+    data = choices()
+    texts = [(f"{slot} {o.value}", o.label) for slot, options in data.choices.items() for o in options]
+    texts += [(f"button {name}", b.label) for name, b in data.buttons.items()]
+    texts += [(f"answer {a.value}", a.label) for a in answer_scale().answers]
+    texts += [(f"readback {a.value}", a.readback) for a in answer_scale().answers]
+    return texts
+
+
+def _support_texts() -> list[tuple[str, str]]:
+    support = YAML(typ="safe").load((ROOT / "bot" / "safeguarding" / "support.yml").read_text(encoding="utf-8"))
+    return [(f"support {i}", text) for i, text in enumerate(support["messages"])]
+
+
+ALL_TEXTS = _domain_texts() + _framework_texts() + _button_texts() + _support_texts()
+
+
+def test_the_sweep_covers_every_source():
+    names = {name for name, _ in ALL_TEXTS}
+    assert any(n.startswith("utter_") for n in names)
+    assert any(n.startswith("york.") for n in names)
+    assert any(n.startswith("shropshire.") for n in names)
+    assert any(n.startswith("answer ") for n in names)
+    assert any(n.startswith("support ") for n in names)
+    assert len(ALL_TEXTS) > 100
+
+
+@pytest.mark.parametrize("where,text", ALL_TEXTS, ids=[n for n, _ in ALL_TEXTS])
+def test_child_facing_text_is_plain(where, text):
+    assert problems(text) == [], f"{where}: {text!r}"
+
+
+def test_the_checker_catches_hard_text():
+    hard = "I am given an opportunity to create, review and contribute to plans relating to my education."
+    found = problems(hard)
+    assert any("words; use 12 or fewer" in p for p in found)
+    assert any("uncommon words" in p and "contribute" in p for p in found)
+    assert any("reading age" in p for p in found)
+    assert reading_age("Do you feel safe at school?") <= 9
+
+
+def test_names_children_meet_here_are_allowed():
+    assert problems("You can call Childline on 0800 1111.") == []
