@@ -33,6 +33,8 @@ ANSWERED_IN_FORM: dict[str, tuple[str, ...]] = {
     "thanks": ("utter_thanks_reply",),
     "change_answer": ("utter_change_later",),
     "carry_on": (),
+    # The web app starts every visit with this; a form already open just asks its question again.
+    "start_checkin": ("utter_welcome_back",),
 }
 
 

@@ -95,6 +95,69 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- staff accounts and the outbox -----------------------------------------
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    from bot.auth.passwords import generate_password, hash_password
+    from framework.db import repository as repo
+    from framework.db.engine import make_engine, make_session_factory
+    from framework.db.models import ROLES, ROLES_WITHOUT_SCHOOL
+
+    def refuse(reason: str) -> int:
+        print(f"heard: {reason}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if args.role not in ROLES:
+        return refuse(f"there is no role '{args.role}': use one of {', '.join(ROLES)}")
+    if "@" not in args.email.strip("@"):
+        return refuse(f"'{args.email}' is not an email address")
+    if args.role == "la_officer" and args.school_urn:
+        return refuse("a la_officer works across schools: leave out --school-urn")
+    if args.role not in ROLES_WITHOUT_SCHOOL and not args.school_urn:
+        return refuse(f"a {args.role} belongs to one school: add --school-urn URN")
+    engine = make_engine()
+    try:
+        with make_session_factory(engine).begin() as db:
+            if repo.find_staff_by_email(db, args.email) is not None:
+                return refuse(f"there is already an account for {repo.normalise_email(args.email)}")
+            school = repo.find_school_by_urn(db, args.school_urn) if args.school_urn else None
+            if args.school_urn and school is None:
+                return refuse(f"no school has the URN {args.school_urn}")
+            password = generate_password()
+            staff = repo.create_staff(db, args.email, hash_password(password), args.role, school)
+            where = f" at {school.name}" if school else ""
+    finally:
+        engine.dispose()
+    print(f"Created the {staff.role} account {staff.email}{where}. They sign in at {_staff_url()}")
+    print(f"Password: {password}")
+    print("This password is shown only now: give it to them safely.")
+    return 0
+
+
+def _staff_url() -> str:
+    from framework.settings import get_settings
+
+    return f"{get_settings().public_url}/staff"
+
+
+def cmd_outbox_send(args: argparse.Namespace) -> int:
+    from bot.outbox import send_due
+    from framework.db.engine import make_engine, make_session_factory
+    from framework.settings import get_settings
+
+    engine = make_engine()
+    try:
+        run = send_due(make_session_factory(engine), get_settings())
+    finally:
+        engine.dispose()
+    print(f"Sent {run.sent} email(s).")
+    if run.failed:
+        print(f"heard: {run.failed} email(s) not sent; they stay queued and are tried again later:", file=sys.stderr)
+        for error in run.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 # ---- run --------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     from honcho.manager import Manager
@@ -112,6 +175,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return manager.returncode or 0
 
 
+# ---- read-aloud --------------------------------------------------------------
+def cmd_audio_build(args: argparse.Namespace) -> int:
+    from accessibility.tts import SpeechUnavailable
+    from bot.chat.gateway import speech_cache
+    from framework.settings import get_settings
+
+    speech = speech_cache(get_settings().var_dir / "audio")
+    print(f"Making read-aloud audio for {len(speech.fixed_prompts)} fixed prompts in {speech.folder} ...", flush=True)
+    try:
+        made = speech.build()
+    except SpeechUnavailable as exc:
+        print(f"heard: {exc}. Install espeak-ng (make setup does).", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"Done: {made['cached']} already made, {made['gtts']} by gTTS, {made['espeak-ng']} by espeak-ng (offline voice).")
+    return 0
+
+
 # ---- screening and mapping --------------------------------------------------
 def cmd_screen(args: argparse.Namespace) -> int:
     from bot.safeguarding.screen import Screener
@@ -127,10 +207,9 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from framework.loader import load_framework
-    from framework.mapping import CommentMapper
+    from framework.mapping import mapper_for
 
-    mapper = CommentMapper(load_framework(args.framework))
+    mapper = mapper_for(args.framework)
     _emit_lines(
         _texts(args.text),
         mapper.as_json,
@@ -157,6 +236,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="create a demo school, staff and pupils with invites (safe to re-run)")
     demo.set_defaults(func=cmd_demo)
+
+    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
+    staff_add = staff.add_parser("add", help="make a staff account; its password is printed once")
+    staff_add.add_argument("--email", required=True)
+    staff_add.add_argument("--role", required=True, help="admin, senco, dsl (safeguarding lead) or la_officer")
+    staff_add.add_argument("--school-urn", help="the school's URN (needed for senco and dsl)")
+    staff_add.set_defaults(func=cmd_staff_add)
+
+    outbox = sub.add_parser("outbox", help="emails to staff").add_subparsers(dest="outbox_command", required=True)
+    outbox_send = outbox.add_parser("send", help="send the emails that are due now (the web app also does this)")
+    outbox_send.set_defaults(func=cmd_outbox_send)
+
+    audio = sub.add_parser("audio", help="read-aloud audio").add_subparsers(dest="audio_command", required=True)
+    build = audio.add_parser("build", help="make the audio of every fixed bot prompt ahead of time (gTTS, else espeak-ng)")
+    build.set_defaults(func=cmd_audio_build)
 
     fw = sub.add_parser("framework", help="outcomes frameworks").add_subparsers(dest="fw_command", required=True)
     check = fw.add_parser("check", help="validate framework files (default: the bundled ones)")

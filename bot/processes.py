@@ -71,6 +71,8 @@ def web_process(settings: Settings | None = None) -> Process:
         argv=[
             sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
             "--host", settings.host, "--port", str(settings.port),
+            # No websockets here; and uvicorn cannot load the websockets version rasa-sdk pins.
+            "--ws", "none",
         ],
         health_url=f"http://{settings.host}:{settings.port}/healthz",
     )

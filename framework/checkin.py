@@ -139,6 +139,9 @@ def handle_reply(db: Session, session: SurveySession, reply: Reply, *, clarifyin
     says = []
     option = answer_scale().by_intent(reply.intent) if reply.intent else None
     declined = option is not None and option.value in ("skipped", "no") and (reply.tapped or len(reply.text.split()) <= 3)
+    if reply.tapped and not declined:
+        # a button from an earlier question is not a comment: ask this prompt again
+        return ReplyOutcome(says=[])
     if not declined and reply.text.strip():
         words = reply.text[:MAX_COMMENT_CHARS]
         matches = mapper_for(plan.framework.id, session.perspective).map(words)

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "heard@localhost"
+    # How often the web app sends queued emails; 0 leaves it to `heard outbox send` (e.g. from cron).
+    outbox_every_seconds: float = 10.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -123,7 +123,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def web_url(stack) -> Iterator[str]:
     """The web app, served by uvicorn as `heard run` serves it, talking to the stack."""
-    stack.processes["web"] = start(web_process(stack.settings), stack.settings, stack.settings.var_dir)
+    # Its own email sender stays off: tests that check email run their own app with their own mail server.
+    settings = stack.settings.model_copy(update={"outbox_every_seconds": 0})
+    stack.processes["web"] = start(web_process(settings), settings, settings.var_dir)
     try:
         wait_until_healthy(stack.processes["web"], RASA_START_TIMEOUT)
         yield stack.settings.public_url

@@ -170,3 +170,13 @@ def test_stop_keeps_what_was_given(db, session):
     checkin.stop(db, session)
     assert session.status == "stopped"
     assert [a.value for a in repo.current_answers(db, session)] == ["no"]
+
+
+def test_a_stray_button_at_a_comment_prompt_is_not_kept_as_words(db, session):
+    prefer(db, session)
+    checkin.handle_reply(db, session, tapped("affirm"))
+    prompt = session.position
+    assert prompt.startswith("anything_else:")
+    outcome = checkin.handle_reply(db, session, tapped("start_checkin"))
+    assert outcome.says == [] and not outcome.done
+    assert session.position == prompt and repo.comments_for(db, session) == []

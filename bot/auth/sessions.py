@@ -1,0 +1,94 @@
+"""Staff sign-in sessions: Starlette's SessionMiddleware (a cookie signed with itsdangerous),
+scoped to /staff so the young people's side never carries it.
+
+The cookie holds only the staff id, two times and the CSRF token. It expires after
+IDLE_LIMIT without use (the signature's age) and, however busy, ABSOLUTE_LIMIT after
+signing in. An expired sign-in is told apart from never signing in, so the page can say so.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from base64 import b64decode
+from datetime import timedelta
+
+import itsdangerous
+from fastapi import FastAPI, Request
+from starlette.middleware.sessions import SessionMiddleware
+
+from framework.settings import Settings
+
+COOKIE_NAME = "heard_staff"
+COOKIE_PATH = "/staff"
+IDLE_LIMIT = timedelta(minutes=60)
+ABSOLUTE_LIMIT = timedelta(hours=12)
+
+_STAFF_ID, _SIGNED_IN_AT, _ACTIVE_AT = "staff_id", "signed_in_at", "active_at"
+_EXPIRED = "expired"  # set when a sign-in runs out, popped by the sign-in page
+CSRF_KEY = "csrf"
+
+
+def add_session_middleware(app: FastAPI, settings: Settings) -> None:
+    app.state.session_secret = settings.resolved_secret_key
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=app.state.session_secret,
+        session_cookie=COOKIE_NAME,
+        path=COOKIE_PATH,
+        max_age=int(IDLE_LIMIT.total_seconds()),
+        # Lax, not Strict: the link in the alert email must open signed in. Forms carry a CSRF token.
+        same_site="lax",
+        https_only=settings.public_url.startswith("https://"),
+    )
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def sign_in(request: Request, staff_id: int) -> None:
+    """A fresh session (never the one from before signing in) with a new CSRF token."""
+    now = int(time.time())
+    request.session.clear()
+    request.session.update({_STAFF_ID: staff_id, _SIGNED_IN_AT: now, _ACTIVE_AT: now, CSRF_KEY: new_csrf_token()})
+
+
+def sign_out(request: Request, *, expired: bool = False) -> None:
+    request.session.clear()
+    if expired:
+        request.session[_EXPIRED] = True
+
+
+def session_staff_id(request: Request) -> int | None:
+    """The signed-in staff id, or None. Marks the session expired when a sign-in has run out."""
+    session = request.session
+    staff_id = session.get(_STAFF_ID)
+    if staff_id is None:
+        if _stale_cookie_was_signed_in(request):
+            sign_out(request, expired=True)
+        return None
+    now = int(time.time())
+    if now - session.get(_SIGNED_IN_AT, 0) > ABSOLUTE_LIMIT.total_seconds():
+        sign_out(request, expired=True)
+        return None
+    # Re-signing the cookie on each page is what makes IDLE_LIMIT count from the last use.
+    session[_ACTIVE_AT] = now
+    return staff_id
+
+
+def pop_expired(request: Request) -> bool:
+    return bool(request.session.pop(_EXPIRED, False))
+
+
+def _stale_cookie_was_signed_in(request: Request) -> bool:
+    """Did the request carry a genuine (signed by us) but too old cookie of a signed-in session?"""
+    cookie = request.cookies.get(COOKIE_NAME)
+    if not cookie:
+        return False
+    signer = itsdangerous.TimestampSigner(request.app.state.session_secret)
+    try:
+        data = json.loads(b64decode(signer.unsign(cookie.encode("utf-8"))))
+    except (itsdangerous.BadSignature, ValueError):
+        return False
+    return isinstance(data, dict) and _STAFF_ID in data

@@ -1,0 +1,214 @@
+"""The chat gateway: every message is stored, then screened, then (if safe) sent to Rasa.
+
+The order is what keeps a child's words: the message is committed to the transcript
+before anything else can fail, a worry is answered here even with Rasa down, and a
+message Rasa never got is sent when the widget retries it (same client_message_id).
+Messages of one check-in are handled one at a time, so a double-submit waits for the
+first and then gets its replies rather than reaching Rasa twice.
+
+Rasa may have restarted (and, with its in-memory tracker store, forgotten the chat)
+while this process was not looking: the first message of a check-in after this process
+starts, or after Rasa was seen down, first checks that Rasa still has the conversation,
+and if not sends /start_checkin, which resumes at the step the database holds.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from accessibility.tts import SpeechCache
+from bot.chat import texts
+from bot.chat.incoming import ForRasa, clean_text, for_rasa, known_payload
+from bot.chat.limits import ChatLimits
+from bot.chat.prompts import fixed_prompts
+from bot.chat.rasa import RasaClient, RasaUnavailable
+from bot.chat.replies import (
+    bot_message,
+    drafts_from_rasa,
+    long_message_draft,
+    progress,
+    replies_to,
+    store,
+    support_drafts,
+)
+from bot.chat.schemas import BotMessage, MessagesOut, Progress, SessionStartOut
+from bot.chat.texts import ChatError
+from bot.safeguarding.screen import screen
+from framework.alerts import raise_alert
+from framework.db import repository as repo
+from framework.db.models import SurveySession, TranscriptMessage
+from framework.loader import load_framework
+from framework.schema import Framework
+
+log = logging.getLogger(__name__)
+
+START = "/start_checkin"
+PREVIOUS_SCREENED = 2  # earlier typed messages screened with a new one (a worry split over messages)
+CHECKED_SENDERS = 10_000  # conversations remembered as known to Rasa
+
+
+@lru_cache(maxsize=4)
+def speech_cache(audio_dir: Path) -> SpeechCache:
+    return SpeechCache(audio_dir, fixed_prompts())
+
+
+@dataclass(frozen=True)
+class Received:
+    """An incoming message, stored. Either it still needs Rasa (`forward`), or it is answered."""
+
+    session_id: int
+    message_id: int
+    sender_id: str
+    duplicate: bool
+    forward: ForRasa | None = None
+    answered: tuple[list[BotMessage], Progress | None] | None = None
+
+
+class ChatGateway:
+    def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient, speech: SpeechCache, limits: ChatLimits):
+        self.sessions = sessions
+        self.rasa = rasa
+        self.speech = speech
+        self.limits = limits
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Goes up each time Rasa is seen down; a sender checked in an older one is checked again.
+        self._rasa_outages = 0
+        self._checked: OrderedDict[str, int] = OrderedDict()
+
+    # ---- starting -----------------------------------------------------------------------------
+
+    async def start(self, code: str, ip: str) -> SessionStartOut:
+        """Start or resume the check-in of an invite code, and say hello."""
+        if self.limits.code_failures.full(ip):
+            raise ChatError(429, texts.TOO_MANY_CODE_TRIES)
+        started = await run_in_threadpool(self._start, code)
+        if started is None:
+            # Wrong and expired codes look the same, so a guesser learns nothing.
+            self.limits.code_failures.record(ip)
+            raise ChatError(404, texts.CODE_NOT_FOUND)
+        received, token, resumed = started
+        async with self._lock(received.session_id):
+            try:
+                messages, at = await self._ask_rasa(received)
+            except RasaUnavailable as exc:
+                log.warning("check-in start not sent to Rasa: %s", exc)
+                return SessionStartOut(token=token, resumed=resumed, messages=[], progress=None,
+                                       error=texts.LOST_CONNECTION)
+        return SessionStartOut(token=token, resumed=resumed, messages=messages, progress=at)
+
+    def _start(self, code: str) -> tuple[Received, str, bool] | None:
+        with self.sessions.begin() as db:
+            invite = repo.find_invite_by_code(db, code)
+            if invite is None or invite.is_expired():
+                return None
+            session, token, resumed = repo.start_or_resume_session(db, invite)
+            message, _ = repo.add_message(db, session, "in", START, payload={"payload": START})
+            return Received(session.id, message.id, session.sender_id, False, ForRasa(START, payload=True, cut=False)), token, resumed
+
+    # ---- messages -----------------------------------------------------------------------------
+
+    async def session_for_token(self, token: str) -> int | None:
+        def find() -> int | None:
+            with self.sessions.begin() as db:
+                session = repo.find_session_by_token(db, token)
+                return session.id if session else None
+
+        return await run_in_threadpool(find) if token else None
+
+    async def send(self, session_id: int, text: str, client_message_id: str | None) -> MessagesOut:
+        async with self._lock(session_id):
+            received = await run_in_threadpool(self._receive, session_id, text, client_message_id)
+            answer = received.answered
+            if answer is None:
+                try:
+                    answer = await self._ask_rasa(received)
+                except RasaUnavailable as exc:
+                    log.warning("message %s stored, not yet sent to Rasa: %s", received.message_id, exc)
+                    raise ChatError(503, texts.LOST_CONNECTION, stored=True) from None
+        messages, at = answer
+        return MessagesOut(messages=messages, progress=at, duplicate=received.duplicate)
+
+    def _receive(self, session_id: int, text: str, client_message_id: str | None) -> Received:
+        """Store the message (once), then screen it; a worry is answered here and goes no further."""
+        text = clean_text(text)
+        with self.sessions.begin() as db:
+            session = db.get(SurveySession, session_id)
+            framework = load_framework(session.framework_id)
+            forward = for_rasa(text, framework)
+            if not forward.text.strip():
+                raise ChatError(422, texts.EMPTY_OR_NOT_TEXT)
+            previous = self._typed_before(db, session, framework)
+            message, created = repo.add_message(
+                db, session, "in", text, client_message_id=client_message_id,
+                payload={"payload": forward.text} if forward.payload else None,
+            )
+            if not created:
+                if message.delivered_at is not None:
+                    return Received(session.id, message.id, session.sender_id, True, answered=self._answer(db, session, replies_to(db, message)))
+                return Received(session.id, message.id, session.sender_id, True, forward=for_rasa(message.text, framework))
+            found = screen(text, previous=previous)
+            if found.risk:
+                raise_alert(db, session, words=text, categories=list(found.categories), evidence=list(found.evidence),
+                            source="screen", message=message)
+                repo.mark_delivered(db, message)  # answered here: it is never to be sent to Rasa
+                rows = store(db, session, support_drafts())
+                return Received(session.id, message.id, session.sender_id, False, answered=self._answer(db, session, rows))
+            return Received(session.id, message.id, session.sender_id, False, forward=forward)
+
+    @staticmethod
+    def _typed_before(db: Session, session: SurveySession, framework: Framework) -> list[str]:
+        """The child's last few typed messages (not button taps), oldest first."""
+        recent = db.scalars(
+            select(TranscriptMessage.text)
+            .where(TranscriptMessage.session_id == session.id, TranscriptMessage.direction == "in")
+            .order_by(TranscriptMessage.id.desc())
+            .limit(PREVIOUS_SCREENED * 4)
+        )
+        typed = [t for t in recent if known_payload(t, framework) is None]
+        return list(reversed(typed[:PREVIOUS_SCREENED]))
+
+    async def _ask_rasa(self, received: Received) -> tuple[list[BotMessage], Progress | None]:
+        sender = received.sender_id
+        try:
+            if received.forward.text != START and self._checked.get(sender) != self._rasa_outages:
+                if not await self.rasa.has_conversation(sender):
+                    # Its replies are dropped: the child already has the question they are answering.
+                    await self.rasa.send(sender, START)
+            elements = await self.rasa.send(sender, received.forward.text)
+        except RasaUnavailable:
+            self._rasa_outages += 1
+            raise
+        self._checked[sender] = self._rasa_outages
+        self._checked.move_to_end(sender)
+        if len(self._checked) > CHECKED_SENDERS:
+            self._checked.popitem(last=False)
+        return await run_in_threadpool(self._answered, received, elements)
+
+    def _answered(self, received: Received, elements: list[dict]) -> tuple[list[BotMessage], Progress | None]:
+        """Rasa has answered: mark the message delivered and store the replies."""
+        with self.sessions.begin() as db:
+            message = db.get(TranscriptMessage, received.message_id)
+            session = db.get(SurveySession, message.session_id)
+            repo.mark_delivered(db, message)
+            drafts = drafts_from_rasa(elements, load_framework(session.framework_id))
+            if received.forward.cut:
+                drafts.insert(0, long_message_draft())
+            return self._answer(db, session, store(db, session, drafts))
+
+    def _answer(self, db: Session, session: SurveySession, rows: list[TranscriptMessage]) -> tuple[list[BotMessage], Progress | None]:
+        return [bot_message(row, self.speech) for row in rows], progress(db, session)
+
+    def _lock(self, session_id: int) -> asyncio.Lock:
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = asyncio.Lock()
+        return lock

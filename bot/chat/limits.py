@@ -1,0 +1,65 @@
+"""Rate limits, kept in this process's memory.
+
+With several web workers each keeps its own count, so the real limit is the number of
+workers times these: still far too few tries to guess an invite code (31^8 of them).
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+_SWEEP_EVERY = 1000  # hits between clearing out keys that have gone quiet
+
+
+@dataclass
+class SlidingWindow:
+    """At most `limit` events per key in any `seconds`-long window."""
+
+    limit: int
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    _events: dict[Hashable, deque[float]] = field(default_factory=dict, repr=False)
+    _hits: int = field(default=0, repr=False)
+
+    def full(self, key: Hashable) -> bool:
+        events = self._events.get(key)
+        if events is None:
+            return False
+        self._forget_old(events)
+        return len(events) >= self.limit
+
+    def record(self, key: Hashable) -> None:
+        self._events.setdefault(key, deque()).append(self.clock())
+        self._hits += 1
+        if self._hits % _SWEEP_EVERY == 0:
+            self._sweep()
+
+    def allow(self, key: Hashable) -> bool:
+        """Count one event, unless the key's window is already full."""
+        if self.full(key):
+            return False
+        self.record(key)
+        return True
+
+    def _forget_old(self, events: deque[float]) -> None:
+        cutoff = self.clock() - self.seconds
+        while events and events[0] <= cutoff:
+            events.popleft()
+
+    def _sweep(self) -> None:
+        for key in list(self._events):
+            self._forget_old(self._events[key])
+            if not self._events[key]:
+                del self._events[key]
+
+
+@dataclass
+class ChatLimits:
+    # A child taps about once every few seconds; 30 a minute is well past that.
+    per_session: SlidingWindow = field(default_factory=lambda: SlidingWindow(30, 60))
+    # A class behind one school address: 30 children at their fastest.
+    per_ip: SlidingWindow = field(default_factory=lambda: SlidingWindow(900, 60))
+    # Wrong or expired invite codes from one address.
+    code_failures: SlidingWindow = field(default_factory=lambda: SlidingWindow(10, 15 * 60))

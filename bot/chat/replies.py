@@ -1,0 +1,138 @@
+"""The bot's side of the chat: Rasa's reply turned into messages for the widget, stored in
+the transcript (so a retried message gets the same replies), with symbols, read-aloud
+audio and progress added from our own data."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accessibility.tts import SpeechCache
+from bot.chat.prompts import domain_text, support
+from bot.chat.schemas import AreaProgress, BotMessage, ChatButton, Progress
+from framework import checkin
+from framework.choices import fixed_button
+from framework.db import repository as repo
+from framework.db.models import SurveySession, TranscriptMessage
+from framework.schema import Framework
+
+
+@dataclass
+class Draft:
+    """One bot message before it is stored; stored as the transcript row's payload."""
+
+    text: str
+    kind: str = "say"
+    buttons: list[dict] = field(default_factory=list)  # {"title", "payload", "symbol"}, as actions make them
+    symbol: str | None = None
+    statement_id: str | None = None
+    area_title: str | None = None
+    contains_child_words: bool = False
+
+
+def support_drafts() -> list[Draft]:
+    """The safeguarding support words (bot/safeguarding/support.yml), buttons on the last."""
+    words = support()
+    drafts = [Draft(text=text, kind="safeguarding") for text in words.messages]
+    drafts[-1].buttons = [fixed_button(name) for name in words.buttons]
+    return drafts
+
+
+def long_message_draft() -> Draft:
+    return Draft(text=domain_text("utter_long_message"))
+
+
+def drafts_from_rasa(elements: list[dict], framework: Framework) -> list[Draft]:
+    """Rasa's REST output as messages. A custom element belongs to the text just before it;
+    the action server's safeguarding signal becomes the same support words the screen gives."""
+    pairs: list[tuple[dict, dict]] = []  # (text element, its custom data)
+    for element in elements:
+        custom = element.get("custom") if isinstance(element.get("custom"), dict) else None
+        has_words = bool(element.get("text") or element.get("buttons"))
+        if not has_words and custom is not None and pairs and not pairs[-1][1]:
+            pairs[-1] = (pairs[-1][0], custom)
+        elif has_words or custom is not None:
+            pairs.append((element, custom or {}))
+    drafts: list[Draft] = []
+    for element, custom in pairs:
+        kind = custom.get("kind", "say")
+        if kind == "safeguarding":
+            drafts += support_drafts()
+            continue
+        text = element.get("text") or ""
+        if not text and not element.get("buttons"):
+            continue  # data with nothing to show
+        statement_id = custom.get("statement_id")
+        area_title = custom.get("area_title")
+        if area_title is None and statement_id:
+            try:
+                area_title = framework.area_of(statement_id).plain_title
+            except KeyError:
+                pass
+        drafts.append(Draft(
+            text=text, kind=kind, buttons=list(element.get("buttons") or []), symbol=custom.get("symbol"),
+            statement_id=statement_id, area_title=area_title,
+            contains_child_words=bool(custom.get("contains_child_words")),
+        ))
+    return drafts
+
+
+def store(db: Session, session: SurveySession, drafts: list[Draft]) -> list[TranscriptMessage]:
+    return [repo.add_message(db, session, "out", d.text, payload=asdict(d))[0] for d in drafts]
+
+
+def replies_to(db: Session, message: TranscriptMessage) -> list[TranscriptMessage]:
+    """The bot messages stored after an incoming message, up to the next incoming one."""
+    next_in = select(TranscriptMessage.id).where(
+        TranscriptMessage.session_id == message.session_id, TranscriptMessage.direction == "in",
+        TranscriptMessage.id > message.id,
+    ).order_by(TranscriptMessage.id).limit(1).scalar_subquery()
+    query = select(TranscriptMessage).where(
+        TranscriptMessage.session_id == message.session_id, TranscriptMessage.direction == "out",
+        TranscriptMessage.id > message.id,
+    )
+    query = query.where((TranscriptMessage.id < next_in) | next_in.is_(None))
+    return list(db.scalars(query.order_by(TranscriptMessage.id)))
+
+
+def symbol_url(code: str | None) -> str | None:
+    return f"/symbols/{code}.svg" if code else None
+
+
+def audio_url(speech: SpeechCache, text: str) -> str:
+    return f"/api/audio/{speech.key_for(text)}.mp3"
+
+
+def bot_message(row: TranscriptMessage, speech: SpeechCache) -> BotMessage:
+    draft = Draft(**row.payload)
+    return BotMessage(
+        id=row.id, text=row.text, kind=draft.kind,
+        buttons=[
+            ChatButton(label=b["title"], payload=b["payload"], symbol=b.get("symbol"),
+                       symbol_url=symbol_url(b.get("symbol")), audio_url=audio_url(speech, b["title"]))
+            for b in draft.buttons
+        ],
+        symbol=draft.symbol, symbol_url=symbol_url(draft.symbol), audio_url=audio_url(speech, row.text),
+        statement_id=draft.statement_id, area_title=draft.area_title,
+        contains_child_words=draft.contains_child_words,
+    )
+
+
+def progress(db: Session, session: SurveySession) -> Progress | None:
+    """Where the check-in stands, from the database; None before the questions start."""
+    stage = checkin.stage(db, session)
+    if stage == "preferences":
+        return None
+    plan = checkin.plan_for(session)
+    at = plan.progress(session.position if stage == "survey" else None)
+    return Progress(
+        question_number=at.question_number, question_total=at.question_total, areas_done=list(at.areas_done),
+        area_total=at.area_total, current_area=at.current_area,
+        label=f"Question {at.question_number} of {at.question_total}",
+        areas=[
+            AreaProgress(id=a.id, title=a.plain_title, symbol=a.symbol, symbol_url=symbol_url(a.symbol),
+                         done=a.id in at.areas_done, current=a.id == at.current_area)
+            for a in plan.areas
+        ],
+    )

@@ -1,0 +1,171 @@
+"""The outbox sender: emails queued in the database go out over SMTP (the standard library's
+smtplib), and stay queued, retried with backoff, until the mail server takes them.
+
+An email is claimed (its next try pushed CLAIM_LEASE ahead) in one short transaction, sent
+with no transaction open (so a slow mail server never holds the database), and marked sent
+or failed in another. A sender that dies mid-way leaves its claims to expire and be tried
+again: an email may, rarely, go twice, but is never lost.
+
+The web app runs this every SEND_EVERY seconds, and straight away when an email is queued
+in its own process; `heard outbox send` runs it once.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, object_session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from framework.db import repository as repo
+from framework.db.models import OutboxEmail, utcnow
+from framework.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SEND_EVERY = 10.0  # seconds
+CLAIM_LEASE = timedelta(minutes=5)  # longer than any one run takes
+SMTP_TIMEOUT = 20.0  # seconds for each step of talking to the mail server
+_NEW_EMAIL = "heard_outbox_new_email"
+
+
+@dataclass(frozen=True)
+class OutboxRun:
+    sent: int
+    failed: int
+    errors: tuple[str, ...] = ()
+
+
+def build_message(email: OutboxEmail, settings: Settings) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message["Date"] = format_datetime(email.created_at)
+    # The same id on every try, so a mail system can drop a rare second copy.
+    domain = settings.mail_from.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<heard-outbox-{email.id}-{int(email.created_at.timestamp())}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+    message.set_content(email.body)
+    return message
+
+
+def send_due(sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> OutboxRun:
+    """Send every email whose time has come; returns how many went and how many will be retried."""
+    sent = failed = 0
+    errors: list[str] = []
+    while True:
+        claimed = _claim_due(sessions, settings, now or utcnow())
+        if not claimed:
+            break
+        results = _deliver(claimed, settings)
+        with sessions.begin() as db:
+            for email_id, error in results.items():
+                email = db.get(OutboxEmail, email_id)
+                if error is None:
+                    repo.mark_sent(db, email, now=now)
+                    sent += 1
+                else:
+                    repo.mark_failed(db, email, error, now=now)
+                    failed += 1
+                    errors.append(f"to {email.to_address}: {error}")
+    for error in errors:
+        log.warning("email not sent, will retry: %s", error)
+    return OutboxRun(sent, failed, tuple(errors))
+
+
+def _claim_due(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> dict[int, EmailMessage]:
+    with sessions.begin() as db:
+        claimed = {}
+        for email in repo.due_emails(db, now):
+            email.next_attempt_at = now + CLAIM_LEASE
+            claimed[email.id] = build_message(email, settings)
+        return claimed
+
+
+def _deliver(messages: dict[int, EmailMessage], settings: Settings) -> dict[int, str | None]:
+    """Each email's error, or None once the mail server has accepted it."""
+    results: dict[int, str | None] = {}
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password)
+            for email_id, message in messages.items():
+                try:
+                    smtp.send_message(message)
+                    results[email_id] = None
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                    results[email_id] = _describe(exc)  # this one email was refused; go on with the rest
+    except (OSError, smtplib.SMTPException) as exc:  # no server, TLS or login failed, connection lost
+        error = f"mail server {settings.smtp_host}:{settings.smtp_port}: {_describe(exc)}"
+        for email_id in messages:
+            results.setdefault(email_id, error)
+    return results
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+@contextmanager
+def wake_on_new_email(wake: Callable[[], None]) -> Iterator[None]:
+    """Call `wake` after any session in this process commits a new outbox email."""
+
+    def noted(_mapper, _connection, email: OutboxEmail) -> None:
+        session = object_session(email)
+        if session is not None:
+            session.info[_NEW_EMAIL] = True
+
+    def committed(session: Session) -> None:
+        if session.info.pop(_NEW_EMAIL, False):
+            wake()
+
+    event.listen(OutboxEmail, "after_insert", noted)
+    event.listen(Session, "after_commit", committed)
+    try:
+        yield
+    finally:
+        event.remove(Session, "after_commit", committed)
+        event.remove(OutboxEmail, "after_insert", noted)
+
+
+@asynccontextmanager
+async def running_outbox(sessions: sessionmaker[Session], settings: Settings,
+                         every: float = SEND_EVERY) -> AsyncIterator[None]:
+    """Send due emails in the background while the web app runs."""
+    loop = asyncio.get_running_loop()
+    woken = asyncio.Event()
+
+    async def keep_sending() -> None:
+        while True:
+            woken.clear()
+            try:
+                await run_in_threadpool(send_due, sessions, settings)
+            except Exception:  # e.g. the database is down: log it and try again next time
+                log.exception("the outbox run failed; trying again in %.0f s", every)
+            try:
+                await asyncio.wait_for(woken.wait(), timeout=every)
+            except asyncio.TimeoutError:
+                pass
+
+    with wake_on_new_email(lambda: loop.call_soon_threadsafe(woken.set)):
+        task = asyncio.create_task(keep_sending(), name="heard-outbox")
+        try:
+            yield
+        finally:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass

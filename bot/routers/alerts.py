@@ -1,0 +1,162 @@
+"""The safeguarding lead's queue: their school's open alerts, newest first, with the child's
+exact words and the messages before them; and each alert's page, where the lead marks it
+seen, records the action taken, and closes it.
+
+Only a designated safeguarding lead (DSL) of the alert's school sees an alert: anyone else
+is told there is no such page, so not even an alert's existence shows. Every view and
+every step is written to the audit log.
+"""
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.auth.csrf import csrf_ok
+from bot.auth.pages import (
+    flash,
+    is_safeguarding_lead,
+    not_for_role,
+    not_found,
+    render,
+    sign_in_needed,
+    signed_in_staff,
+    staff_db,
+)
+from framework.db import repository as repo
+from framework.db.models import ALERT_STATUSES, AuditEntry, SafeguardingAlert, StaffUser
+
+ALERT_PATH = re.compile(r"^/staff/alerts/(\d+)$")
+MAX_NOTE_CHARS = 10_000
+MAX_ID = 2**31 - 1  # larger numbers are no id (and would overflow PostgreSQL's integer)
+OBJECT_TYPE = "safeguarding_alert"
+STEPS = {  # the step a button asks for → what the lead is told once it is done
+    "seen": "Marked as seen.",
+    "actioned": "The action taken is saved.",
+    "closed": "The alert is closed. It stays in the records.",
+}
+STEP_ACTIONS = tuple(f"alert_{step}" for step in STEPS)  # audit log actions
+
+FORM_STALE = ("This page was open too long, so nothing was saved. "
+              "What you typed is still here: please press the button again.")
+NOTE_NEEDED = "Please write what action was taken before saving or closing. Nothing was saved yet."
+NOTE_TOO_LONG = f"Please keep the note under {MAX_NOTE_CHARS:,} characters. Nothing was saved yet."
+ALREADY_MOVED_ON = ("This alert is already marked '{status}', perhaps by another lead. "
+                    "Nothing was changed. The page now shows where it is.")
+CHOOSE_A_BUTTON = "Please press one of the buttons. Nothing was saved yet."
+
+router = APIRouter(prefix="/staff/alerts", include_in_schema=False)
+
+
+@router.get("")
+def alert_queue(request: Request) -> Response:
+    with staff_db(request).begin() as db:
+        staff = signed_in_staff(request, db)
+        if staff is None:
+            return sign_in_needed(request)
+        if not is_safeguarding_lead(staff):
+            repo.audit(db, staff, "view_alert_queue_refused", OBJECT_TYPE, detail={"role": staff.role})
+            return not_for_role(request, staff, db, who="safeguarding leads")
+        alerts = repo.list_open_alerts(db, staff.school)
+        repo.audit(db, staff, "view_alert_queue", OBJECT_TYPE,
+                   detail={"school_id": staff.school_id, "alert_ids": [a.id for a in alerts]})
+        return render(request, "staff/alerts.html", staff=staff, db=db, alerts=alerts)
+
+
+@router.get("/{alert_id}")
+def alert_detail(request: Request, alert_id: str) -> Response:
+    with staff_db(request).begin() as db:
+        staff = signed_in_staff(request, db)
+        if staff is None:
+            return sign_in_needed(request)
+        alert = _own_alert(db, staff, alert_id)
+        if alert is None:
+            return not_found(request, staff, db)
+        return alert_page(request, db, staff, alert)
+
+
+@router.post("/{alert_id}")
+def alert_step(request: Request, alert_id: str, csrf_token: str = Form(""), step: str = Form(""),
+               action_taken: str = Form("")) -> Response:
+    draft = {"action_taken": action_taken}
+    with staff_db(request).begin() as db:
+        staff = signed_in_staff(request, db)
+        if staff is None:
+            return sign_in_needed(request, draft=draft)
+        alert = _own_alert(db, staff, alert_id)
+        if alert is None:
+            return not_found(request, staff, db)
+        note = action_taken.strip()
+        problem, status = _step_problem(request, alert, csrf_token, step, note)
+        if problem:
+            return alert_page(request, db, staff, alert, draft=draft, problem=problem, status=status)
+        repo.update_alert_status(db, alert, step, staff, action_taken=note or None)
+        repo.audit(db, staff, f"alert_{step}", OBJECT_TYPE, alert.id, pupil=alert.pupil,
+                   detail={"action_taken": note} if note else None)
+        flash(request, STEPS[step])
+    return RedirectResponse(f"/staff/alerts/{alert.id}", status_code=303)
+
+
+def _step_problem(request: Request, alert: SafeguardingAlert, csrf_token: str, step: str,
+                  note: str) -> tuple[str | None, int]:
+    """Why this step cannot be taken (in words for the lead), with the HTTP status; or (None, 200)."""
+    if not csrf_ok(request, csrf_token):
+        return FORM_STALE, 403
+    if step not in STEPS:
+        return CHOOSE_A_BUTTON, 422
+    if len(note) > MAX_NOTE_CHARS:
+        return NOTE_TOO_LONG, 422
+    if ALERT_STATUSES.index(step) < ALERT_STATUSES.index(alert.status):
+        return ALREADY_MOVED_ON.format(status=alert.status), 409
+    if step in ("actioned", "closed") and not (note or alert.action_taken):
+        return NOTE_NEEDED, 422
+    return None, 200
+
+
+def _own_alert(db: Session, staff: StaffUser, alert_id: str) -> SafeguardingAlert | None:
+    """The alert, if this member of staff may see it; else None (and the refusal is audited)."""
+    is_id = alert_id.isdigit() and int(alert_id) <= MAX_ID
+    alert = db.get(SafeguardingAlert, int(alert_id)) if is_id else None
+    if alert is None or not is_safeguarding_lead(staff) or alert.school_id != staff.school_id:
+        repo.audit(db, staff, "view_alert_refused", OBJECT_TYPE, alert_id[:64], detail={"role": staff.role})
+        return None
+    return alert
+
+
+def alert_page(request: Request, db: Session, staff: StaffUser, alert: SafeguardingAlert, *,
+               draft: dict[str, str] | None = None, problem: str | None = None, notice: str | None = None,
+               status: int = 200) -> Response:
+    repo.audit(db, staff, "view_alert", OBJECT_TYPE, alert.id, pupil=alert.pupil)
+    context = {"alert": alert, "history": _history(db, alert), "note": (draft or {}).get("action_taken", ""),
+               "problem": problem}
+    if notice:
+        context["notice"] = notice
+    return render(request, "staff/alert.html", staff=staff, db=db, status=status, **context)
+
+
+def restore_draft(request: Request, db: Session, staff: StaffUser, next_path: str, draft: dict[str, str],
+                  notice: str) -> Response | None:
+    """After signing in again: the alert page the draft was typed on, with the draft put back."""
+    match = ALERT_PATH.match(next_path)
+    if match is None:
+        return None
+    alert = _own_alert(db, staff, match.group(1))
+    if alert is None:
+        return not_found(request, staff, db)
+    return alert_page(request, db, staff, alert, draft=draft, notice=notice)
+
+
+def _history(db: Session, alert: SafeguardingAlert) -> list[tuple[AuditEntry, str]]:
+    """Each step taken on the alert, oldest first, with who took it: the audit log keeps every
+    note, where the alert itself keeps only the latest."""
+    rows = db.execute(
+        select(AuditEntry, StaffUser.email)
+        .join(StaffUser, StaffUser.id == AuditEntry.actor_id)
+        .where(AuditEntry.object_type == OBJECT_TYPE, AuditEntry.object_id == str(alert.id),
+               AuditEntry.action.in_(STEP_ACTIONS))
+        .order_by(AuditEntry.id)
+    )
+    return [(entry, email) for entry, email in rows]

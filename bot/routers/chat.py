@@ -1,0 +1,99 @@
+"""The chat API the widget talks to. Rasa's own API stays on 127.0.0.1: this is the only way in.
+
+Bodies are read here rather than by FastAPI so that every failure, a 100 kB body or
+bytes that are not UTF-8 included, gets the same kind {"error": ...} answer.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from bot.chat import texts
+from bot.chat.gateway import ChatGateway, speech_cache
+from bot.chat.incoming import read_json
+from bot.chat.limits import ChatLimits
+from bot.chat.rasa import RasaClient
+from bot.chat.schemas import ErrorOut, MessageIn, MessagesOut, SessionStartIn, SessionStartOut
+from bot.chat.texts import ChatError
+from bot.safeguarding.screen import default_screener
+from framework.db.engine import make_engine, make_session_factory
+from framework.settings import get_settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    # Load the screen's language data now, not while the first child waits.
+    await run_in_threadpool(default_screener)
+    speech = await run_in_threadpool(speech_cache, settings.var_dir / "audio")
+    async with httpx.AsyncClient() as http:
+        app.state.chat = ChatGateway(make_session_factory(engine), RasaClient(settings, http), speech, ChatLimits())
+        yield
+    engine.dispose()
+
+
+router = APIRouter(prefix="/api", tags=["chat"], lifespan=lifespan)
+bearer = HTTPBearer(auto_error=False, description="The token from POST /api/sessions")
+
+
+def _error(status: int, error: str, stored: bool | None = None) -> JSONResponse:
+    return JSONResponse(ErrorOut(error=error, stored=stored).model_dump(exclude_none=True), status_code=status)
+
+
+def _json_body(model) -> dict:
+    """Describe a body that the endpoint reads itself (see the module note)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _errors(*codes: int) -> dict:
+    return {code: {"model": ErrorOut} for code in codes}
+
+
+@router.post(
+    "/sessions", status_code=201, response_model=SessionStartOut, summary="Start or resume a check-in with an invite code",
+    responses=_errors(404, 413, 422, 429), openapi_extra=_json_body(SessionStartIn),
+)
+async def start_session(request: Request):
+    gateway: ChatGateway = request.app.state.chat
+    ip = _client_ip(request)
+    try:
+        if not gateway.limits.per_ip.allow(ip):
+            raise ChatError(429, texts.TOO_FAST)
+        body = await read_json(request, SessionStartIn, texts.CODE_MISSING)
+        if not body.invite_code.strip():
+            raise ChatError(422, texts.CODE_MISSING)
+        started = await gateway.start(body.invite_code, ip)
+    except ChatError as exc:
+        return _error(exc.status, exc.error, exc.stored)
+    return JSONResponse(started.model_dump(mode="json"), status_code=201)
+
+
+@router.post(
+    "/sessions/current/messages", response_model=MessagesOut, summary="Send one message; get the bot's replies",
+    responses=_errors(401, 413, 422, 429, 503), openapi_extra=_json_body(MessageIn),
+)
+async def send_message(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
+    gateway: ChatGateway = request.app.state.chat
+    try:
+        if not gateway.limits.per_ip.allow(_client_ip(request)):
+            raise ChatError(429, texts.TOO_FAST)
+        session_id = await gateway.session_for_token(credentials.credentials if credentials else "")
+        if session_id is None:
+            raise ChatError(401, texts.SESSION_ENDED)
+        if not gateway.limits.per_session.allow(session_id):
+            raise ChatError(429, texts.TOO_FAST)
+        body = await read_json(request, MessageIn, texts.EMPTY_OR_NOT_TEXT)
+        return await gateway.send(session_id, body.text, body.client_message_id)
+    except ChatError as exc:
+        return _error(exc.status, exc.error, exc.stored)

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Cross-validated precision, recall and F1 per intent for Heard's Rasa NLU.
+
+Runs `rasa test nlu --cross-validation` on data/nlu with config.yml, prints one row
+per intent and exits 1 when any intent scores F1 below the bar (or a contract intent
+is missing). Standard library only: it runs from the app venv and calls the Rasa
+venv's executable (env RASA, default .venv-rasa/bin/rasa).
+
+    make nlu-report
+    RASA=/path/to/rasa python scripts/nlu_report.py --folds 5 --out results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MIN_F1 = 0.90
+# Intents other parts of Heard rely on by name (DESIGN.md contract plus the ones the
+# dialogue handles for safeguarding and read-back).
+CONTRACT_INTENTS = (
+    "affirm", "deny", "sometimes", "dont_know", "skip", "stop", "help", "repeat",
+    "take_break", "greet", "goodbye", "bot_challenge", "out_of_scope",
+    "concern", "change_answer",
+)
+# Rows of sklearn's report that are summaries, not intents.
+SUMMARY_ROWS = {"accuracy", "micro avg", "macro avg", "weighted avg"}
+
+
+def run_cross_validation(rasa: str, folds: int, out: Path) -> None:
+    command = [
+        rasa, "test", "nlu",
+        "--nlu", "data/nlu", "--config", "config.yml",
+        "--cross-validation", "--folds", str(folds),
+        "--out", str(out),
+    ]
+    print("$", " ".join(command), flush=True)
+    subprocess.run(command, cwd=REPO, check=True)
+
+
+def intent_rows(report: dict) -> dict[str, dict]:
+    return {name: row for name, row in report.items() if name not in SUMMARY_ROWS}
+
+
+def failures(rows: dict[str, dict], min_f1: float) -> list[str]:
+    """Every intent below the bar, and every contract intent with no examples."""
+    problems = [
+        f"{name}: F1 {row['f1-score']:.3f} < {min_f1:.2f}"
+        for name, row in sorted(rows.items())
+        if row["f1-score"] < min_f1
+    ]
+    problems += [f"{name}: missing from the data" for name in CONTRACT_INTENTS if name not in rows]
+    return problems
+
+
+def format_table(report: dict) -> str:
+    rows = intent_rows(report)
+    lines = [f"{'intent':<16}{'precision':>10}{'recall':>10}{'F1':>8}{'support':>9}"]
+    for name in sorted(rows, key=lambda n: (rows[n]["f1-score"], n)):
+        row = rows[name]
+        mark = "" if name in CONTRACT_INTENTS else "  (extra)"
+        lines.append(
+            f"{name:<16}{row['precision']:>10.3f}{row['recall']:>10.3f}"
+            f"{row['f1-score']:>8.3f}{row['support']:>9}{mark}"
+        )
+    for name in ("macro avg", "weighted avg"):
+        if name in report:
+            row = report[name]
+            lines.append(
+                f"{name:<16}{row['precision']:>10.3f}{row['recall']:>10.3f}"
+                f"{row['f1-score']:>8.3f}{row['support']:>9}"
+            )
+    if "accuracy" in report:
+        lines.append(f"{'accuracy':<16}{report['accuracy']:>28.3f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=REPO / "results",
+                        help="where rasa writes its reports (default: results/)")
+    parser.add_argument("--min-f1", type=float, default=MIN_F1)
+    parser.add_argument("--no-run", action="store_true",
+                        help="only read an existing intent_report.json")
+    args = parser.parse_args(argv)
+    out = args.out.resolve()
+
+    if not args.no_run:
+        rasa = os.environ.get("RASA", str(REPO / ".venv-rasa" / "bin" / "rasa"))
+        run_cross_validation(rasa, args.folds, out)
+
+    report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
+    print(format_table(report))
+    problems = failures(intent_rows(report), args.min_f1)
+    for problem in problems:
+        print("FAIL", problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The staff side for tests: the staff pages (as bot.routers.staff.install adds them to the
+web app) on a fresh, migrated database (SQLite unless `staff_db_url` is overridden), a TestClient that keeps cookies like a
+browser, helpers that make schools, staff accounts and alerts, and a real SMTP server
+(aiosmtpd) on this machine to receive the alert emails."""
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from functools import lru_cache
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.auth.passwords import hash_password
+from bot.routers import staff
+from framework.db import repository as repo
+from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.models import AuditEntry, SafeguardingAlert, School, StaffUser, utcnow
+from framework.settings import get_settings
+
+PASSWORD = "correct horse battery staple"
+CSRF_IN_PAGE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for all tests
+
+
+def closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message, and refuses the addresses in `refuse`."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float, to: str | None = None) -> list[EmailMessage]:
+        """The messages (to `to`, if given) once there are `count` of them, or when time is up."""
+        deadline = time.monotonic() + timeout
+        while True:
+            arrived = [m for m in self.messages if to is None or m["To"] == to]
+            if len(arrived) >= count or time.monotonic() > deadline:
+                return arrived
+            time.sleep(0.1)
+
+
+class MailServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A mail server on a free port, not started: tests start it (or leave it down)."""
+    server = MailServer(closed_port())
+    yield server
+    server.stop()
+
+
+@dataclass
+class StaffSite:
+    app: FastAPI
+    client: TestClient
+    sessions: sessionmaker[Session]
+
+    def school(self, name: str) -> int:
+        with self.sessions.begin() as db:
+            return repo.create_school(db, name).id
+
+    def account(self, role: str, school_id: int | None = None, email: str | None = None) -> str:
+        email = email or f"{role}{school_id or ''}@school.example"
+        with self.sessions.begin() as db:
+            school = db.get(School, school_id) if school_id is not None else None
+            repo.create_staff(db, email, password_hash(), role, school)
+        return email
+
+    def alert(self, school_id: int, words: str, *, context: tuple[tuple[str, str], ...] = (),
+              pupil: str = "Sam Pupil", categories: tuple[str, ...] = ("abuse_physical",),
+              evidence: tuple[str, ...] = ("hurt",), at: datetime | None = None) -> int:
+        """An alert as the chat raises it: the messages before it become its context."""
+        with self.sessions.begin() as db:
+            school = db.get(School, school_id)
+            child = repo.create_pupil(db, school, pupil, year_group="Year 6")
+            session = repo.start_or_resume_session(db, repo.create_invite(db, child, "york")).session
+            for direction, text in context:
+                repo.add_message(db, session, direction, text)
+            message, _ = repo.add_message(db, session, "in", words)
+            alert, _ = repo.raise_alert(db, session, words, categories, evidence, "screen", message=message,
+                                        now=at or utcnow())
+            return alert.id
+
+    def token(self, path: str = "/staff/login") -> str:
+        page = self.client.get(path)
+        return CSRF_IN_PAGE.search(page.text).group(1)
+
+    def sign_in(self, email: str, password: str = PASSWORD, next_path: str = "/staff") -> httpx.Response:
+        return self.client.post("/staff/login", data={
+            "csrf_token": self.token(), "email": email, "password": password, "next": next_path})
+
+    def staff_user(self, email: str) -> StaffUser:
+        with self.sessions() as db:
+            return repo.find_staff_by_email(db, email)
+
+    def stored_alert(self, alert_id: int) -> SafeguardingAlert:
+        with self.sessions() as db:
+            return db.get(SafeguardingAlert, alert_id)
+
+    def audit(self, action: str) -> list[AuditEntry]:
+        with self.sessions() as db:
+            return list(db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+
+
+def staff_settings_env(monkeypatch, database_url: str, var_dir, **extra: str) -> None:
+    """Point the settings at a test database; mail goes to a closed port unless told otherwise."""
+    env = {"HEARD_DATABASE_URL": database_url, "HEARD_VAR_DIR": str(var_dir), "HEARD_SECRET_KEY": "test-secret",
+           "HEARD_SMTP_HOST": "127.0.0.1", "HEARD_SMTP_PORT": str(closed_port()), **extra}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+
+
+def make_staff_app() -> FastAPI:
+    app = FastAPI()
+    staff.install(app)
+    return app
+
+
+@pytest.fixture
+def staff_db_url(sqlite_url) -> str:
+    """The staff site's database; a test module may override this (e.g. with `db_url`)."""
+    return sqlite_url
+
+
+@pytest.fixture
+def staff_site(staff_db_url, tmp_path, monkeypatch) -> Iterator[StaffSite]:
+    upgrade(staff_db_url)
+    staff_settings_env(monkeypatch, staff_db_url, tmp_path)
+    engine = make_engine(staff_db_url)
+    app = make_staff_app()
+    with TestClient(app) as client:
+        yield StaffSite(app, client, make_session_factory(engine))
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def hours_ago(hours: float) -> datetime:
+    return utcnow() - timedelta(hours=hours)
