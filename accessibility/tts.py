@@ -9,7 +9,9 @@ Google can be reached again.
 
 A text's URL key is made when the message is sent (`key_for`, which notes the text
 beside the key); the audio itself is made on first request (`audio_file`) or ahead of
-time for all fixed prompts (`build`).
+time for all fixed prompts (`build`). A note or audio of any other text can hold a child's
+words, so it is deleted once a day old (`prune_personal`, run from `key_for` now and then):
+those words are kept in the database, where "delete my data" and the audit log reach them.
 """
 from __future__ import annotations
 
@@ -42,6 +44,8 @@ MP3_KBPS = 48  # speech, mono: small files for school wifi
 GTTS_TIMEOUT = 5  # seconds
 GTTS_RETRY_AFTER = 600  # seconds without trying gTTS again after it failed
 KEY_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+PERSONAL_AUDIO_LIFETIME = 24 * 3600  # seconds a read-back of a child's words stays on disk
+PRUNE_EVERY = 3600  # seconds between sweeps
 
 
 class SpeechUnavailable(RuntimeError):
@@ -90,12 +94,16 @@ class SpeechCache:
         self.folder = folder
         self.fixed_prompts = frozenset(fixed_prompts)
         self._gtts_failed_at: float | None = None
+        self._pruned_at: float | None = None
 
     def voice_for(self, text: str) -> str:
         return GTTS_VOICE if text in self.fixed_prompts else ESPEAK_VOICE
 
     def key_for(self, text: str) -> str:
         """The audio key for a message, noting its text so the audio can be made when asked for."""
+        if self._pruned_at is None or time.monotonic() - self._pruned_at > PRUNE_EVERY:
+            self._pruned_at = time.monotonic()
+            self.prune_personal()
         key = audio_key(text, LANGUAGE, self.voice_for(text))
         note = self.folder / f"{key}.json"
         if not note.exists():
@@ -129,6 +137,25 @@ class SpeechCache:
             return offline, "cached"
         _write_atomically(offline, espeak_mp3(text))
         return offline, "espeak-ng"
+
+    def prune_personal(self, max_age: float = PERSONAL_AUDIO_LIFETIME, now: float | None = None) -> int:
+        """Delete notes and audio of texts that are not fixed prompts, once older than `max_age`
+        seconds; returns how many texts went. Fixed prompts stay cached for good."""
+        cutoff = (now if now is not None else time.time()) - max_age
+        removed = 0
+        for note in self.folder.glob("*.json"):
+            try:
+                if note.stat().st_mtime > cutoff:
+                    continue
+                text = json.loads(note.read_text(encoding="utf-8"))["text"]
+            except (OSError, ValueError, KeyError):
+                continue  # another request is writing or removing it
+            if text in self.fixed_prompts:
+                continue
+            (self.folder / f"{audio_key(text, LANGUAGE, ESPEAK_VOICE)}.mp3").unlink(missing_ok=True)
+            note.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def build(self) -> Counter:
         """Make the audio of every fixed prompt ahead of time; counts by who made it."""

@@ -5,11 +5,14 @@ so what is tested is what runs.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
+
+from sqlalchemy.engine import make_url
 
 from framework.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -78,16 +81,37 @@ def web_process(settings: Settings | None = None) -> Process:
     )
 
 
+def rasa_endpoints(settings: Settings) -> dict:
+    """Rasa's endpoints: our action server, the SQL tracker store and, when set, the Redis lock store."""
+    tracker = make_url(settings.resolved_rasa_tracker_url)
+    dialect = tracker.get_backend_name()  # Rasa's SQLAlchemy 1.4 picks its own driver
+    endpoints: dict = {
+        "action_endpoint": {"url": f"{settings.action_server_url}/webhook"},
+        "tracker_store": {"type": "SQL", "dialect": dialect, "db": tracker.database}
+        | {key: value for key, value in (("url", tracker.host), ("port", tracker.port),
+                                        ("username", tracker.username), ("password", tracker.password))
+           if value is not None},
+    }
+    if settings.redis_url:
+        lock = urlparse(settings.redis_url)
+        endpoints["lock_store"] = {
+            "type": "redis", "url": lock.hostname or "127.0.0.1", "port": lock.port or 6379,
+            "db": int(lock.path.strip("/") or 0), "key_prefix": "heard",
+        } | ({"password": lock.password} if lock.password else {})
+    return endpoints
+
+
 def write_rasa_endpoints(settings: Settings | None = None) -> Path:
-    """Rasa reads the action server's address from a file; make it from our settings."""
+    """Rasa reads its endpoints from a file; make it from our settings (JSON is valid YAML)."""
     settings = settings or get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     path = settings.var_dir / "endpoints.yml"
     path.write_text(
         "# Written by Heard from HEARD_* settings; edits here are overwritten.\n"
-        f"action_endpoint:\n  url: \"{settings.action_server_url}/webhook\"\n",
+        + json.dumps(rasa_endpoints(settings), indent=2) + "\n",
         encoding="utf-8",
     )
+    path.chmod(0o600)  # it can hold database and Redis passwords
     return path
 
 

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     rasa_token: str = Field(default="", description="Rasa's auth token; generated into var/ when empty")
     action_server_url: str = "http://127.0.0.1:5055"
     model_dir: Path = PROJECT_ROOT / "models"
+    # Rasa's conversation memory (its SQL tracker store), so a restart forgets no conversation.
+    # Empty: a SQLite file var/rasa-conversations.db. Several Rasa servers share a PostgreSQL URL.
+    rasa_tracker_url: str = ""
+    # Redis for Rasa's lock store, needed when several Rasa servers share conversations
+    # (e.g. redis://127.0.0.1:6379/1). Empty: one Rasa server with its own in-memory locks.
+    redis_url: str = ""
 
     # Symbols (OpenMoji, installed from npm by setup).
     openmoji_dir: Path = PROJECT_ROOT / "node_modules" / "openmoji"
@@ -50,6 +56,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.var_dir / 'heard.db'}"
+
+    @property
+    def resolved_rasa_tracker_url(self) -> str:
+        return self.rasa_tracker_url or f"sqlite:///{self.var_dir / 'rasa-conversations.db'}"
 
     @property
     def resolved_rasa_token(self) -> str:

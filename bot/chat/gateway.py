@@ -6,7 +6,7 @@ message Rasa never got is sent when the widget retries it (same client_message_i
 Messages of one check-in are handled one at a time, so a double-submit waits for the
 first and then gets its replies rather than reaching Rasa twice.
 
-Rasa may have restarted (and, with its in-memory tracker store, forgotten the chat)
+Rasa keeps conversations in its SQL tracker store, but that store can be new or wiped
 while this process was not looking: the first message of a check-in after this process
 starts, or after Rasa was seen down, first checks that Rasa still has the conversation,
 and if not sends /start_checkin, which resumes at the step the database holds.

@@ -40,8 +40,7 @@ class RasaClient:
         return elements
 
     async def has_conversation(self, sender_id: str) -> bool:
-        """False when Rasa holds nothing from this sender, as after a restart with its
-        in-memory tracker store."""
+        """False when Rasa holds nothing from this sender (its tracker store is new or was wiped)."""
         try:
             response = await self.http.get(
                 f"{self.conversations}/{sender_id}/tracker", params={"token": self.token, "include_events": "NONE"},

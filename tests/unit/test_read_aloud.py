@@ -2,6 +2,8 @@
 working offline voice. gTTS is replaced by a recorder here because no test may reach Google."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from accessibility import tts
@@ -82,6 +84,19 @@ def test_audio_is_cached_by_text_language_and_voice(tmp_path, google):
     assert google == ["Hello."]  # made once
     assert speech.ensure("Hello.")[1] == "cached"
     assert speech.key_for("Hello!") != key
+
+
+def test_a_read_back_of_a_childs_words_leaves_the_disk_after_a_day(tmp_path, google):
+    speech = SpeechCache(tmp_path, {"Hello."})
+    fixed, personal = speech.key_for("Hello."), speech.key_for("You said: my mum shouts")
+    speech.audio_file(fixed), speech.audio_file(personal)
+    assert len(list(tmp_path.glob("*.mp3"))) == 2
+    assert speech.prune_personal() == 0  # an hour-old read-back is still wanted
+    a_day_later = time.time() + 24 * 3600 + 60
+    assert speech.prune_personal(now=a_day_later) == 1
+    left = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in tmp_path.iterdir())
+    assert "my mum shouts" not in left and speech.audio_file(personal) is None
+    assert speech.audio_file(fixed).exists()  # fixed prompts stay cached
 
 
 def test_espeak_is_the_voice_when_google_cannot_be_reached(tmp_path, monkeypatch):

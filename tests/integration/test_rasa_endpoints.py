@@ -1,0 +1,53 @@
+"""Rasa's conversation memory and locks, as Heard configures them: the endpoints file Heard
+writes is read by Rasa's own code, against a real SQLite file, PostgreSQL and Redis."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+
+import pytest
+import redis
+
+from bot.processes import RASA_BIN, write_rasa_endpoints
+from framework.settings import Settings
+
+PROBE = os.path.join(os.path.dirname(__file__), "rasa_store_probe.py")
+REDIS_URL = "redis://127.0.0.1:6379/1"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        reason = f"Redis is not reachable at {REDIS_URL}: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return REDIS_URL
+
+
+def run_probe(settings: Settings) -> dict:
+    endpoints = write_rasa_endpoints(settings)
+    sender = uuid.uuid4().hex
+    done = subprocess.run([str(RASA_BIN.parent / "python"), PROBE, str(endpoints), sender, "yeah kinda"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_by_default_conversations_are_kept_in_a_sqlite_file_in_var(tmp_path):
+    result = run_probe(Settings(var_dir=tmp_path))
+    assert result == {"tracker_store": "SQLTrackerStore", "lock_store": "InMemoryLockStore",
+                      "words": "yeah kinda", "locked": True}
+    assert (tmp_path / "rasa-conversations.db").stat().st_size > 0
+
+
+@pytest.mark.postgres
+def test_several_rasa_servers_share_postgresql_and_redis(tmp_path, postgres_url, redis_url):
+    result = run_probe(Settings(var_dir=tmp_path, rasa_tracker_url=postgres_url, redis_url=redis_url))
+    assert result == {"tracker_store": "SQLTrackerStore", "lock_store": "RedisLockStore",
+                      "words": "yeah kinda", "locked": True}
