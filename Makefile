@@ -20,7 +20,8 @@ help:
 	@echo "make run         set up what is missing, then start Heard on http://127.0.0.1:8000"
 	@echo "make test        set up what is missing, then run the whole test suite"
 	@echo "make nlu-report  cross-validated precision, recall and F1 per intent"
-	@echo "make bench       chat benchmark: p50/p95/p99 per turn, ratio to bare Rasa, peak RSS"
+	@echo "make bench       chat benchmark (p50/p95/p99 per turn, ratio to bare Rasa, peak RSS),"
+	@echo "                 then staff pages with 1,000 pupils on SQLite and PostgreSQL"
 
 # ---- environments -----------------------------------------------------------
 $(RASA_VENV)/.installed: requirements/rasa.lock.txt
@@ -56,6 +57,7 @@ test: setup
 # ---- measurements -----------------------------------------------------------
 bench: setup
 	$(VENV)/bin/python -m tests.bench
+	$(VENV)/bin/python -m tests.bench_staff
 
 nlu-report: $(RASA_VENV)/.installed
 	RASA=$(RASA) $(VENV)/bin/python scripts/nlu_report.py

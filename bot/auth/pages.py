@@ -6,6 +6,9 @@ and sends it on, so the page it came from can put it back once signed in again.
 """
 from __future__ import annotations
 
+import re
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +24,7 @@ from starlette.templating import Jinja2Templates
 from bot.auth.csrf import csrf_token
 from bot.auth.sessions import pop_expired, session_staff_id, sign_out
 from framework.db import repository as repo
-from framework.db.models import StaffUser
+from framework.db.models import Pupil, StaffUser
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SCHOOL_TIME = ZoneInfo("Europe/London")
@@ -45,6 +48,8 @@ CATEGORY_LABELS = {  # bot/safeguarding/rules.py CATEGORIES
     "bullying_threats": "Bullying or threats",
     "weapons": "Weapons",
 }
+
+MAX_ID = 2**31 - 1  # larger numbers are no id (and would overflow PostgreSQL's integer)
 
 SIGNED_OUT_FOR_SAFETY = "You were signed out because the page was not used for a while. Please sign in again."
 DRAFT_KEPT = "Your sign-in ran out, so nothing was saved yet. What you typed is kept below. Sign in to carry on."
@@ -103,13 +108,96 @@ class NavLink:
     count: int | None = None  # e.g. open alerts, shown beside the label
 
 
+# Each role's pages, in the order the navigation shows them. A page not listed for a role
+# answers "not for your role" (403) to it; another school's record answers 404.
+ROLE_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "senco": (("Pupils", "/staff/pupils"),),
+    "dsl": (("Safeguarding alerts", "/staff/alerts"),),
+    "la_officer": (("Council view", "/staff/council"),),
+    "admin": (("Accounts", "/staff/admin/accounts"), ("Schools", "/staff/admin/schools"),
+              ("Audit log", "/staff/admin/audit")),
+}
+
+
 def nav_links(staff: StaffUser | None, db: Session | None) -> list[NavLink]:
     if staff is None:
         return []
     links = [NavLink("Home", HOME)]
-    if is_safeguarding_lead(staff) and db is not None:
-        links.append(NavLink("Safeguarding alerts", "/staff/alerts", len(repo.list_open_alerts(db, staff.school))))
+    for label, href in ROLE_PAGES.get(staff.role, ()):
+        count = None
+        if href == "/staff/alerts":
+            if not is_safeguarding_lead(staff) or db is None:
+                continue
+            count = len(repo.list_open_alerts(db, staff.school))
+        links.append(NavLink(label, href, count))
     return links
+
+
+def staff_with_role(request: Request, db: Session, roles: tuple[str, ...], *, who: str,
+                    draft: dict[str, str] | None = None) -> StaffUser | Response:
+    """The signed-in member of staff if their role is one of `roles` (and a school role has a
+    school); otherwise the response to send: the sign-in page (keeping `draft`) or "not for
+    your role", the refusal audited. Every staff page starts with this."""
+    staff = signed_in_staff(request, db)
+    if staff is None:
+        return sign_in_needed(request, draft=draft)
+    if staff.role not in roles or (staff.role not in ("admin", "la_officer") and staff.school_id is None):
+        repo.audit(db, staff, "page_refused", "staff_page", request.url.path[:64], detail={"role": staff.role})
+        return not_for_role(request, staff, db, who=who)
+    return staff
+
+
+def staff_and_own_record(request: Request, db: Session, roles: tuple[str, ...], who: str,
+                         find: Callable[[Session, StaffUser, str], object | None], record_id: str,
+                         draft: dict[str, str] | None = None) -> tuple[StaffUser, object] | Response:
+    """`staff_with_role`, then `find(db, staff, record_id)` (e.g. own_pupil): the member of staff
+    and their own school's record, or the response to send (sign-in, not your role, not found)."""
+    staff = staff_with_role(request, db, roles, who=who, draft=draft)
+    if isinstance(staff, Response):
+        return staff
+    record = find(db, staff, record_id)
+    if record is None:
+        return not_found(request, staff, db)
+    return staff, record
+
+
+def parse_id(text: str) -> int | None:
+    """A database id from a URL, or None for anything that is not one."""
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
+def own_pupil(db: Session, staff: StaffUser, pupil_id: str) -> Pupil | None:
+    """The pupil, if they belong to this member of staff's school; else None (refusal audited).
+    Callers answer None with not_found: another school's pupil looks like no pupil at all."""
+    number = parse_id(pupil_id)
+    pupil = db.get(Pupil, number) if number is not None else None
+    if pupil is None or staff.school_id is None or pupil.school_id != staff.school_id:
+        repo.audit(db, staff, "view_pupil_refused", "pupil", pupil_id[:64], detail={"role": staff.role})
+        return None
+    return pupil
+
+
+# After signing in again, a form that was sent with an expired sign-in is shown again with
+# what was typed put back: each page that has a form registers how (path pattern, restorer).
+DraftRestorer = Callable[[Request, Session, StaffUser, "re.Match[str]", dict[str, str], str], "Response | None"]
+DRAFT_RESTORERS: list[tuple["re.Pattern[str]", DraftRestorer]] = []
+
+
+def restores_drafts(pattern: str) -> Callable[[DraftRestorer], DraftRestorer]:
+    """Decorator: `restorer(request, db, staff, match, draft, notice)` for paths matching `pattern`."""
+    def register(restorer: DraftRestorer) -> DraftRestorer:
+        DRAFT_RESTORERS.append((re.compile(pattern), restorer))
+        return restorer
+    return register
+
+
+def restore_draft(request: Request, db: Session, staff: StaffUser, next_path: str, draft: dict[str, str],
+                  notice: str) -> Response | None:
+    for pattern, restorer in DRAFT_RESTORERS:
+        match = pattern.fullmatch(urlsplit(next_path).path)
+        if match is not None:
+            return restorer(request, db, staff, match, draft, notice)
+    return None
 
 
 def flash(request: Request, notice: str) -> None:

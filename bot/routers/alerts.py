@@ -21,7 +21,9 @@ from bot.auth.pages import (
     is_safeguarding_lead,
     not_for_role,
     not_found,
+    parse_id,
     render,
+    restores_drafts,
     sign_in_needed,
     signed_in_staff,
     staff_db,
@@ -29,9 +31,7 @@ from bot.auth.pages import (
 from framework.db import repository as repo
 from framework.db.models import ALERT_STATUSES, AuditEntry, SafeguardingAlert, StaffUser
 
-ALERT_PATH = re.compile(r"^/staff/alerts/(\d+)$")
 MAX_NOTE_CHARS = 10_000
-MAX_ID = 2**31 - 1  # larger numbers are no id (and would overflow PostgreSQL's integer)
 OBJECT_TYPE = "safeguarding_alert"
 STEPS = {  # the step a button asks for → what the lead is told once it is done
     "seen": "Marked as seen.",
@@ -118,8 +118,8 @@ def _step_problem(request: Request, alert: SafeguardingAlert, csrf_token: str, s
 
 def _own_alert(db: Session, staff: StaffUser, alert_id: str) -> SafeguardingAlert | None:
     """The alert, if this member of staff may see it; else None (and the refusal is audited)."""
-    is_id = alert_id.isdigit() and int(alert_id) <= MAX_ID
-    alert = db.get(SafeguardingAlert, int(alert_id)) if is_id else None
+    number = parse_id(alert_id)
+    alert = db.get(SafeguardingAlert, number) if number is not None else None
     if alert is None or not is_safeguarding_lead(staff) or alert.school_id != staff.school_id:
         repo.audit(db, staff, "view_alert_refused", OBJECT_TYPE, alert_id[:64], detail={"role": staff.role})
         return None
@@ -137,12 +137,10 @@ def alert_page(request: Request, db: Session, staff: StaffUser, alert: Safeguard
     return render(request, "staff/alert.html", staff=staff, db=db, status=status, **context)
 
 
-def restore_draft(request: Request, db: Session, staff: StaffUser, next_path: str, draft: dict[str, str],
-                  notice: str) -> Response | None:
+@restores_drafts(r"/staff/alerts/(\d+)")
+def restore_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str], draft: dict[str, str],
+                  notice: str) -> Response:
     """After signing in again: the alert page the draft was typed on, with the draft put back."""
-    match = ALERT_PATH.match(next_path)
-    if match is None:
-        return None
     alert = _own_alert(db, staff, match.group(1))
     if alert is None:
         return not_found(request, staff, db)

@@ -24,6 +24,7 @@ from bot.auth.pages import (
     flash,
     is_safeguarding_lead,
     render,
+    restore_draft,
     safe_next,
     sign_in_page,
     signed_in_staff,
@@ -32,7 +33,7 @@ from bot.auth.pages import (
 from bot.auth.sessions import add_session_middleware, sign_in, sign_out
 from bot.auth.signin import Outcome, SignInGuard, check_sign_in
 from bot.outbox import running_outbox
-from bot.routers import alerts
+from bot.routers import admin, alerts, council, pupils, summaries
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory
 from framework.settings import get_settings
@@ -75,7 +76,8 @@ def install(app: FastAPI) -> None:
     add_session_middleware(app, settings)
     app.mount("/staff/static", StaticFiles(directory=STATIC_DIR), name="staff-static")
     app.include_router(router)
-    app.include_router(alerts.router)
+    for pages in (alerts, pupils, summaries, council, admin):
+        app.include_router(pages.router)
 
 
 def _client_address(request: Request) -> str:
@@ -131,7 +133,7 @@ def _sign_in(request: Request, fields: dict[str, str]) -> Response:
         staff = result.staff
         sign_in(request, staff.id)
         if draft:
-            restored = alerts.restore_draft(request, db, staff, next_path, draft, SIGNED_BACK_IN)
+            restored = restore_draft(request, db, staff, next_path, draft, SIGNED_BACK_IN)
             if restored is not None:
                 return restored
     return RedirectResponse(next_path, status_code=303)

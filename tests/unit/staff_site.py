@@ -27,7 +27,7 @@ from bot.auth.passwords import hash_password
 from bot.routers import staff
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
-from framework.db.models import AuditEntry, SafeguardingAlert, School, StaffUser, utcnow
+from framework.db.models import AuditEntry, Pupil, SafeguardingAlert, School, StaffUser, utcnow
 from framework.settings import get_settings
 
 PASSWORD = "correct horse battery staple"
@@ -97,6 +97,41 @@ def mail_server() -> Iterator[MailServer]:
     server.stop()
 
 
+def record_checkin(sessions: sessionmaker[Session], pupil_id: int, answers: dict[str, str] | None = None, *,
+                   framework_id: str = "york", question_set: str = "core", words: dict[str, str] | None = None,
+                   comments: tuple[tuple[str, str, str], ...] = (), consent: tuple[str, ...] | None = ("school",),
+                   input_mode: str = "tap", read_aloud: bool = False, who_with: str = "alone",
+                   status: str = "finished", at: datetime | None = None) -> int:
+    """A check-in as the chat stores it (a test's own rows, made without Rasa).
+
+    `answers`: statement id -> value (default: "yes" to every question of the set); `words`:
+    statement id -> the exact words typed (method typed); `comments`: (area id, kind, text);
+    `consent` None: never asked. Returns the survey session id."""
+    from framework.loader import load_framework  # noqa: PLC0415 (heavy: only when used)
+
+    framework = load_framework(framework_id)
+    when = at or utcnow()
+    if answers is None:
+        answers = {s.id: "yes" for s in framework.questions("children_young_people", question_set)}
+    words = words or {}
+    with sessions.begin() as db:
+        pupil = db.get(Pupil, pupil_id)
+        invite = repo.create_invite(db, pupil, framework_id, question_set=question_set, now=when)
+        session = repo.start_or_resume_session(db, invite).session
+        session.started_at = when
+        repo.save_preferences(db, session, input_mode=input_mode, read_aloud=read_aloud, who_with=who_with)
+        for statement_id, value in answers.items():
+            typed = words.get(statement_id)
+            repo.record_answer(db, session, statement_id, framework.area_of(statement_id).id, value,
+                               "typed" if typed else "tapped", words=typed, confidence=1.0, now=when)
+        for area_id, kind, text in comments:
+            repo.record_comment(db, session, area_id, kind, text)
+        if consent is not None:
+            repo.record_consent(db, session, consent, now=when)
+        repo.set_status(db, session, status, now=when)
+        return session.id
+
+
 @dataclass
 class StaffSite:
     app: FastAPI
@@ -128,6 +163,16 @@ class StaffSite:
             alert, _ = repo.raise_alert(db, session, words, categories, evidence, "screen", message=message,
                                         now=at or utcnow())
             return alert.id
+
+    def pupil(self, school_id: int, name: str = "Sam Pupil", year_group: str | None = "Year 6",
+              class_name: str | None = None) -> int:
+        with self.sessions.begin() as db:
+            return repo.create_pupil(db, db.get(School, school_id), name, year_group=year_group,
+                                     class_name=class_name).id
+
+    def checkin(self, pupil_id: int, answers: dict[str, str] | None = None, **details) -> int:
+        """A check-in as the chat stores it: see `record_checkin`."""
+        return record_checkin(self.sessions, pupil_id, answers, **details)
 
     def token(self, path: str = "/staff/login") -> str:
         page = self.client.get(path)

@@ -391,6 +391,17 @@ ui.codeInput.addEventListener("input", () => {
   if (idle && ui.codeInput.value) idle.start();  // a half-typed code is not left for the next child
 });
 
+// A slip's QR code opens this page with ?code=…: the code waits in the box for the young person
+// to start (never started for them), and leaves the address bar so history does not keep it.
+const linkedCode = new URLSearchParams(location.search).get("code");
+if (linkedCode) {
+  ui.codeInput.value = linkedCode.slice(0, codeLength + 1);
+  ui.codeInput.dispatchEvent(new Event("input"));
+  const url = new URL(location.href);
+  url.searchParams.delete("code");
+  history.replaceState(history.state, "", url);
+}
+
 ui.sayForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = ui.sayInput.value.trim();

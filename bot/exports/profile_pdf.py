@@ -1,0 +1,142 @@
+"""The one-page pupil profile: a draft of EHCP Section A ("views, interests and aspirations")
+from one check-in, in the young person's own words.
+
+Their typed words and comments are quoted exactly, in a Unicode font (DejaVu Sans) so curly
+quotes, accents and other alphabets stay as they wrote them, with Symbola for the emoji
+DejaVu lacks (a child's 👍 is part of what they said). The text is shrunk a little to
+fit one page; if it still does not fit it runs on to a second page rather than being cut.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from bot.auth.pages import SCHOOL_TIME
+from framework.reports.voice import CheckinSummary
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT = "DejaVu"
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+EMOJI_FONT = "Symbola"
+EMOJI_FILE = Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf")  # Debian's fonts-symbola
+FONT_SIZES = (11, 10, 9, 8)  # tried in turn until the profile fits on one page
+INK, MUTED = (27, 27, 27), (80, 90, 95)
+TITLE = "EHCP Section A draft: views, interests and aspirations"
+
+
+class ProfileFontMissing(RuntimeError):
+    """The PDF font is not installed on this server."""
+
+
+def profile_filename(summary: CheckinSummary) -> str:
+    """No name in the file name (it shows in download lists and email attachments)."""
+    day = summary.session.started_at.astimezone(SCHOOL_TIME)
+    return f"heard-profile-pupil-{summary.pupil.id}-{day:%Y-%m-%d}.pdf"
+
+
+def profile_pdf(summary: CheckinSummary) -> bytes:
+    fonts = {style: FONT_DIR / name for style, name in FONT_FILES.items()}
+    missing = [str(path) for path in (*fonts.values(), EMOJI_FILE) if not path.is_file()]
+    if missing:
+        raise ProfileFontMissing(
+            f"The profile PDF needs the DejaVu Sans and Symbola fonts, which are not installed here "
+            f"({', '.join(missing)}). Install the Debian packages fonts-dejavu-core and fonts-symbola "
+            "(scripts/system-deps does this), then try again."
+        )
+    for size in FONT_SIZES:
+        pdf = _Profile(fonts, size)
+        pdf.draw(summary)
+        if pdf.pages_count == 1:
+            break
+    return bytes(pdf.output())
+
+
+class _Profile(FPDF):
+    def __init__(self, fonts: dict[str, Path], size: float):
+        super().__init__(format="A4")
+        self.size = size
+        self.line = size * 0.48  # line height in mm
+        for style, path in fonts.items():
+            self.add_font(FONT, style, str(path))
+        self.add_font(EMOJI_FONT, "", str(EMOJI_FILE))
+        self.set_fallback_fonts([EMOJI_FONT], exact_match=False)
+        self.set_margins(16, 14, 16)
+        self.set_auto_page_break(True, margin=14)
+        self.set_creator("Heard")
+        self.set_title(TITLE)
+        self.add_page()
+
+    def text_block(self, text: str, *, bold: bool = False, scale: float = 1.0, muted: bool = False,
+                   indent: float = 0, after: float = 0.6) -> None:
+        self.set_font(FONT, "B" if bold else "", self.size * scale)
+        self.set_text_color(*(MUTED if muted else INK))
+        self.set_x(self.l_margin + indent)
+        self.multi_cell(0, self.line * scale, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(after)
+
+    def heading(self, text: str) -> None:
+        self.ln(1.5)
+        self.text_block(text, bold=True, scale=1.2, after=1)
+
+    def quote(self, words: str, about: str) -> None:
+        self.text_block(f"“{words}”", indent=4, after=0)
+        self.text_block(about, muted=True, scale=0.85, indent=4, after=1.2)
+
+    def draw(self, summary: CheckinSummary) -> None:
+        session, pupil = summary.session, summary.pupil
+        day = session.started_at.astimezone(SCHOOL_TIME)
+        date = f"{day.day} {day:%B %Y}"
+        source = summary.framework.source
+
+        self.text_block(TITLE, bold=True, scale=1.45, after=1)
+        about_pupil = ", ".join(filter(None, (pupil.year_group, pupil.class_name)))
+        self.text_block(pupil.display_name + (f" ({about_pupil})" if about_pupil else ""), bold=True, scale=1.2)
+        self.text_block(f"From a Heard check-in on {date}. A draft to read through with the young person: "
+                        "words in quotation marks are exactly what they wrote.", muted=True, scale=0.9)
+
+        self.heading("In my own words")
+        for statement, words in summary.typed_words:
+            self.quote(words, f"About: {statement.text}")
+        for area, comment in summary.comments:
+            about = f"{comment.kind_label}, {area.title}"
+            if comment.about:
+                about += ". About: " + " ".join(s.text for s in comment.about)
+            self.quote(comment.text, about)
+        if not summary.typed_words and not summary.comments:
+            self.text_block("I did not type any words this time. What I said with my answers is below.")
+
+        self.heading("What I said about each area")
+        for area in summary.areas:
+            self.text_block(f"{area.title} ({area.area.title})", bold=True, after=0.2)
+            said = area.in_first_person()
+            for words, statements in said:
+                self.text_block(f"{words}: " + " ".join(statements), indent=4, after=0.3)
+            if not said:
+                self.text_block("Not answered this time.", indent=4, after=0.3)
+            self.ln(0.6)
+
+        gathered = summary.gathered
+        self.heading("How my views were gathered")
+        facts = [
+            f"Who spoke: {gathered.who_with or 'not asked'}.",
+            "How the answers were given: "
+            + (", ".join(f"{how} ({count})" for how, count in gathered.methods) or "no answers yet") + ".",
+            f"Questions read aloud: {'on' if gathered.read_aloud else 'off'}"
+            f" (read aloud for {gathered.read_aloud_answers} of {gathered.answers} answers).",
+            f"Date: {date}. The check-in is {summary.status.lower()}: {summary.answered} of {summary.asked} "
+            f"questions answered" + (f", {summary.skipped} skipped." if summary.skipped else "."),
+            f"Gathered with Heard, using the {summary.framework.title} ({source.council}).",
+            f"Who I said may see my answers: {_consent_words(summary.consent)}.",
+        ]
+        for fact in facts:
+            self.text_block(fact, after=0.3)
+        self.ln(1)
+        self.text_block(f"Heard pupil id {pupil.id}, check-in {session.id}.", muted=True, scale=0.8)
+
+
+def _consent_words(consent: tuple[str, ...] | None) -> str:
+    if consent is None:
+        return "not asked yet"
+    return ", ".join(f"“{choice}”" for choice in consent) or "no one chosen"

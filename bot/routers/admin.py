@@ -1,0 +1,318 @@
+"""Administrators' pages: staff accounts, schools, and the audit log.
+
+Administrators decide who can sign in and which schools there are. They read no child's
+answers: these pages show accounts, schools with counts only, and the audit log, which names
+a pupil by id, never by name or words. Every change, and every look at the audit log, is
+itself written to the audit log.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.auth.csrf import csrf_ok
+from bot.auth.pages import (
+    ROLE_LABELS,
+    SCHOOL_TIME,
+    flash,
+    parse_id,
+    render,
+    restores_drafts,
+    staff_db,
+    staff_with_role,
+)
+from bot.auth.passwords import generate_password, hash_password
+from framework.db import repository as repo
+from framework.db.models import ROLES_WITHOUT_SCHOOL, AuditEntry, Pupil, School, StaffUser, utcnow
+
+ADMIN_ROLES = ("admin",)
+WHO = "Heard administrators"
+ACCOUNTS, SCHOOLS, AUDIT = "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit"
+ACCOUNT_FIELDS = ("email", "role", "school_id")
+SCHOOL_FIELDS = ("name", "urn")
+AUDIT_PAGE_SIZE = 100
+MAX_EMAIL_CHARS = 254
+MAX_SCHOOL_NAME_CHARS = 200
+MAX_URN_DIGITS = 16
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Audit details are written by Heard's own code and hold no child's words; these keys are
+# never shown all the same, in case a detail ever carried a child's text.
+CHILD_TEXT_KEYS = frozenset({"words", "text", "comment", "comments", "answer", "answers", "context",
+                             "evidence", "messages", "message", "transcript"})
+MAX_DETAIL_CHARS = 300
+
+FORM_STALE = ("This page was open too long, so nothing was saved. "
+              "What you typed is still here: please press the button again.")
+EMAIL_NEEDED = "Please type the person's email address, for example name@school.example. Nothing was saved yet."
+EMAIL_TAKEN = "There is already an account for {email}. Nothing was saved. Find it in the list below."
+ROLE_NEEDED = "Please choose what the person does (their role). Nothing was saved yet."
+SCHOOL_NEEDED = "A SENCO or safeguarding lead needs a school: please choose one. Nothing was saved yet."
+NO_SCHOOL_FOR_ROLE = ("Local authority officers and administrators work across all schools, so they have no "
+                      "school: please choose \u201cNo school\u201d. Nothing was saved yet.")
+NO_SUCH_ACCOUNT = "That account could not be found, so nothing was changed. Please try again from the list."
+NOT_YOURSELF = ("You cannot deactivate your own account: you would be locked out. "
+                "Ask another administrator if it must be done.")
+SCHOOL_NAME_NEEDED = f"Please type the school's name (up to {MAX_SCHOOL_NAME_CHARS} characters). Nothing was saved yet."
+URN_DIGITS = ("A URN is the school's Unique Reference Number, in digits only, for example 100000. "
+              "Leave it empty if you do not know it. Nothing was saved yet.")
+URN_TAKEN = "{name} already has URN {urn}. Nothing was saved. Check the number."
+BAD_DATE = "That date could not be read, so the log is shown for every day. Please use the date picker."
+
+# The buttons on each account: what they do, the audit action, and what the administrator is told.
+ACCOUNT_CHANGES = {
+    "deactivate": ("account_deactivated", "{email} can no longer sign in. Their records are kept."),
+    "reactivate": ("account_reactivated", "{email} can sign in again."),
+    "unlock": ("account_unlocked", "{email} is unlocked and can try signing in again now."),
+    "reset_password": ("account_password_reset", "A new password is made for {email}."),
+}
+
+router = APIRouter(prefix="/staff/admin", include_in_schema=False)
+
+
+# ---- accounts ----------------------------------------------------------------------------------
+
+
+@router.get("/accounts")
+def accounts(request: Request) -> Response:
+    with staff_db(request).begin() as db:
+        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
+        if isinstance(admin, Response):
+            return admin
+        return accounts_page(request, db, admin)
+
+
+@router.post("/accounts")
+def accounts_submit(request: Request, csrf_token: str = Form(""), action: str = Form(""), email: str = Form(""),
+                    role: str = Form(""), school_id: str = Form(""), account_id: str = Form("")) -> Response:
+    form = {"email": email, "role": role, "school_id": school_id}
+    # Only the new-account form holds typing worth keeping; the buttons are pressed again.
+    draft = form if action == "create" else None
+    with staff_db(request).begin() as db:
+        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO, draft=draft)
+        if isinstance(admin, Response):
+            return admin
+        if not csrf_ok(request, csrf_token):
+            return accounts_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
+        if action == "create":
+            return _create_account(request, db, admin, form)
+        return _change_account(request, db, admin, action, account_id, form)
+
+
+@restores_drafts(ACCOUNTS)
+def restore_account_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
+                          draft: dict[str, str], notice: str) -> Response:
+    """After signing in again: the accounts page with the new-account form as it was typed."""
+    admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
+    if isinstance(admin, Response):
+        return admin
+    return accounts_page(request, db, admin, form={k: draft.get(k, "") for k in ACCOUNT_FIELDS}, notice=notice)
+
+
+def accounts_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,
+                  problem: str | None = None, notice: str | None = None, new_password: tuple[str, str] | None = None,
+                  status: int = 200) -> Response:
+    listed = db.scalars(select(StaffUser).options(selectinload(StaffUser.school))
+                        .order_by(StaffUser.role, StaffUser.email))
+    context = {"accounts": list(listed), "schools": _schools(db), "roles": ROLE_LABELS, "now": utcnow(),
+               "form": form or dict.fromkeys(ACCOUNT_FIELDS, ""), "problem": problem,
+               "new_password": new_password, "roles_without_school": ROLES_WITHOUT_SCHOOL}
+    if notice:
+        context["notice"] = notice
+    return render(request, "staff/admin_accounts.html", staff=admin, db=db, status=status, **context)
+
+
+def _create_account(request: Request, db: Session, admin: StaffUser, form: dict[str, str]) -> Response:
+    email, role = repo.normalise_email(form["email"]), form["role"]
+    school, problem, status = _new_account_problem(db, email, role, form["school_id"])
+    if problem:
+        return accounts_page(request, db, admin, form=form, problem=problem, status=status)
+    password = generate_password()
+    account = repo.create_staff(db, email, hash_password(password), role, school)
+    repo.audit(db, admin, "account_created", "staff_user", account.id,
+               detail={"email": account.email, "role": role, "school_id": account.school_id})
+    return accounts_page(request, db, admin, notice=f"The account for {account.email} is made.",
+                         new_password=(account.email, password))
+
+
+def _new_account_problem(db: Session, email: str, role: str, school_id: str) -> tuple[School | None, str | None, int]:
+    """(the school, None, 200) for a new account that can be made; else what is wrong, and the status."""
+    if not EMAIL_SHAPE.fullmatch(email) or len(email) > MAX_EMAIL_CHARS:
+        return None, EMAIL_NEEDED, 422
+    if role not in ROLE_LABELS:
+        return None, ROLE_NEEDED, 422
+    if repo.find_staff_by_email(db, email) is not None:
+        return None, EMAIL_TAKEN.format(email=email), 409
+    if role in ROLES_WITHOUT_SCHOOL:
+        return (None, NO_SCHOOL_FOR_ROLE, 422) if school_id else (None, None, 200)
+    number = parse_id(school_id)
+    school = db.get(School, number) if number is not None else None
+    if school is None:
+        return None, SCHOOL_NEEDED, 422
+    return school, None, 200
+
+
+def _change_account(request: Request, db: Session, admin: StaffUser, action: str, account_id: str,
+                    form: dict[str, str]) -> Response:
+    number = parse_id(account_id)
+    account = db.get(StaffUser, number) if number is not None else None
+    if account is None or action not in ACCOUNT_CHANGES:
+        return accounts_page(request, db, admin, form=form, problem=NO_SUCH_ACCOUNT, status=404)
+    if action == "deactivate" and account.id == admin.id:
+        return accounts_page(request, db, admin, form=form, problem=NOT_YOURSELF, status=409)
+    audit_action, told = ACCOUNT_CHANGES[action]
+    new_password = None
+    if action in ("deactivate", "reactivate"):
+        account.active = action == "reactivate"
+    else:  # unlock, or a new password (which unlocks too, so it works at once)
+        account.failed_logins, account.locked_until = 0, None
+        if action == "reset_password":
+            new_password = generate_password()
+            account.password_hash = hash_password(new_password)
+    repo.audit(db, admin, audit_action, "staff_user", account.id, detail={"email": account.email})
+    if new_password:
+        return accounts_page(request, db, admin, form=form, notice=told.format(email=account.email),
+                             new_password=(account.email, new_password))
+    flash(request, told.format(email=account.email))
+    return RedirectResponse(ACCOUNTS, status_code=303)
+
+
+def _schools(db: Session) -> list[School]:
+    return list(db.scalars(select(School).order_by(School.name, School.id)))
+
+
+# ---- schools -----------------------------------------------------------------------------------
+
+
+@router.get("/schools")
+def schools(request: Request) -> Response:
+    with staff_db(request).begin() as db:
+        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
+        if isinstance(admin, Response):
+            return admin
+        return schools_page(request, db, admin)
+
+
+@router.post("/schools")
+def schools_submit(request: Request, csrf_token: str = Form(""), name: str = Form(""),
+                   urn: str = Form("")) -> Response:
+    form = {"name": name, "urn": urn}
+    with staff_db(request).begin() as db:
+        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO, draft=form)
+        if isinstance(admin, Response):
+            return admin
+        if not csrf_ok(request, csrf_token):
+            return schools_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
+        school_name, number = " ".join(name.split()), urn.strip()
+        problem, status = _new_school_problem(db, school_name, number)
+        if problem:
+            return schools_page(request, db, admin, form=form, problem=problem, status=status)
+        school = repo.create_school(db, school_name, urn=number or None)
+        repo.audit(db, admin, "school_created", "school", school.id, detail={"name": school.name, "urn": school.urn})
+        flash(request, f"{school.name} is added. You can now make accounts for its staff.")
+    return RedirectResponse(SCHOOLS, status_code=303)
+
+
+@restores_drafts(SCHOOLS)
+def restore_school_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
+                         draft: dict[str, str], notice: str) -> Response:
+    admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
+    if isinstance(admin, Response):
+        return admin
+    return schools_page(request, db, admin, form={k: draft.get(k, "") for k in SCHOOL_FIELDS}, notice=notice)
+
+
+def _new_school_problem(db: Session, name: str, urn: str) -> tuple[str | None, int]:
+    if not name or len(name) > MAX_SCHOOL_NAME_CHARS:
+        return SCHOOL_NAME_NEEDED, 422
+    if urn and not (urn.isascii() and urn.isdigit() and len(urn) <= MAX_URN_DIGITS):
+        return URN_DIGITS, 422
+    existing = repo.find_school_by_urn(db, urn) if urn else None
+    if existing is not None:
+        return URN_TAKEN.format(name=existing.name, urn=urn), 409
+    return None, 200
+
+
+def schools_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,
+                 problem: str | None = None, notice: str | None = None, status: int = 200) -> Response:
+    pupils = dict(db.execute(select(Pupil.school_id, func.count()).group_by(Pupil.school_id)).all())
+    staff = dict(db.execute(select(StaffUser.school_id, func.count())
+                            .where(StaffUser.school_id.is_not(None), StaffUser.active)
+                            .group_by(StaffUser.school_id)).all())
+    rows = [(school, pupils.get(school.id, 0), staff.get(school.id, 0)) for school in _schools(db)]
+    context = {"rows": rows, "form": form or dict.fromkeys(SCHOOL_FIELDS, ""), "problem": problem}
+    if notice:
+        context["notice"] = notice
+    return render(request, "staff/admin_schools.html", staff=admin, db=db, status=status, **context)
+
+
+# ---- audit log ---------------------------------------------------------------------------------
+
+
+@router.get("/audit")
+def audit_log(request: Request, action: str = "", actor: str = "", day: str = "", page: str = "1") -> Response:
+    with staff_db(request).begin() as db:
+        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
+        if isinstance(admin, Response):
+            return admin
+        action, actor = action.strip()[:64], actor.strip()[:MAX_EMAIL_CHARS]
+        chosen_day, problem = _day(day)
+        number = parse_id(page) or 1
+        filters = {"action": action, "actor": actor, "day": chosen_day.isoformat() if chosen_day else ""}
+        # Written first, so this very look is at the top of the log it shows.
+        repo.audit(db, admin, "view_audit_log", "audit_log", detail={**filters, "page": number})
+        query = select(AuditEntry, StaffUser.email).outerjoin(StaffUser, StaffUser.id == AuditEntry.actor_id)
+        if action:
+            query = query.where(AuditEntry.action == action)
+        if actor:
+            query = query.where(func.lower(StaffUser.email).contains(actor.lower(), autoescape=True))
+        if chosen_day:
+            start = datetime.combine(chosen_day, time(), tzinfo=SCHOOL_TIME)
+            end = datetime.combine(chosen_day + timedelta(days=1), time(), tzinfo=SCHOOL_TIME)
+            query = query.where(AuditEntry.created_at >= start, AuditEntry.created_at < end)
+        found = db.execute(query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+                           .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)).all()
+        entries = [(entry, email, shown_detail(entry.detail)) for entry, email in found[:AUDIT_PAGE_SIZE]]
+        actions = db.scalars(select(distinct(AuditEntry.action)).order_by(AuditEntry.action)).all()
+        links = {"newer": _page_link(filters, number - 1) if number > 1 else None,
+                 "older": _page_link(filters, number + 1) if len(found) > AUDIT_PAGE_SIZE else None}
+        return render(request, "staff/admin_audit.html", staff=admin, db=db, entries=entries, actions=actions,
+                      filters=filters, page=number, links=links, problem=problem, page_size=AUDIT_PAGE_SIZE)
+
+
+def _day(text: str) -> tuple[date | None, str | None]:
+    if not text.strip():
+        return None, None
+    try:
+        return date.fromisoformat(text.strip()), None
+    except ValueError:
+        return None, BAD_DATE
+
+
+def _page_link(filters: dict[str, str], number: int) -> str:
+    return f"{AUDIT}?{urlencode({**{k: v for k, v in filters.items() if v}, 'page': number})}"
+
+
+def shown_detail(detail: dict | None) -> list[tuple[str, str]]:
+    """An entry's detail as (name, value) lines for the page, leaving out anything that could be
+    a child's own words (at any depth), and shortening long values."""
+    lines = []
+    for key, value in (detail or {}).items():
+        if str(key).lower() in CHILD_TEXT_KEYS:
+            continue
+        text = _as_text(value)
+        lines.append((str(key).replace("_", " "), text[:MAX_DETAIL_CHARS] + "…" if len(text) > MAX_DETAIL_CHARS else text))
+    return lines
+
+
+def _as_text(value) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{name}: {text}" for name, text in shown_detail(value)) or "none"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_as_text(item) for item in value) or "none"
+    return "none" if value is None or value == "" else str(value)

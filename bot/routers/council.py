@@ -1,0 +1,100 @@
+"""The council view, for local authority officers: how young people answered each outcome
+statement, across schools and over time, as counts and percentages. Aggregates only: no
+names, no words, no pupil ids; rows from fewer than 5 pupils hidden (framework.reports.council).
+Every view and every download is written to the audit log with the filters used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from bot.auth.pages import render, staff_db, staff_with_role
+from framework.db import repository as repo
+from framework.reports.council import (
+    ALL,
+    SUPPRESSED_TEXT,
+    SUPPRESSION_RULES,
+    council_figures,
+    default_framework,
+    framework_options,
+    to_csv,
+)
+from framework.reports.voice import answer_values, answer_words
+
+ROLES = ("la_officer",)
+WHO = "local authority officers"
+OBJECT_TYPE = "council_figures"
+MAX_FILTER_CHARS = 64
+
+UNKNOWN_FRAMEWORK = "There is no framework called that, so the figures below are for {title}."
+UNKNOWN_YEAR = "That academic year could not be read, so the figures below are for every year."
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Filters:
+    framework_id: str
+    year_group: str | None
+    academic_year: int | None
+
+    def audit_detail(self) -> dict:
+        return {"framework": self.framework_id, "year_group": self.year_group, "academic_year": self.academic_year}
+
+    def query(self) -> str:
+        fields = {"framework": self.framework_id, "year_group": self.year_group or "",
+                  "academic_year": "" if self.academic_year is None else str(self.academic_year)}
+        return urlencode({k: v for k, v in fields.items() if v})
+
+
+def read_filters(db: Session, framework: str, year_group: str, academic_year: str) -> tuple[Filters, str | None]:
+    """The filters from the form, and what to tell the officer about any that could not be used.
+    No framework (or an unknown one) means the one most check-ins counted here used."""
+    frameworks = framework_options()
+    problems = []
+    chosen = next((f for f in frameworks if f.value == framework), None)
+    if chosen is None:
+        fallback = default_framework(db)
+        chosen = next(f for f in frameworks if f.value == fallback)
+        if framework:
+            problems.append(UNKNOWN_FRAMEWORK.format(title=chosen.label))
+    year: int | None = None
+    if academic_year.isdigit() and 2000 <= int(academic_year) <= 2100:
+        year = int(academic_year)
+    elif academic_year:
+        problems.append(UNKNOWN_YEAR)
+    group = year_group.strip()[:MAX_FILTER_CHARS] or None
+    return Filters(chosen.value, None if group == ALL else group, year), " ".join(problems) or None
+
+
+@router.get("/council")
+def council_view(request: Request, framework: str = "", year_group: str = "", academic_year: str = "") -> Response:
+    with staff_db(request).begin() as db:
+        staff = staff_with_role(request, db, ROLES, who=WHO)
+        if isinstance(staff, Response):
+            return staff
+        filters, problem = read_filters(db, framework, year_group, academic_year)
+        figures = council_figures(db, filters.framework_id, filters.year_group, filters.academic_year)
+        repo.audit(db, staff, "view_council", OBJECT_TYPE, detail=filters.audit_detail())
+        return render(request, "staff/council.html", staff=staff, db=db, figures=figures, problem=problem,
+                      frameworks=framework_options(), csv_link=f"/staff/council.csv?{filters.query()}",
+                      answers=[(v, answer_words(v)) for v in answer_values()],
+                      rules=SUPPRESSION_RULES, suppressed_text=SUPPRESSED_TEXT)
+
+
+@router.get("/council.csv")
+def council_csv(request: Request, framework: str = "", year_group: str = "", academic_year: str = "") -> Response:
+    with staff_db(request).begin() as db:
+        staff = staff_with_role(request, db, ROLES, who=WHO)
+        if isinstance(staff, Response):
+            return staff
+        filters, _ = read_filters(db, framework, year_group, academic_year)
+        figures = council_figures(db, filters.framework_id, filters.year_group, filters.academic_year)
+        repo.audit(db, staff, "export_council_csv", OBJECT_TYPE, detail=filters.audit_detail())
+    name = "-".join(str(part) for part in ("heard-council", filters.framework_id, filters.academic_year) if part)
+    return Response(to_csv(figures), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

@@ -1,0 +1,306 @@
+"""The SENCO's pupils: the list (with where each pupil's check-ins are), adding a pupil,
+each pupil's page, and invite codes, for one pupil or a whole class or year group, printed
+as slips with a QR code.
+
+Only a SENCO sees these pages, and only their own school's pupils: another school's pupil
+looks like no pupil at all. Safeguarding alerts show as a number only; their words are for
+the safeguarding lead. Every view and every new code is written to the audit log.
+"""
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from bot.auth.csrf import csrf_ok
+from bot.auth.pages import (
+    flash,
+    not_found,
+    own_pupil,
+    parse_id,
+    render,
+    restores_drafts,
+    staff_db,
+    staff_and_own_record,
+    staff_with_role,
+)
+from framework.db import repository as repo
+from framework.db.models import Pupil, StaffUser
+from framework.loader import all_frameworks
+from framework.reports.invites import (
+    DEFAULT_DAYS,
+    DEFAULT_QUESTION_SET,
+    MAX_DAYS,
+    MIN_DAYS,
+    QUESTION_SET_NAMES,
+    askable_frameworks,
+    check_invite_choice,
+    create_invites,
+    pupil_invites,
+    question_set_options,
+    school_invites,
+    slips,
+)
+from framework.reports.pupil_list import (
+    MAX_CLASS,
+    MAX_NAME,
+    MAX_YEAR_GROUP,
+    PupilFilters,
+    check_new_pupil,
+    pupil_checkins,
+    pupil_list,
+    pupils_in_group,
+    school_groups,
+)
+from framework.settings import get_settings
+
+SENCO = ("senco",)
+WHO = "SENCOs"
+GROUP_KINDS = ("year", "class")  # a group is sent as "year:Year 6" or "class:Oak"
+
+FORM_STALE = ("This page was open too long, so nothing was saved. "
+              "What you typed is still here: please press the button again.")
+CHECK_THE_PUPIL = "The pupil is not added yet. Please check the details below."
+CHECK_THE_CHOICES = "No codes are made yet. Please check the choices below."
+CHOOSE_A_GROUP = "Please choose a class or year group."
+ADDED = "{name} is added. Add another pupil below, or open their page to make an invite code."
+EMPTY_GROUP = "There are no pupils in {group} yet. Add pupils first, or choose another group."
+
+router = APIRouter(prefix="/staff/pupils", include_in_schema=False)
+
+
+# ---- the list, and adding a pupil --------------------------------------------------------------
+
+
+@router.get("")
+def pupils_page(request: Request) -> Response:
+    with staff_db(request).begin() as db:
+        staff = staff_with_role(request, db, SENCO, who=WHO)
+        if isinstance(staff, Response):
+            return staff
+        query = request.query_params
+        filters = PupilFilters(query.get("year", "").strip(), query.get("class", "").strip(),
+                               query.get("name", "").strip()[:MAX_NAME])
+        added = _just_added(db, staff, query.get("added", ""))
+        if added is None:
+            return list_page(request, db, staff, filters)
+        # The form again, with the year group and class ready for the next pupil.
+        form = {"name": "", "year_group": added.year_group or "", "class_name": added.class_name or ""}
+        return list_page(request, db, staff, filters, form=form, notice=ADDED.format(name=added.display_name))
+
+
+@router.post("")
+def add_pupil(request: Request, csrf_token: str = Form(""), name: str = Form(""), year_group: str = Form(""),
+              class_name: str = Form("")) -> Response:
+    form = {"name": name, "year_group": year_group, "class_name": class_name}
+    with staff_db(request).begin() as db:
+        staff = staff_with_role(request, db, SENCO, who=WHO, draft=form)
+        if isinstance(staff, Response):
+            return staff
+        if not csrf_ok(request, csrf_token):
+            return list_page(request, db, staff, form=form, problem=FORM_STALE, status=403)
+        checked = check_new_pupil(name, year_group, class_name)
+        if isinstance(checked, dict):
+            return list_page(request, db, staff, form=form, errors=checked, problem=CHECK_THE_PUPIL, status=422)
+        pupil = repo.create_pupil(db, staff.school, checked.name, checked.year_group, checked.class_name)
+        repo.audit(db, staff, "add_pupil", "pupil", pupil.id, pupil=pupil)
+    return RedirectResponse(f"/staff/pupils?added={pupil.id}#add-pupil", status_code=303)
+
+
+def _just_added(db: Session, staff: StaffUser, added: str) -> Pupil | None:
+    """The pupil `?added=` names, if they are this school's. (Named in the URL, not a notice in
+    the session, so no pupil's name ever sits in the cookie.)"""
+    number = parse_id(added)
+    pupil = db.get(Pupil, number) if number is not None else None
+    return pupil if pupil is not None and pupil.school_id == staff.school_id else None
+
+
+def list_page(request: Request, db: Session, staff: StaffUser, filters: PupilFilters | None = None, *,
+              form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+              problem: str | None = None, notice: str | None = None, status: int = 200) -> Response:
+    filters = filters or PupilFilters()
+    rows = pupil_list(db, staff.school_id, filters)
+    repo.audit(db, staff, "view_pupil_list", "school", staff.school_id,
+               detail={"filters": filters.as_dict(), "pupil_count": len(rows)})
+    groups = school_groups(db, staff.school_id)
+    context = {
+        "rows": rows, "groups": groups, "filters": filters,
+        "form": form or {"name": "", "year_group": "", "class_name": ""}, "errors": errors or {},
+        "add_open": form is not None or not groups.pupils, "problem": problem,
+        "limits": {"name": MAX_NAME, "year_group": MAX_YEAR_GROUP, "class_name": MAX_CLASS},
+    }
+    if notice:
+        context["notice"] = notice
+    return render(request, "staff/pupils.html", staff=staff, db=db, status=status, **context)
+
+
+@restores_drafts(r"/staff/pupils")
+def restore_pupil_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
+                       draft: dict[str, str], notice: str) -> Response:
+    """After signing in again: the list, with the pupil that was being added typed in again."""
+    senco = staff_with_role(request, db, SENCO, who=WHO)
+    if isinstance(senco, Response):
+        return senco
+    form = {field: draft.get(field, "") for field in ("name", "year_group", "class_name")}
+    return list_page(request, db, senco, form=form, notice=notice)
+
+
+# ---- invite codes for a class or year group ----------------------------------------------------
+# (before /{pupil_id}, so "invites" and "slips" are never read as a pupil id)
+
+
+@router.get("/invites")
+def group_invite_form(request: Request, group: str = "") -> Response:
+    with staff_db(request).begin() as db:
+        staff = staff_with_role(request, db, SENCO, who=WHO)
+        if isinstance(staff, Response):
+            return staff
+        return invite_page(request, db, staff, form={"group": group})
+
+
+@router.post("/invites")
+def make_group_invites(request: Request, csrf_token: str = Form(""), group: str = Form(""),
+                       framework: str = Form(""), question_set: str = Form(""), days: str = Form("")) -> Response:
+    form = {"group": group, "framework": framework, "question_set": question_set, "days": days}
+    with staff_db(request).begin() as db:
+        staff = staff_with_role(request, db, SENCO, who=WHO, draft=form)
+        if isinstance(staff, Response):
+            return staff
+        pupils, group_problem = _group_pupils(db, staff, group)
+        return _make_invites(request, db, staff, form, csrf_token, pupils, group_problem)
+
+
+def _group_pupils(db: Session, staff: StaffUser, group: str) -> tuple[list[Pupil], str | None]:
+    """The pupils of a group as the form sends it ("year:Year 6"); or why there are none."""
+    kind, _, name = group.partition(":")
+    if kind not in GROUP_KINDS or not name:
+        return [], CHOOSE_A_GROUP
+    pupils = pupils_in_group(db, staff.school_id, kind, name)
+    return pupils, None if pupils else EMPTY_GROUP.format(group=name)
+
+
+@restores_drafts(r"/staff/pupils/invites")
+def restore_group_invite_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
+                              draft: dict[str, str], notice: str) -> Response:
+    senco = staff_with_role(request, db, SENCO, who=WHO)
+    if isinstance(senco, Response):
+        return senco
+    return invite_page(request, db, senco, form=draft, notice=notice)
+
+
+# ---- printable slips ---------------------------------------------------------------------------
+
+
+@router.get("/slips")
+def slips_page(request: Request) -> Response:
+    """Slips for the invites named `?invite=1&invite=2`: just made, or printed again."""
+    with staff_db(request).begin() as db:
+        staff = staff_with_role(request, db, SENCO, who=WHO)
+        if isinstance(staff, Response):
+            return staff
+        invite_ids = [parse_id(text) for text in request.query_params.getlist("invite")]
+        invites = None if None in invite_ids else school_invites(db, staff.school_id, invite_ids)
+        if invites is None:
+            return not_found(request, staff, db)
+        repo.audit(db, staff, "view_invite_slips", "invite", detail={"invite_ids": [i.id for i in invites]})
+        pupil_ids = {invite.pupil_id for invite in invites}
+        back = f"/staff/pupils/{invites[0].pupil_id}" if len(pupil_ids) == 1 else "/staff/pupils"
+        return render(request, "staff/invites_slips.html", staff=staff, db=db, back=back,
+                      slips=slips(invites, get_settings().public_url), public_url=get_settings().public_url)
+
+
+# ---- one pupil ---------------------------------------------------------------------------------
+
+
+@router.get("/{pupil_id}")
+def pupil_page(request: Request, pupil_id: str) -> Response:
+    with staff_db(request).begin() as db:
+        found = staff_and_own_record(request, db, SENCO, WHO, own_pupil, pupil_id)
+        if isinstance(found, Response):
+            return found
+        staff, pupil = found
+        checkins = pupil_checkins(db, pupil)
+        invites = pupil_invites(db, pupil)
+        repo.audit(db, staff, "view_pupil", "pupil", pupil.id, pupil=pupil)
+        return render(request, "staff/pupils_pupil.html", staff=staff, db=db, pupil=pupil, checkins=checkins,
+                      invites=invites, set_names=QUESTION_SET_NAMES, frameworks=all_frameworks())
+
+
+@router.get("/{pupil_id}/invites")
+def pupil_invite_form(request: Request, pupil_id: str) -> Response:
+    with staff_db(request).begin() as db:
+        found = staff_and_own_record(request, db, SENCO, WHO, own_pupil, pupil_id)
+        if isinstance(found, Response):
+            return found
+        staff, pupil = found
+        return invite_page(request, db, staff, pupil)
+
+
+@router.post("/{pupil_id}/invites")
+def make_pupil_invite(request: Request, pupil_id: str, csrf_token: str = Form(""), framework: str = Form(""),
+                      question_set: str = Form(""), days: str = Form("")) -> Response:
+    form = {"framework": framework, "question_set": question_set, "days": days}
+    with staff_db(request).begin() as db:
+        found = staff_and_own_record(request, db, SENCO, WHO, own_pupil, pupil_id, draft=form)
+        if isinstance(found, Response):
+            return found
+        staff, pupil = found
+        return _make_invites(request, db, staff, form, csrf_token, [pupil], None, pupil=pupil)
+
+
+@restores_drafts(r"/staff/pupils/(\d+)/invites")
+def restore_pupil_invite_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
+                              draft: dict[str, str], notice: str) -> Response:
+    found = staff_and_own_record(request, db, SENCO, WHO, own_pupil, match.group(1))
+    if isinstance(found, Response):
+        return found
+    senco, pupil = found
+    return invite_page(request, db, senco, pupil, form=draft, notice=notice)
+
+
+# ---- making invites (one pupil or a group) -----------------------------------------------------
+
+
+def _make_invites(request: Request, db: Session, staff: StaffUser, form: dict[str, str], csrf_token: str,
+                  pupils: list[Pupil], group_problem: str | None, *, pupil: Pupil | None = None) -> Response:
+    """Check the form, make a code for each pupil, and go to their slips; or show the form again."""
+    if not csrf_ok(request, csrf_token):
+        return invite_page(request, db, staff, pupil, form=form, problem=FORM_STALE, status=403)
+    frameworks = askable_frameworks(all_frameworks())
+    choice = check_invite_choice(form["framework"], form["question_set"], form["days"], frameworks)
+    errors = dict(choice) if isinstance(choice, dict) else {}
+    if group_problem:
+        errors["group"] = group_problem
+    if errors:
+        return invite_page(request, db, staff, pupil, form=form, errors=errors, problem=CHECK_THE_CHOICES,
+                           status=422)
+    invites = create_invites(db, staff, pupils, choice)
+    made = "An invite code is" if len(invites) == 1 else f"{len(invites)} invite codes are"
+    flash(request, f"{made} ready. Print this page and cut out the slips.")
+    query = "&".join(f"invite={invite.id}" for invite in invites)
+    return RedirectResponse(f"/staff/pupils/slips?{query}", status_code=303)
+
+
+def invite_page(request: Request, db: Session, staff: StaffUser, pupil: Pupil | None = None, *,
+                form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                problem: str | None = None, notice: str | None = None, status: int = 200) -> Response:
+    """The form for new invite codes: for `pupil`, or (pupil None) for a class or year group."""
+    frameworks = askable_frameworks(all_frameworks())
+    chosen = {
+        "group": "", "days": str(DEFAULT_DAYS), "question_set": DEFAULT_QUESTION_SET,
+        # With one framework there is nothing to choose; with several, the SENCO picks their council's.
+        "framework": next(iter(frameworks)) if len(frameworks) == 1 else "",
+        **{k: v for k, v in (form or {}).items() if v},
+    }
+    context = {
+        "pupil": pupil, "frameworks": frameworks, "set_options": question_set_options(frameworks),
+        "groups": school_groups(db, staff.school_id) if pupil is None else None,
+        "form": chosen, "errors": errors or {}, "problem": problem,
+        "min_days": MIN_DAYS, "max_days": MAX_DAYS,
+        "action": f"/staff/pupils/{pupil.id}/invites" if pupil else "/staff/pupils/invites",
+    }
+    if notice:
+        context["notice"] = notice
+    return render(request, "staff/invites_new.html", staff=staff, db=db, status=status, **context)

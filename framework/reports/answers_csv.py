@@ -1,0 +1,111 @@
+"""A pupil's current answers and comments, every check-in, as CSV for the school's records.
+
+One row per answer, then one per comment, oldest check-in first. The words are the
+child's own, exactly, except for the guard against spreadsheet formulas (see `inert`).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import astuple, dataclass
+from datetime import tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from framework.db.models import Answer, Comment, Pupil, SurveySession
+from framework.loader import load_framework
+from framework.reports.voice import METHOD_WORDS, WHO_SPOKE, answer_words, mapped_statements
+
+HEADER = ("Record", "Check-in", "Check-in date (UK time)", "Framework", "Area", "Statement id", "I statement",
+          "Answer", "How given", "Exact words", "Who answered", "Read aloud")
+ANSWER_RECORD = "Answer"
+COMMENT_RECORDS = {"anything_else": "Comment: anything else", "what_would_help": "Comment: what would help"}
+# A spreadsheet runs a cell starting with one of these as a formula, so a child's typed
+# "=HYPERLINK(...)" could become a live link. Such cells get a leading single quote, which
+# spreadsheets treat as "this is text". The quote is the only change ever made to the words.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    record: str
+    checkin_id: int
+    checkin_date: str
+    framework: str
+    area: str
+    statement_id: str  # a comment: the statements it was mapped to, space-separated
+    statement: str
+    answer: str
+    how_given: str
+    words: str
+    who_answered: str
+    read_aloud: str
+
+
+def answer_rows(db: Session, pupil: Pupil, timezone: tzinfo) -> list[CsvRow]:
+    """The rows for one pupil (four queries, however many check-ins); dates in `timezone`."""
+    sessions = {s.id: s for s in db.scalars(
+        select(SurveySession).where(SurveySession.pupil_id == pupil.id)
+        .order_by(SurveySession.started_at, SurveySession.id)
+    )}
+    answers = db.scalars(select(Answer).where(Answer.session_id.in_(list(sessions)), Answer.is_current))
+    comments = db.scalars(select(Comment).where(Comment.session_id.in_(list(sessions)))
+                          .options(selectinload(Comment.mappings)))
+    by_session: dict[int, list[CsvRow]] = {session_id: [] for session_id in sessions}
+    for answer in sorted(answers, key=lambda a: a.id):
+        by_session[answer.session_id].append(_answer_row(sessions[answer.session_id], answer, timezone))
+    for comment in sorted(comments, key=lambda c: c.id):
+        by_session[comment.session_id].append(_comment_row(sessions[comment.session_id], comment, timezone))
+    return [row for rows in by_session.values() for row in rows]
+
+
+def _checkin_columns(session: SurveySession, area_id: str, timezone: tzinfo) -> dict:
+    framework = load_framework(session.framework_id)
+    return {"checkin_id": session.id, "checkin_date": f"{session.started_at.astimezone(timezone):%Y-%m-%d %H:%M}",
+            "framework": framework.title, "area": framework.area(area_id).title}
+
+
+def _answer_row(session: SurveySession, answer: Answer, timezone: tzinfo) -> CsvRow:
+    return CsvRow(
+        record=ANSWER_RECORD,
+        **_checkin_columns(session, answer.area_id, timezone),
+        statement_id=answer.statement_id,
+        statement=load_framework(session.framework_id).statement(answer.statement_id).text,
+        answer=answer_words(answer.value),
+        how_given=METHOD_WORDS[answer.method],
+        words=answer.words or "",
+        who_answered=WHO_SPOKE.get(answer.who_answered, ""),
+        read_aloud="yes" if answer.read_aloud else "no",
+    )
+
+
+def _comment_row(session: SurveySession, comment: Comment, timezone: tzinfo) -> CsvRow:
+    mapped = mapped_statements(load_framework(session.framework_id), comment)
+    return CsvRow(
+        record=COMMENT_RECORDS.get(comment.kind, comment.kind),
+        **_checkin_columns(session, comment.area_id, timezone),
+        statement_id=" ".join(s.id for s in mapped),
+        statement=" | ".join(s.text for s in mapped),
+        answer="",
+        how_given="Typed",
+        words=comment.text,
+        who_answered=WHO_SPOKE.get(session.who_with, ""),
+        read_aloud="yes" if session.read_aloud else "no",
+    )
+
+
+def inert(cell: str | int) -> str:
+    """The cell as text a spreadsheet will not run as a formula."""
+    text = str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(rows: list[CsvRow]) -> str:
+    """CSV text with a header row. A byte order mark first, so Excel reads the accents right."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows([inert(cell) for cell in astuple(row)] for row in rows)
+    return out.getvalue()

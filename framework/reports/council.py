@@ -1,0 +1,454 @@
+"""The council's picture: how young people answered each outcome statement of a framework,
+across schools and over time, as counts and percentages, with small numbers hidden.
+
+What is counted
+- Young people's own current answers (a changed answer counts once, as changed), from
+  check-ins whose latest consent decision includes the council (`school_family_and_council`).
+- Every such check-in counts: a pupil who checked in twice gives two answers to a statement
+  but is one pupil. Each row says how many pupils and how many answers it is built from.
+- A check-in's time is when it started, in UK time. An academic year runs 1 September to
+  31 August; terms are taken as autumn (September to December), spring (January to March)
+  and summer (April to August).
+- Year group is the pupil's year group as recorded now.
+
+How small numbers are hidden (SUPPRESSION_RULES says the same for the page)
+1. A row built from fewer than MIN_PUPILS (5) distinct pupils is hidden.
+2. Rows add up to totals: schools to all schools, year groups to all year groups, academic
+   years to all years, terms to their academic year, statements to their area. A sum with
+   just one hidden figure gives that figure away by subtraction. So wherever exactly one
+   figure of a sum (its rows or its total) is hidden, one more figure of that sum is hidden
+   too (the smallest, preferring one that mends other sums at once), repeated until no sum
+   has exactly one hidden figure.
+3. Both steps run over every figure any filter can show, before the filters pick what is
+   shown: a row is hidden or shown whatever the filters, so comparing one filter choice with
+   another cannot reveal a hidden row either.
+
+Nothing here knows a pupil's name, words or id: the queries count, they never list pupils.
+The figures come from seven queries that group and count (and one for school names), however
+many answers there are.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Text, case, cast, distinct, func, select
+from sqlalchemy.orm import Session
+
+from framework.db.models import DEFAULT_PERSPECTIVE, Answer, ConsentDecision, Pupil, School, SurveySession
+from framework.loader import framework_files, load_framework
+from framework.reports.answers_csv import inert
+from framework.reports.voice import answer_values, answer_words
+from framework.schema import Area, Framework, Statement
+
+MIN_PUPILS = 5
+COUNCIL_CONSENT = "school_family_and_council"  # framework/choices.yml, consent
+UK_TIME = ZoneInfo("Europe/London")
+ALL = "*"  # a key's "every school / year group / period"
+NOT_RECORDED = "not-recorded"  # the year group of pupils who have none recorded
+NOT_RECORDED_LABEL = "Not recorded"
+TERMS = (  # (key, name, month and day it starts); the academic year starts with autumn
+    ("autumn", "Autumn term", 9, 1),
+    ("spring", "Spring term", 1, 1),
+    ("summer", "Summer term", 4, 1),
+)
+# What a hidden row says instead of numbers. The same words for every hidden row: saying which
+# rows are small and which are hidden only to protect them would narrow down the small ones.
+SUPPRESSED_TEXT = f"fewer than {MIN_PUPILS} pupils, or hidden to protect such a row"
+SUPPRESSION_RULES = (
+    f"A row built from fewer than {MIN_PUPILS} pupils is hidden.",
+    "Rows add up to totals: schools to all schools, year groups to all year groups, years to all years, "
+    "terms to their year, and statements to their area. Where only one figure of a sum would be hidden, "
+    "it could be worked out by subtraction, so another figure of that sum is hidden too.",
+    "Rows are hidden the same way whichever filters you choose, so comparing filters reveals nothing more.",
+    f"Every hidden row says \u201c{SUPPRESSED_TEXT}\u201d, so you cannot tell which rows are the small ones.",
+)
+
+CellKey = tuple[str, int | str, str, str]  # (statement or area id, school id, year group, period)
+UNIT, SCHOOL, YEAR_GROUP, PERIOD = range(4)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One row's numbers: answers per value (in answer-scale order) and the pupils behind them."""
+
+    pupils: int
+    counts: tuple[int, ...]
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(self.pupils + other.pupils, tuple(a + b for a, b in zip(self.counts, other.counts)))
+
+    @property
+    def answers(self) -> int:
+        return sum(self.counts)
+
+    def shares(self) -> list[Share]:
+        total = self.answers
+        return [Share(value, answer_words(value), count, round(100 * count / total) if total else 0)
+                for value, count in zip(answer_values(), self.counts)]
+
+
+@dataclass(frozen=True)
+class Share:
+    value: str
+    label: str
+    count: int
+    percent: int  # of the row's answers, rounded: a row's percentages may not add to exactly 100
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    figures: Figures | None  # None: no answers, or hidden
+    suppressed: bool = False
+
+    def describe(self) -> str:
+        """The row in words, e.g. for a chart's text alternative."""
+        if self.suppressed:
+            return f"{self.label}: {SUPPRESSED_TEXT}"
+        if self.figures is None:
+            return f"{self.label}: no answers"
+        shares = ", ".join(f"{share.label} {share.percent}%" for share in self.figures.shares())
+        return (f"{self.label}: {shares} ({_counted(self.figures.answers, 'answer')} "
+                f"from {_counted(self.figures.pupils, 'pupil')})")
+
+
+def _counted(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    """An area (all its statements together) or one statement, by school and over time."""
+
+    unit_id: str
+    title: str
+    by_school: tuple[Row, ...]
+    all_schools: Row
+    over_time: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class AreaFigures:
+    area: UnitFigures
+    statements: tuple[UnitFigures, ...]
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CouncilFigures:
+    framework_id: str
+    framework_title: str
+    year_group: str | None
+    academic_year: int | None
+    time_heading: str  # what the over-time rows are: academic years, or the terms of the chosen year
+    time_total: str  # what they add up to: all years, or the chosen year
+    areas: tuple[AreaFigures, ...]
+    year_groups: tuple[Option, ...]  # what the filters can choose, from the answers counted
+    academic_years: tuple[Option, ...]
+
+    @property
+    def has_answers(self) -> bool:
+        return any(a.area.all_schools.figures is not None or a.area.all_schools.suppressed for a in self.areas)
+
+
+def framework_options() -> tuple[Option, ...]:
+    """Every bundled framework, in file order."""
+    return tuple(Option(fid, load_framework(fid).title) for fid in framework_files())
+
+
+def default_framework(db: Session) -> str:
+    """The framework with the most council-consented check-ins (the first in file order on a
+    tie, or when there are none): an officer whose schools use York lands on York's figures,
+    not on an empty page for another framework."""
+    checkins = dict(db.execute(
+        select(SurveySession.framework_id, func.count(SurveySession.id))
+        .where(SurveySession.perspective == DEFAULT_PERSPECTIVE, _council_may_count())
+        .group_by(SurveySession.framework_id)
+    ).all())
+    return max((option.value for option in framework_options()), key=lambda fid: checkins.get(fid, 0))
+
+
+def academic_year_of(when: datetime) -> int:
+    """The academic year a moment falls in, named by the year its September is in."""
+    local = when.astimezone(UK_TIME)
+    return local.year if local.month >= 9 else local.year - 1
+
+
+def academic_year_label(year: int) -> str:
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def year_group_label(year_group: str) -> str:
+    return NOT_RECORDED_LABEL if year_group == NOT_RECORDED else year_group
+
+
+def council_figures(db: Session, framework_id: str, year_group: str | None = None,
+                    academic_year: int | None = None) -> CouncilFigures:
+    """The figures for one framework, for one year group and academic year if given (else all)."""
+    framework = load_framework(framework_id)
+    cube, years = _count(db, framework)
+    hidden = suppressed_cells(cube, _sums(cube, framework))
+    schools = _school_labels(db, {key[SCHOOL] for key in cube} - {ALL})
+    group = year_group or ALL
+    period = str(academic_year) if academic_year is not None else ALL
+
+    def row(label: str, key: CellKey) -> Row:
+        if key in hidden:
+            return Row(label, None, suppressed=True)
+        return Row(label, cube.get(key))
+
+    if academic_year is None:
+        times = [(academic_year_label(y), str(y)) for y in years]
+    else:
+        times = [(f"{name} {academic_year_label(academic_year)}", f"{academic_year}-{term}")
+                 for term, name, _, _ in TERMS]
+
+    def unit(unit_id: str, title: str) -> UnitFigures:
+        return UnitFigures(
+            unit_id=unit_id,
+            title=title,
+            by_school=tuple(row(name, (unit_id, school_id, group, period)) for school_id, name in schools),
+            all_schools=row("All schools", (unit_id, ALL, group, period)),
+            over_time=tuple(row(label, (unit_id, ALL, group, when)) for label, when in times),
+        )
+
+    areas = tuple(
+        AreaFigures(unit(area.id, area.title), tuple(unit(s.id, s.text) for s in statements))
+        for area in framework.areas if (statements := asked_statements(area))
+    )
+    groups = sorted({key[YEAR_GROUP] for key in cube} - {ALL}, key=_natural_order)
+    return CouncilFigures(
+        framework_id=framework.id,
+        framework_title=framework.title,
+        year_group=year_group,
+        academic_year=academic_year,
+        time_heading="Academic year" if academic_year is None else "Term",
+        time_total="All years" if academic_year is None else f"All of {academic_year_label(academic_year)}",
+        areas=areas,
+        year_groups=tuple(Option(g, year_group_label(g)) for g in groups),
+        academic_years=tuple(Option(str(y), academic_year_label(y)) for y in sorted(years, reverse=True)),
+    )
+
+
+def asked_statements(area: Area) -> list[Statement]:
+    """The statements young people are asked in this area (the council's rows)."""
+    return [s for s in area.statements if s.perspective == DEFAULT_PERSPECTIVE and s.sets]
+
+
+# ---- counting ---------------------------------------------------------------------------------
+
+
+def _count(db: Session, framework: Framework) -> tuple[dict[CellKey, Figures], list[int]]:
+    """Every figure any filter can show, by key, and the academic years with answers.
+
+    Pupils add up across schools and year groups (a pupil has one of each), so those totals
+    are sums; across statements and periods they do not, so each is its own grouped query.
+    """
+    statement_ids = [s.id for area in framework.areas for s in asked_statements(area)]
+    counted = (
+        select(Answer.statement_id, Answer.area_id, Answer.value, SurveySession.pupil_id, SurveySession.started_at,
+               Pupil.school_id, func.coalesce(func.nullif(func.trim(Pupil.year_group), ""), NOT_RECORDED)
+               .label("year_group"))
+        .join(SurveySession, SurveySession.id == Answer.session_id)
+        .join(Pupil, Pupil.id == SurveySession.pupil_id)
+        .where(Answer.is_current, SurveySession.framework_id == framework.id,
+               SurveySession.perspective == DEFAULT_PERSPECTIVE, Answer.statement_id.in_(statement_ids),
+               _council_may_count())
+        .cte("counted")
+    )
+    first, last = db.execute(select(func.min(counted.c.started_at), func.max(counted.c.started_at))).one()
+    if first is None:
+        return {}, []
+    years = list(range(academic_year_of(first), academic_year_of(last) + 1))
+    year_of = _period_case(counted.c.started_at, years, by_term=False)
+    term_of = _period_case(counted.c.started_at, years, by_term=True)
+
+    cube: dict[CellKey, Figures] = {}
+    for unit in (counted.c.statement_id, counted.c.area_id):
+        for period in (None, year_of):
+            for (unit_id, school_id, group, when), figures in _grouped(db, unit, counted, period, by_school=True):
+                for key in _with_totals(unit_id, school_id, group, when or ALL):
+                    cube[key] = cube[key] + figures if key in cube else figures
+        # Terms are shown for all schools only: a school's term would be too fine a cut.
+        for (unit_id, _, group, when), figures in _grouped(db, unit, counted, term_of, by_school=False):
+            for key in ((unit_id, ALL, group, when), (unit_id, ALL, ALL, when)):
+                cube[key] = cube[key] + figures if key in cube else figures
+    used_years = sorted({int(key[PERIOD]) for key in cube if key[PERIOD] != ALL and "-" not in key[PERIOD]})
+    return cube, used_years
+
+
+def _council_may_count():
+    """SQL: the check-in's latest consent decision includes the council."""
+    latest_audiences = (
+        select(cast(ConsentDecision.audiences, Text))
+        .where(ConsentDecision.session_id == SurveySession.id)
+        .order_by(ConsentDecision.decided_at.desc(), ConsentDecision.id.desc())
+        .limit(1)
+        .correlate(SurveySession)
+        .scalar_subquery()
+    )
+    # audiences is a JSON list of option values; a quoted value matches only itself
+    return latest_audiences.contains(f'"{COUNCIL_CONSENT}"', autoescape=True)
+
+
+def _grouped(db: Session, unit, counted, period, *, by_school: bool) -> Iterator[tuple[tuple, Figures]]:
+    """(unit, school or None, year group, period or None) → figures, one grouped query."""
+    dims = [unit, counted.c.school_id if by_school else None, counted.c.year_group, period]
+    grouping = [d for d in dims if d is not None]
+    per_value = [func.sum(case((counted.c.value == value, 1), else_=0)) for value in answer_values()]
+    query = select(*grouping, func.count(distinct(counted.c.pupil_id)), *per_value).group_by(*grouping)
+    for result in db.execute(query):
+        values = iter(result)
+        key = tuple(next(values) if d is not None else None for d in dims)
+        pupils, *counts = values
+        yield key, Figures(int(pupils), tuple(int(c) for c in counts))
+
+
+def _with_totals(unit_id: str, school_id: int, group: str, period: str) -> list[CellKey]:
+    """The key and the all-schools / all-year-groups totals it adds to."""
+    return [(unit_id, school, g, period) for school in (school_id, ALL) for g in (group, ALL)]
+
+
+def _period_case(started_at, years: list[int], *, by_term: bool):
+    """SQL naming the academic year (e.g. '2024') or term ('2024-spring') a check-in started in.
+    The bounds are UK midnights made UTC in Python, so the SQL is the same on every database."""
+    whens = []
+    for year in years:
+        for term, _, month, day in TERMS:
+            start = datetime(year + (month < 9), month, day, tzinfo=UK_TIME)
+            whens.append((start, f"{year}-{term}" if by_term else str(year)))
+    end = datetime(years[-1] + 1, 9, 1, tzinfo=UK_TIME)
+    bounds = [start for start, _ in whens[1:]] + [end]
+    return case(*[(started_at < bound, name) for (_, name), bound in zip(whens, bounds)], else_=None)
+
+
+def _school_labels(db: Session, school_ids: set) -> list[tuple[int, str]]:
+    schools = db.scalars(select(School).where(School.id.in_(school_ids))) if school_ids else []
+    labelled = [(s.id, f"{s.name} (URN {s.urn})" if s.urn else s.name) for s in schools]
+    return sorted(labelled, key=lambda pair: (pair[1].lower(), pair[0]))
+
+
+def _natural_order(text: str) -> tuple:
+    """'Year 2' before 'Year 10'; 'Not recorded' last."""
+    if text == NOT_RECORDED:
+        return (1,)
+    return (0, *[(0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+                 for part in re.split(r"(\d+)", text) if part])
+
+
+# ---- hiding small numbers ------------------------------------------------------------------------
+
+
+Sum = tuple[CellKey, list[CellKey]]  # a total and the rows (that have answers) adding up to it
+
+
+def _sums(cube: dict[CellKey, Figures], framework: Framework) -> list[Sum]:
+    """Every total in the cube with the rows that add up to it, along each way of splitting it."""
+    children: list[dict[str, list]] = [
+        {area.id: [s.id for s in asked_statements(area)] for area in framework.areas},
+        {ALL: sorted({key[SCHOOL] for key in cube} - {ALL})},
+        {ALL: sorted({key[YEAR_GROUP] for key in cube} - {ALL})},
+        {ALL: sorted({key[PERIOD] for key in cube if "-" not in key[PERIOD]} - {ALL})},
+    ]
+    for key in cube:
+        if key[PERIOD] != ALL and "-" not in key[PERIOD]:
+            children[PERIOD].setdefault(key[PERIOD], [f"{key[PERIOD]}-{term}" for term, *_ in TERMS])
+    sums = []
+    for key in cube:
+        for dim, kids in enumerate(children):
+            parts = [k for child in kids.get(key[dim], ()) if (k := _replace(key, dim, child)) in cube]
+            if parts:  # none: this split is not shown (e.g. one school's terms)
+                sums.append((key, parts))
+    return sums
+
+
+def _replace(key: CellKey, dim: int, value) -> CellKey:
+    return key[:dim] + (value,) + key[dim + 1:]  # type: ignore[return-value]
+
+
+def suppressed_cells(cube: dict[CellKey, Figures], sums: Iterable[Sum], min_pupils: int = MIN_PUPILS) -> set[CellKey]:
+    """The keys to hide: rows from fewer than `min_pupils` pupils; then, while some sum has
+    exactly one hidden figure, one more figure of that sum (a row or its total).
+
+    The figure chosen is the one that also mends the most other such sums, then the smallest
+    (fewest pupils, then answers): e.g. Year 6 of all schools, which is both a row of "all year
+    groups" and the total of the schools' Year 6 rows, rather than one row in each sum.
+    """
+    members = [(total, *parts) for total, parts in sums]
+    sums_of: dict[CellKey, list[int]] = {}
+    for index, keys in enumerate(members):
+        for key in keys:
+            sums_of.setdefault(key, []).append(index)
+    hidden: set[CellKey] = set()
+    hidden_in = [0] * len(members)
+    one_hidden: set[int] = set()
+
+    def hide(key: CellKey) -> None:
+        hidden.add(key)
+        for index in sums_of.get(key, ()):
+            hidden_in[index] += 1
+            if hidden_in[index] == 1:
+                one_hidden.add(index)
+            else:
+                one_hidden.discard(index)
+
+    for key, figures in cube.items():
+        if figures.pupils < min_pupils:
+            hide(key)
+
+    def choice(key: CellKey) -> tuple:
+        mends = sum(index in one_hidden for index in sums_of[key])
+        return (-mends, cube[key].pupils, cube[key].answers, str(key))
+
+    while one_hidden:
+        hide(min((key for key in members[min(one_hidden)] if key not in hidden), key=choice))
+    return hidden
+
+
+# ---- CSV -------------------------------------------------------------------------------------------
+
+
+SUPPRESSED_MARK = "suppressed"
+
+
+def csv_rows(figures: CouncilFigures) -> Iterator[list[str | int]]:
+    """One line per row shown on the page; a hidden row has blank numbers and 'suppressed'."""
+    values = answer_values()
+    yield (["Framework", "Year group", "Academic year", "Area", "Statement id", "Outcome statement",
+            "Split by", "Row", "Pupils", "Answers"]
+           + [f"{answer_words(v)} ({unit})" for v in values for unit in ("answers", "%")] + ["Suppressed"])
+    group = year_group_label(figures.year_group) if figures.year_group else "All"
+    year = academic_year_label(figures.academic_year) if figures.academic_year is not None else "All"
+    for area in figures.areas:
+        for unit in (area.area, *area.statements):
+            is_area = unit is area.area
+            label = ["", "All statements in this area"] if is_area else [unit.unit_id, unit.title]
+            splits = [("School", r) for r in unit.by_school] + [("School", unit.all_schools)]
+            splits += [(figures.time_heading, r) for r in unit.over_time]
+            for split, row in splits:
+                numbers: list[str | int] = [""] * (2 + 2 * len(values))
+                if row.figures is not None:
+                    numbers = [row.figures.pupils, row.figures.answers]
+                    numbers += [n for share in row.figures.shares() for n in (share.count, share.percent)]
+                yield ([figures.framework_title, group, year, area.area.title, *label, split, row.label, *numbers,
+                        SUPPRESSED_MARK if row.suppressed else ""])
+
+
+def to_csv(figures: CouncilFigures) -> str:
+    """CSV text (with a byte order mark, so Excel reads it as UTF-8)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([inert(cell) for cell in row] for row in csv_rows(figures))
+    return out.getvalue()

@@ -1,0 +1,163 @@
+"""Invite codes from the staff side: the choices a SENCO makes, making the codes (audited),
+each pupil's invites with whether they were used, and the printable slips with a QR code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+import segno
+from markupsafe import Markup
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from framework.db import repository as repo
+from framework.db.codes import format_code
+from framework.db.models import DEFAULT_PERSPECTIVE, Invite, Pupil, StaffUser, SurveySession
+from framework.schema import QUESTION_SETS, Framework
+
+MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 90, 28
+DEFAULT_QUESTION_SET = "standard"
+QUESTION_SET_WORDS = {  # each set in plain words; the number of questions comes from the framework
+    "core": "Short: one question about each area. Good for a first go or a short attention span.",
+    "standard": "Standard: the main questions about each area.",
+    "full": "Full: every question. Best for an annual review with time to spare.",
+}
+QUESTION_SET_NAMES = {"core": "Short", "standard": "Standard", "full": "Full"}
+USE_LABELS = {None: "Not used yet", "active": "Started", "paused": "Paused",
+              "finished": "Used: check-in finished", "stopped": "Started, then stopped"}
+
+
+def askable_frameworks(frameworks: dict[str, Framework]) -> dict[str, Framework]:
+    """The frameworks that can ask a young person questions (the perspective invites use)."""
+    return {fid: f for fid, f in frameworks.items() if f.questions(DEFAULT_PERSPECTIVE, "full")}
+
+
+@dataclass(frozen=True)
+class QuestionSetOption:
+    key: str
+    words: str
+    counts: tuple[tuple[str, int], ...]  # (council, number of questions) per framework
+
+
+def question_set_options(frameworks: dict[str, Framework]) -> list[QuestionSetOption]:
+    return [
+        QuestionSetOption(key, QUESTION_SET_WORDS[key], tuple(
+            (f.source.council, len(f.questions(DEFAULT_PERSPECTIVE, key))) for f in frameworks.values()))
+        for key in QUESTION_SETS
+    ]
+
+
+@dataclass(frozen=True)
+class InviteChoice:
+    framework_id: str
+    question_set: str
+    days: int
+
+
+def check_invite_choice(framework_id: str, question_set: str, days: str,
+                        frameworks: dict[str, Framework]) -> InviteChoice | dict[str, str]:
+    """The SENCO's choices for new invites; or what is wrong, by field, in words for them."""
+    problems: dict[str, str] = {}
+    if framework_id not in frameworks:
+        problems["framework"] = "Please choose which outcomes framework to use."
+    if question_set not in QUESTION_SETS:
+        problems["question_set"] = "Please choose how many questions to ask."
+    number = int(days.strip()) if days.strip().isdigit() and len(days.strip()) < 4 else None
+    if number is None or not MIN_DAYS <= number <= MAX_DAYS:
+        problems["days"] = f"Please type a number of days from {MIN_DAYS} to {MAX_DAYS}, for example {DEFAULT_DAYS}."
+    if problems:
+        return problems
+    return InviteChoice(framework_id, question_set, number)
+
+
+def create_invites(db: Session, staff: StaffUser, pupils: list[Pupil], choice: InviteChoice,
+                   now: datetime | None = None) -> list[Invite]:
+    """A new code for each pupil, and one audit entry saying for whom."""
+    invites = [
+        repo.create_invite(db, pupil, choice.framework_id, created_by=staff, question_set=choice.question_set,
+                           valid_for=timedelta(days=choice.days), now=now)
+        for pupil in pupils
+    ]
+    repo.audit(db, staff, "create_invites", "invite", invites[0].id if len(invites) == 1 else None,
+               pupil=pupils[0] if len(pupils) == 1 else None,
+               detail={"pupil_ids": [p.id for p in pupils], "count": len(invites),
+                       "invite_ids": [i.id for i in invites], "framework_id": choice.framework_id,
+                       "question_set": choice.question_set, "days": choice.days})
+    return invites
+
+
+# ---- a pupil's invites -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InviteRow:
+    invite: Invite
+    use: str | None  # the status of the invite's latest check-in; None if never used
+
+    @property
+    def code(self) -> str:
+        return format_code(self.invite.code)
+
+    @property
+    def use_label(self) -> str:
+        return USE_LABELS[self.use]
+
+
+def pupil_invites(db: Session, pupil: Pupil) -> list[InviteRow]:
+    """The pupil's invites, newest first, each with how far its latest check-in got."""
+    ranked_sessions = (
+        select(SurveySession.invite_id, SurveySession.status,
+               func.row_number().over(partition_by=SurveySession.invite_id, order_by=SurveySession.id.desc())
+               .label("newest"))
+        .where(SurveySession.pupil_id == pupil.id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(Invite, ranked_sessions.c.status)
+        .outerjoin(ranked_sessions, and_(ranked_sessions.c.invite_id == Invite.id, ranked_sessions.c.newest == 1))
+        .where(Invite.pupil_id == pupil.id)
+        .order_by(Invite.id.desc())
+    )
+    return [InviteRow(invite, status) for invite, status in rows]
+
+
+def school_invites(db: Session, school_id: int, invite_ids: list[int]) -> list[Invite] | None:
+    """These invites, in the order made, if every one is the school's; else None."""
+    invites = list(db.scalars(
+        select(Invite).options(selectinload(Invite.pupil))
+        .where(Invite.id.in_(invite_ids), Invite.school_id == school_id).order_by(Invite.id)))
+    return invites if invite_ids and len(invites) == len(set(invite_ids)) else None
+
+
+# ---- printable slips ---------------------------------------------------------------------------
+
+
+def start_url(public_url: str, code: str) -> str:
+    """The address a slip's QR code opens: the young people's page with the code typed in."""
+    return f"{public_url.rstrip('/')}/?{urlencode({'code': format_code(code)})}"
+
+
+def qr_svg(url: str) -> Markup:
+    """`url` as a QR code, as inline SVG (sized by CSS through its viewBox; no style attribute)."""
+    svg = segno.make(url, error="m").svg_inline(omitsize=True, svgclass="qr", lineclass=None,
+                                                  title="QR code: scan it to open Heard with this code")
+    # Markup is safe: segno writes only numbers and path letters, and the title above is fixed text.
+    return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
+
+
+@dataclass(frozen=True)
+class Slip:
+    first_name: str  # only the first name goes on paper that may be left lying about
+    code: str  # as shown: ABCD-EFGH
+    expires_at: datetime
+    qr: Markup
+
+
+def slips(invites: list[Invite], public_url: str) -> list[Slip]:
+    return [
+        Slip(invite.pupil.display_name.split()[0], format_code(invite.code), invite.expires_at,
+             qr_svg(start_url(public_url, invite.code)))
+        for invite in invites
+    ]

@@ -1,0 +1,259 @@
+"""The SENCO's pupil list and each pupil's page, as plain rows; and the check on a new pupil.
+
+The list is one query however many pupils a school has: each pupil's latest check-in, how
+many they finished, their open safeguarding alerts and their open invite come from grouped
+subqueries joined to the pupils, never from a query per pupil. Alerts are a count only:
+what a child said stays with the safeguarding lead.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from framework.db.codes import format_code
+from framework.db.models import Answer, Invite, Pupil, SafeguardingAlert, SurveySession, utcnow
+from framework.loader import all_frameworks
+
+NOT_STARTED = "not_started"
+STATUS_LABELS = {  # a check-in's status as staff read it
+    NOT_STARTED: "Not started",
+    "active": "In progress",
+    "paused": "Paused",
+    "finished": "Finished",
+    "stopped": "Stopped",
+}
+MAX_NAME = 200  # the columns' sizes (framework/db/models.py Pupil)
+MAX_YEAR_GROUP = 32
+MAX_CLASS = 64
+
+
+@dataclass(frozen=True)
+class PupilFilters:
+    year_group: str = ""
+    class_name: str = ""
+    name: str = ""  # part of the name, any case
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v}
+
+    def whole_group(self) -> tuple[str, str] | None:
+        """("year", "Year 6") or ("class", "Oak") when these filters pick out exactly one group."""
+        if self.name or bool(self.year_group) == bool(self.class_name):
+            return None
+        return ("year", self.year_group) if self.year_group else ("class", self.class_name)
+
+
+@dataclass(frozen=True)
+class PupilRow:
+    pupil_id: int
+    name: str
+    year_group: str | None
+    class_name: str | None
+    status: str  # a STATUS_LABELS key, from the latest check-in
+    last_checkin_at: datetime | None
+    finished_checkins: int
+    open_alerts: int
+    open_invite_code: str | None  # as shown (ABCD-EFGH): the newest code not yet expired nor finished with
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+def _school_pupil_ids(school_id: int):
+    return select(Pupil.id).where(Pupil.school_id == school_id)
+
+
+def pupil_list(db: Session, school_id: int, filters: PupilFilters = PupilFilters(),
+               now: datetime | None = None) -> list[PupilRow]:
+    """Every pupil of the school matching `filters`, by name, with where their check-ins are."""
+    ranked_sessions = (
+        select(SurveySession.pupil_id, SurveySession.status, SurveySession.started_at,
+               func.row_number().over(partition_by=SurveySession.pupil_id,
+                                      order_by=(SurveySession.started_at.desc(), SurveySession.id.desc()))
+               .label("newest"))
+        .where(SurveySession.pupil_id.in_(_school_pupil_ids(school_id)))
+        .subquery()
+    )
+    finished = (
+        select(SurveySession.pupil_id, func.count().label("count"))
+        .where(SurveySession.pupil_id.in_(_school_pupil_ids(school_id)), SurveySession.status == "finished")
+        .group_by(SurveySession.pupil_id)
+        .subquery()
+    )
+    alerts = (
+        select(SafeguardingAlert.pupil_id, func.count().label("count"))
+        .where(SafeguardingAlert.school_id == school_id, SafeguardingAlert.status != "closed")
+        .group_by(SafeguardingAlert.pupil_id)
+        .subquery()
+    )
+    ranked_invites = (
+        select(Invite.pupil_id, Invite.code,
+               func.row_number().over(partition_by=Invite.pupil_id, order_by=Invite.id.desc()).label("newest"))
+        .where(Invite.school_id == school_id, Invite.expires_at > (now or utcnow()),
+               ~exists().where(SurveySession.invite_id == Invite.id, SurveySession.status == "finished"))
+        .subquery()
+    )
+    query = (
+        select(Pupil.id, Pupil.display_name, Pupil.year_group, Pupil.class_name,
+               ranked_sessions.c.status, ranked_sessions.c.started_at,
+               func.coalesce(finished.c.count, 0), func.coalesce(alerts.c.count, 0), ranked_invites.c.code)
+        .outerjoin(ranked_sessions, and_(ranked_sessions.c.pupil_id == Pupil.id, ranked_sessions.c.newest == 1))
+        .outerjoin(finished, finished.c.pupil_id == Pupil.id)
+        .outerjoin(alerts, alerts.c.pupil_id == Pupil.id)
+        .outerjoin(ranked_invites, and_(ranked_invites.c.pupil_id == Pupil.id, ranked_invites.c.newest == 1))
+        .where(Pupil.school_id == school_id)
+        .order_by(func.lower(Pupil.display_name), Pupil.id)
+    )
+    if filters.year_group:
+        query = query.where(Pupil.year_group == filters.year_group)
+    if filters.class_name:
+        query = query.where(Pupil.class_name == filters.class_name)
+    if filters.name:
+        query = query.where(Pupil.display_name.ilike(f"%{_like_escaped(filters.name)}%", escape="\\"))
+    return [
+        PupilRow(pupil_id, name, year, class_name, status or NOT_STARTED, started, finished_count, alert_count,
+                 format_code(code) if code else None)
+        for pupil_id, name, year, class_name, status, started, finished_count, alert_count, code in db.execute(query)
+    ]
+
+
+def _like_escaped(text: str) -> str:
+    """`text` matched literally by LIKE: a typed % or _ is a character, not a wildcard."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# ---- the school's year groups and classes ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolGroups:
+    """How many pupils each year group and class has, in reading order (Year 2 before Year 10)."""
+    year_groups: dict[str, int]
+    classes: dict[str, int]
+    without_year_group: int = 0
+
+    @property
+    def pupils(self) -> int:
+        return sum(self.year_groups.values()) + self.without_year_group
+
+
+def _natural(text: str) -> list:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+def school_groups(db: Session, school_id: int) -> SchoolGroups:
+    rows = db.execute(
+        select(Pupil.year_group, Pupil.class_name, func.count())
+        .where(Pupil.school_id == school_id)
+        .group_by(Pupil.year_group, Pupil.class_name)
+    ).all()
+    years: dict[str, int] = {}
+    classes: dict[str, int] = {}
+    without_year = 0
+    for year, class_name, count in rows:
+        if year:
+            years[year] = years.get(year, 0) + count
+        else:
+            without_year += count
+        if class_name:
+            classes[class_name] = classes.get(class_name, 0) + count
+    return SchoolGroups(
+        {y: years[y] for y in sorted(years, key=_natural)},
+        {c: classes[c] for c in sorted(classes, key=_natural)},
+        without_year,
+    )
+
+
+def pupils_in_group(db: Session, school_id: int, kind: str, name: str) -> list[Pupil]:
+    """The school's pupils in one year group (`kind` "year") or class ("class"), by name."""
+    column = {"year": Pupil.year_group, "class": Pupil.class_name}[kind]
+    return list(db.scalars(
+        select(Pupil).where(Pupil.school_id == school_id, column == name)
+        .order_by(func.lower(Pupil.display_name), Pupil.id)
+    ))
+
+
+# ---- one pupil's check-ins ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckinRow:
+    session_id: int
+    started_at: datetime
+    framework_id: str
+    framework_title: str
+    question_set: str
+    status: str
+    answered: int  # questions answered (a skip is no answer)
+    asked: int  # questions in the set
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+def pupil_checkins(db: Session, pupil: Pupil) -> list[CheckinRow]:
+    """The pupil's check-ins, newest first, with how many questions each answered."""
+    answered = (
+        select(Answer.session_id, func.count().label("count"))
+        .join(SurveySession, SurveySession.id == Answer.session_id)
+        .where(SurveySession.pupil_id == pupil.id, Answer.is_current, Answer.value != "skipped")
+        .group_by(Answer.session_id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(SurveySession.id, SurveySession.started_at, SurveySession.framework_id, SurveySession.perspective,
+               SurveySession.question_set, SurveySession.status, func.coalesce(answered.c.count, 0))
+        .outerjoin(answered, answered.c.session_id == SurveySession.id)
+        .where(SurveySession.pupil_id == pupil.id)
+        .order_by(SurveySession.started_at.desc(), SurveySession.id.desc())
+    )
+    frameworks = all_frameworks()
+    checkins = []
+    for session_id, started, framework_id, perspective, question_set, status, count in rows:
+        framework = frameworks.get(framework_id)  # a framework file since removed still lists its check-ins
+        checkins.append(CheckinRow(
+            session_id, started, framework_id, framework.title if framework else framework_id, question_set,
+            status, count, len(framework.questions(perspective, question_set)) if framework else count,
+        ))
+    return checkins
+
+
+# ---- adding a pupil ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewPupil:
+    name: str
+    year_group: str
+    class_name: str | None
+
+
+def _tidy(text: str) -> str:
+    return " ".join(text.split())
+
+
+def check_new_pupil(name: str, year_group: str, class_name: str) -> NewPupil | dict[str, str]:
+    """The pupil to add, tidied; or what is wrong, by field, in words for the SENCO."""
+    fields = {"name": _tidy(name), "year_group": _tidy(year_group), "class_name": _tidy(class_name)}
+    problems: dict[str, str] = {}
+    if not fields["name"]:
+        problems["name"] = "Please type the pupil's name."
+    if not fields["year_group"]:
+        problems["year_group"] = "Please type the pupil's year group, for example Year 6."
+    limits = {"name": ("name", MAX_NAME), "year_group": ("year group", MAX_YEAR_GROUP),
+              "class_name": ("class", MAX_CLASS)}
+    for field, (what, limit) in limits.items():
+        value = fields[field]
+        if len(value) > limit:
+            problems[field] = f"Please keep the {what} to {limit} characters or fewer."
+        elif not value.isprintable():
+            problems[field] = f"The {what} has a character that cannot be shown. Please type it again."
+    if problems:
+        return problems
+    return NewPupil(fields["name"], fields["year_group"], fields["class_name"] or None)

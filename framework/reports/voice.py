@@ -1,0 +1,377 @@
+"""Pupil voice for staff: one check-in summed up, and a pupil's answers over time.
+
+Plain data built from the outcomes database in a few queries (never one per answer), for
+the staff pages and the exports to show. Children's words are carried exactly as stored;
+showing them safely (escaping) is the page's job.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from framework.choices import choices
+from framework.db import repository as repo
+from framework.db.models import Answer, Comment, Pupil, SurveySession
+from framework.loader import load_framework
+from framework.scale import answer_scale
+from framework.schema import Area, Framework, Statement
+
+# The scale's labels are the buttons a child presses; staff read "Skipped", not "Skip".
+STAFF_ANSWER_WORDS = {"skipped": "Skipped"}
+# The scale lists its answers in button order: Yes, Sometimes, No, then I don't know and Skip.
+# Only the first three are an order of agreement, and every I statement is put positively,
+# so agreeing more is better. "I don't know" and a skip say nothing about better or worse.
+NOT_ON_SCALE = ("dont_know", "skipped")
+
+METHOD_WORDS = {
+    "tapped": "Tapped a button",
+    "typed": "Typed",
+    "clarified": "Typed; Heard checked what they meant",
+}
+WHO_SPOKE = {  # SurveySession.who_with / Answer.who_answered, as staff say it
+    "alone": "The young person, on their own",
+    "with_support": "The young person, with someone helping",
+    "answered_for_me": "Someone answered for the young person",
+}
+STATUS_WORDS = {
+    "finished": "Finished",
+    "stopped": "Stopped part-way",
+    "paused": "Paused (they can come back to it)",
+    "active": "In progress",
+}
+QUESTION_SET_WORDS = {
+    "core": "Core (one question for each area)",
+    "standard": "Standard",
+    "full": "Full (every question)",
+}
+COMMENT_WORDS = {"anything_else": "Anything else", "what_would_help": "What would help"}
+FIRST_PERSON = {  # an answer, as the young person would say it about their I statements
+    "yes": "This is true for me",
+    "sometimes": "This is sometimes true for me",
+    "no": "This is not true for me",
+    "dont_know": "I don't know yet",
+    "skipped": "I chose not to answer",
+}
+
+
+def answer_words(value: str) -> str:
+    return STAFF_ANSWER_WORDS.get(value) or answer_scale().by_value(value).label
+
+
+def answer_values() -> tuple[str, ...]:
+    return tuple(a.value for a in answer_scale().answers)
+
+
+def agreement(value: str) -> int | None:
+    """How much an answer agrees with its statement (No 0, Sometimes 1, Yes 2), from the
+    scale's order; None for answers that are not on it."""
+    ranked = [v for v in answer_values() if v not in NOT_ON_SCALE]
+    return len(ranked) - 1 - ranked.index(value) if value in ranked else None
+
+
+def change_between(before: str, after: str) -> str:
+    """'better', 'same' or 'worse': how `after` compares with an earlier answer on the scale."""
+    was, now = agreement(before), agreement(after)
+    if was is None or now is None:
+        raise ValueError(f"only Yes, Sometimes and No answers can be compared, not {before!r} and {after!r}")
+    return "better" if now > was else "worse" if now < was else "same"
+
+
+def option_words(slot: str, value: str | None) -> str | None:
+    """The button words a child chose (choices.yml), e.g. 'Only my school'."""
+    if value is None:
+        return None
+    return next((o.label for o in choices().options(slot) if o.value == value), value)
+
+
+# ---- one check-in ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GivenAnswer:
+    value: str
+    method: str
+    words: str | None  # exactly as typed; None when tapped
+    read_aloud: bool
+    who_answered: str | None
+    at: datetime
+
+    @property
+    def label(self) -> str:
+        return answer_words(self.value)
+
+    @property
+    def how(self) -> str:
+        return METHOD_WORDS[self.method]
+
+    @classmethod
+    def of(cls, answer: Answer) -> GivenAnswer:
+        return cls(answer.value, answer.method, answer.words, answer.read_aloud, answer.who_answered,
+                   answer.created_at)
+
+
+@dataclass(frozen=True)
+class StatementAnswer:
+    statement: Statement
+    answer: GivenAnswer | None  # None: not answered (not reached yet, or the check-in stopped)
+    earlier: tuple[GivenAnswer, ...] = ()  # answers this one replaced, oldest first
+
+    @property
+    def changed_from(self) -> str | None:
+        """E.g. 'changed from No', or 'changed from No, then Sometimes'."""
+        if not self.earlier:
+            return None
+        return "changed from " + ", then ".join(a.label for a in self.earlier)
+
+
+@dataclass(frozen=True)
+class AnswerCount:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class CommentView:
+    kind: str
+    prompt: str | None  # the question the child was asked, when the framework has it
+    text: str  # exactly as given
+    about: tuple[Statement, ...]  # the statements the mapper matched, best first
+
+    @property
+    def kind_label(self) -> str:
+        return COMMENT_WORDS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    area: Area
+    counts: tuple[AnswerCount, ...]  # every scale answer, in scale order, zeros included
+    statements: tuple[StatementAnswer, ...]
+    comments: tuple[CommentView, ...]
+
+    @property
+    def title(self) -> str:
+        return self.area.plain_title
+
+    def in_first_person(self) -> list[tuple[str, list[str]]]:
+        """What the young person said about this area, e.g. ("This is sometimes true for me",
+        [I statements…]), in scale order. The I statements are the framework's own words."""
+        said = [(FIRST_PERSON[v], [s.statement.text for s in self.statements if s.answer and s.answer.value == v])
+                for v in answer_values()]
+        return [(words, statements) for words, statements in said if statements]
+
+
+@dataclass(frozen=True)
+class HowGathered:
+    input_mode: str | None  # the child's button words, e.g. "Tap buttons"; None if not chosen
+    read_aloud: bool
+    who_with: str | None  # WHO_SPOKE words
+    methods: tuple[tuple[str, int], ...]  # (how given, number of answers), most first
+    read_aloud_answers: int
+    who_answered: tuple[tuple[str, int], ...]  # (WHO_SPOKE words, number of answers)
+    answers: int
+
+
+@dataclass(frozen=True)
+class CheckinSummary:
+    session: SurveySession
+    pupil: Pupil
+    framework: Framework
+    areas: tuple[AreaSummary, ...]
+    asked: int  # questions in the check-in's set, and any answered outside it
+    answered: int  # not counting skips
+    skipped: int
+    consent: tuple[str, ...] | None  # the child's button words; None: not asked yet
+    consent_at: datetime | None
+    gathered: HowGathered
+
+    @property
+    def status(self) -> str:
+        return STATUS_WORDS.get(self.session.status, self.session.status)
+
+    @property
+    def question_set(self) -> str:
+        return QUESTION_SET_WORDS.get(self.session.question_set, self.session.question_set)
+
+    @property
+    def typed_words(self) -> list[tuple[Statement, str]]:
+        """Every statement answered in the child's own typed words, in framework order."""
+        return [(s.statement, s.answer.words) for area in self.areas for s in area.statements
+                if s.answer is not None and s.answer.words]
+
+    @property
+    def comments(self) -> list[tuple[AreaSummary, CommentView]]:
+        return [(area, c) for area in self.areas for c in area.comments]
+
+
+def checkin_summary(db: Session, session: SurveySession) -> CheckinSummary:
+    """Everything a SENCO reads about one check-in (five queries, however many answers)."""
+    framework = load_framework(session.framework_id)
+    every_answer = list(db.scalars(select(Answer).where(Answer.session_id == session.id).order_by(Answer.id)))
+    comments = list(db.scalars(
+        select(Comment).where(Comment.session_id == session.id).options(selectinload(Comment.mappings))
+        .order_by(Comment.id)
+    ))
+    consent = repo.latest_consent(db, session)
+
+    current = {a.statement_id: a for a in every_answer if a.is_current}
+    earlier: dict[str, list[GivenAnswer]] = defaultdict(list)
+    for answer in every_answer:
+        if not answer.is_current:
+            earlier[answer.statement_id].append(GivenAnswer.of(answer))
+    asked = {s.id for s in framework.questions(session.perspective, session.question_set)} | set(current)
+
+    areas = []
+    for area in framework.areas:
+        statements = tuple(
+            StatementAnswer(s, GivenAnswer.of(current[s.id]) if s.id in current else None, tuple(earlier[s.id]))
+            for s in area.statements if s.id in asked
+        )
+        area_comments = tuple(_comment_view(framework, area, session.perspective, c)
+                              for c in comments if c.area_id == area.id)
+        if statements or area_comments:
+            areas.append(AreaSummary(area, _counts(a.answer.value for a in statements if a.answer), statements,
+                                     area_comments))
+
+    values = Counter(a.value for a in current.values())
+    return CheckinSummary(
+        session=session,
+        pupil=session.pupil,
+        framework=framework,
+        areas=tuple(areas),
+        asked=len(asked),
+        answered=sum(values.values()) - values["skipped"],
+        skipped=values["skipped"],
+        consent=tuple(option_words("consent", v) for v in consent.audiences) if consent else None,
+        consent_at=consent.decided_at if consent else None,
+        gathered=_how_gathered(session, list(current.values())),
+    )
+
+
+def _counts(values) -> tuple[AnswerCount, ...]:
+    tally = Counter(values)
+    return tuple(AnswerCount(v, answer_words(v), tally[v]) for v in answer_values())
+
+
+def mapped_statements(framework: Framework, comment: Comment) -> tuple[Statement, ...]:
+    """The statements a comment was mapped to, best first; any the framework file no longer
+    has are left out (the comment itself still stands)."""
+    known = {s.id: s for area in framework.areas for s in area.statements}
+    return tuple(known[m.statement_id] for m in comment.mappings if m.statement_id in known)
+
+
+def _comment_view(framework: Framework, area: Area, perspective: str, comment: Comment) -> CommentView:
+    prompts = area.prompts.get(perspective)
+    return CommentView(comment.kind, getattr(prompts, comment.kind, None) if prompts else None, comment.text,
+                       mapped_statements(framework, comment))
+
+
+def _how_gathered(session: SurveySession, answers: list[Answer]) -> HowGathered:
+    methods = Counter(METHOD_WORDS[a.method] for a in answers)
+    who = Counter(WHO_SPOKE.get(a.who_answered, "Not said") for a in answers)
+    return HowGathered(
+        input_mode=option_words("input_mode", session.input_mode),
+        read_aloud=session.read_aloud,
+        who_with=WHO_SPOKE.get(session.who_with) if session.who_with else None,
+        methods=tuple(methods.most_common()),
+        read_aloud_answers=sum(a.read_aloud for a in answers),
+        who_answered=tuple(who.most_common()),
+        answers=len(answers),
+    )
+
+
+# ---- change over time -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineCell:
+    value: str | None  # None: not answered at this check-in
+    change: str | None  # better / same / worse than the last Yes, Sometimes or No before it
+
+    @property
+    def label(self) -> str:
+        return answer_words(self.value) if self.value else "Not asked"
+
+
+@dataclass(frozen=True)
+class StatementTimeline:
+    statement: Statement
+    cells: tuple[TimelineCell, ...]  # one per check-in, oldest first
+
+
+@dataclass(frozen=True)
+class AreaPoint:
+    counts: tuple[AnswerCount, ...]
+    average: float | None  # mean agreement (No 0, Sometimes 1, Yes 2); None with no such answers
+
+
+@dataclass(frozen=True)
+class AreaTimeline:
+    area: Area
+    statements: tuple[StatementTimeline, ...]
+    points: tuple[AreaPoint, ...]  # one per check-in, oldest first
+
+    @property
+    def title(self) -> str:
+        return self.area.plain_title
+
+
+@dataclass(frozen=True)
+class FrameworkTimeline:
+    framework: Framework
+    checkins: tuple[SurveySession, ...]  # oldest first, only those with answers
+    areas: tuple[AreaTimeline, ...]
+
+
+def over_time(db: Session, pupil: Pupil) -> tuple[FrameworkTimeline, ...]:
+    """The pupil's current answers at each check-in, per framework they used (two queries)."""
+    sessions = list(db.scalars(
+        select(SurveySession).where(SurveySession.pupil_id == pupil.id)
+        .order_by(SurveySession.started_at, SurveySession.id)
+    ))
+    answers: dict[int, dict[str, str]] = defaultdict(dict)
+    for session_id, statement_id, value in db.execute(
+        select(Answer.session_id, Answer.statement_id, Answer.value)
+        .where(Answer.session_id.in_([s.id for s in sessions]), Answer.is_current)
+    ):
+        answers[session_id][statement_id] = value
+    timelines = []
+    for framework_id in dict.fromkeys(s.framework_id for s in sessions):
+        checkins = tuple(s for s in sessions if s.framework_id == framework_id and answers[s.id])
+        if checkins:
+            timelines.append(_framework_timeline(load_framework(framework_id), [answers[s.id] for s in checkins],
+                                                 checkins))
+    return tuple(timelines)
+
+
+def _framework_timeline(framework: Framework, answered: list[dict[str, str]],
+                        checkins: tuple[SurveySession, ...]) -> FrameworkTimeline:
+    areas = []
+    for area in framework.areas:
+        rows = tuple(StatementTimeline(s, _cells([given.get(s.id) for given in answered]))
+                     for s in area.statements if any(s.id in given for given in answered))
+        if rows:
+            points = tuple(_point([given[s.id] for s in area.statements if s.id in given]) for given in answered)
+            areas.append(AreaTimeline(area, rows, points))
+    return FrameworkTimeline(framework, checkins, tuple(areas))
+
+
+def _cells(values: list[str | None]) -> tuple[TimelineCell, ...]:
+    cells, last_on_scale = [], None
+    for value in values:
+        on_scale = value is not None and agreement(value) is not None
+        change = change_between(last_on_scale, value) if on_scale and last_on_scale else None
+        cells.append(TimelineCell(value, change))
+        if on_scale:
+            last_on_scale = value
+    return tuple(cells)
+
+
+def _point(values: list[str]) -> AreaPoint:
+    scores = [s for s in map(agreement, values) if s is not None]
+    return AreaPoint(_counts(values), sum(scores) / len(scores) if scores else None)

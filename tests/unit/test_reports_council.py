@@ -1,0 +1,312 @@
+"""The council's figures (framework.reports.council), on SQLite and PostgreSQL: counts equal a
+hand count of the rows made, only council-consented check-ins and current answers count,
+rows from fewer than 5 pupils are hidden, and no sum gives a hidden row away."""
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import datetime, timezone
+
+import pytest
+
+from framework.db import repository as repo
+from framework.loader import load_framework
+from framework.reports.council import (
+    COUNCIL_CONSENT,
+    NOT_RECORDED,
+    SUPPRESSED_MARK,
+    CouncilFigures,
+    Figures,
+    UnitFigures,
+    council_figures,
+    default_framework,
+    framework_options,
+    suppressed_cells,
+    to_csv,
+)
+
+SAFE = "york.safe.cyp1"  # the core statement of York's "I am safe"
+SAFE_MORE = "york.safe.cyp3"  # another statement in the same area (standard set)
+HOME = "york.independent.cyp1"
+AUTUMN_2024 = datetime(2024, 10, 1, 12, tzinfo=timezone.utc)
+SPRING_2025 = datetime(2025, 2, 1, 12, tzinfo=timezone.utc)
+AUTUMN_2023 = datetime(2023, 11, 1, 12, tzinfo=timezone.utc)
+COUNCIL = (COUNCIL_CONSENT,)
+VALUES = ("yes", "sometimes", "no", "dont_know", "skipped")
+
+
+def checkin(db, pupil, answers: dict[str, str], *, consent=COUNCIL, at=AUTUMN_2024, framework_id="york"):
+    framework = load_framework(framework_id)
+    session = repo.start_or_resume_session(db, repo.create_invite(db, pupil, framework_id, now=at)).session
+    session.started_at = at
+    for statement_id, value in answers.items():
+        repo.record_answer(db, session, statement_id, framework.area_of(statement_id).id, value, "tapped", now=at)
+    if consent is not None:
+        repo.record_consent(db, session, consent, now=at)
+    repo.set_status(db, session, "finished", now=at)
+    return session
+
+
+def pupils(db, school, count: int, year_group: str | None = "Year 6"):
+    return [repo.create_pupil(db, school, f"Zebedee {school.name} {i}", year_group=year_group) for i in range(count)]
+
+
+def counts(row) -> dict[str, int] | None:
+    return None if row.figures is None else dict(zip(VALUES, row.figures.counts))
+
+
+def unit(figures: CouncilFigures, unit_id: str) -> UnitFigures:
+    for area in figures.areas:
+        for candidate in (area.area, *area.statements):
+            if candidate.unit_id == unit_id:
+                return candidate
+    raise KeyError(unit_id)
+
+
+def by_label(rows) -> dict[str, object]:
+    return {row.label: row for row in rows}
+
+
+@pytest.fixture
+def schools(db):
+    return repo.create_school(db, "Oak Primary", urn="100001"), repo.create_school(db, "Elm Academy")
+
+
+def test_figures_equal_a_hand_count_of_the_answers(db, schools):
+    oak, elm = schools
+    oak_values = ["yes", "yes", "no", "sometimes", "dont_know"]
+    for pupil, value in zip(pupils(db, oak, 5), oak_values):
+        checkin(db, pupil, {SAFE: value, HOME: "yes"})
+    elm_values = ["no", "no", "yes", "skipped", "yes", "sometimes"]
+    for pupil, value in zip(pupils(db, elm, 6), elm_values):
+        checkin(db, pupil, {SAFE: value, HOME: "no"})
+
+    figures = council_figures(db, "york")
+    safe = unit(figures, SAFE)
+    rows = by_label(safe.by_school)
+    assert list(rows) == ["Elm Academy", "Oak Primary (URN 100001)"]  # by name
+    assert counts(rows["Oak Primary (URN 100001)"]) == {"yes": 2, "sometimes": 1, "no": 1, "dont_know": 1, "skipped": 0}
+    assert counts(rows["Elm Academy"]) == {"yes": 2, "sometimes": 1, "no": 2, "dont_know": 0, "skipped": 1}
+    assert counts(safe.all_schools) == {"yes": 4, "sometimes": 2, "no": 3, "dont_know": 1, "skipped": 1}
+    assert safe.all_schools.figures.pupils == 11 and safe.all_schools.figures.answers == 11
+    shares = {s.value: (s.count, s.percent) for s in safe.all_schools.figures.shares()}
+    assert shares["yes"] == (4, 36) and shares["no"] == (3, 27)
+    # The area puts its statements together: 11 answers to SAFE; HOME is another area.
+    assert counts(unit(figures, "york.safe").all_schools) == counts(safe.all_schools)
+    assert counts(unit(figures, HOME).all_schools) == {"yes": 5, "sometimes": 0, "no": 6, "dont_know": 0, "skipped": 0}
+    assert [(r.label, r.figures.answers) for r in safe.over_time] == [("2024/25", 11)]
+    assert unit(figures, "york.goals").all_schools.figures is None  # nobody answered: no answers, not hidden
+    assert not unit(figures, "york.goals").all_schools.suppressed
+
+
+def test_only_checkins_whose_latest_consent_includes_the_council_count(db, schools):
+    oak, _ = schools
+    counted = pupils(db, oak, 5)
+    for pupil in counted:
+        checkin(db, pupil, {SAFE: "yes"})
+    others = pupils(db, oak, 4)
+    checkin(db, others[0], {SAFE: "no"}, consent=("school",))
+    checkin(db, others[1], {SAFE: "no"}, consent=("school_and_family",))
+    checkin(db, others[2], {SAFE: "no"}, consent=None)  # stopped before the consent question
+    withdrawn = checkin(db, others[3], {SAFE: "no"})
+    repo.record_consent(db, withdrawn, ["school"], now=SPRING_2025)  # changed their mind: latest counts
+    changed_to_council = checkin(db, counted[0], {SAFE: "sometimes"}, consent=("school",))
+    repo.record_consent(db, changed_to_council, list(COUNCIL), now=SPRING_2025)
+
+    safe = unit(council_figures(db, "york"), SAFE)
+    assert counts(safe.all_schools) == {"yes": 5, "sometimes": 1, "no": 0, "dont_know": 0, "skipped": 0}
+    assert safe.all_schools.figures.pupils == 5  # counted[0] checked in twice: one pupil, two answers
+
+
+def test_a_changed_answer_counts_once_as_changed(db, schools):
+    oak, _ = schools
+    for pupil in pupils(db, oak, 5):
+        session = checkin(db, pupil, {SAFE: "no"})
+        repo.record_answer(db, session, SAFE, "york.safe", "yes", "tapped", now=AUTUMN_2024)
+    assert counts(unit(council_figures(db, "york"), SAFE).all_schools)["no"] == 0
+    assert counts(unit(council_figures(db, "york"), SAFE).all_schools)["yes"] == 5
+
+
+def test_four_pupils_are_hidden_five_are_shown(db, schools):
+    oak, elm = schools
+    for pupil in pupils(db, oak, 5):
+        checkin(db, pupil, {SAFE: "yes"})
+    for pupil in pupils(db, elm, 4):
+        checkin(db, pupil, {SAFE: "yes"})
+        checkin(db, pupil, {SAFE: "no"}, at=SPRING_2025)  # many answers, still 4 pupils
+
+    figures = council_figures(db, "york")
+    rows = by_label(unit(figures, SAFE).by_school)
+    assert rows["Elm Academy"].suppressed and rows["Elm Academy"].figures is None
+    # Oak alone has 5 pupils, but with Elm hidden, all schools minus Oak would give Elm away:
+    # so Oak is hidden too, and all schools (9 pupils) is shown.
+    assert rows["Oak Primary (URN 100001)"].suppressed
+    assert unit(figures, SAFE).all_schools.figures.answers == 13
+
+
+def test_five_pupils_alone_are_shown(db, schools):
+    oak, _ = schools
+    for pupil in pupils(db, oak, 5):
+        checkin(db, pupil, {SAFE: "yes"})
+    safe = unit(council_figures(db, "york"), SAFE)
+    assert not safe.all_schools.suppressed and safe.all_schools.figures.pupils == 5
+    assert not safe.by_school[0].suppressed
+
+
+def test_with_one_small_school_the_smallest_other_school_is_hidden_too(db):
+    big, middle, small = (repo.create_school(db, name) for name in ("Ash", "Beech", "Cedar"))
+    for school, count in ((big, 9), (middle, 6), (small, 2)):
+        for pupil in pupils(db, school, count):
+            checkin(db, pupil, {SAFE: "yes"})
+    safe = unit(council_figures(db, "york"), SAFE)
+    hidden = {row.label: row.suppressed for row in safe.by_school}
+    assert hidden == {"Ash": False, "Beech": True, "Cedar": True}
+    assert safe.all_schools.figures.pupils == 17
+
+
+def test_a_row_is_hidden_whatever_the_filter_so_filters_cannot_be_subtracted(db, schools):
+    oak, elm = schools
+    for pupil in pupils(db, oak, 6, "Year 6") + pupils(db, oak, 2, "Year 7") + pupils(db, elm, 6, "Year 6"):
+        checkin(db, pupil, {SAFE: "yes"})
+    everyone = by_label(unit(council_figures(db, "york"), SAFE).by_school)
+    assert not everyone["Oak Primary (URN 100001)"].suppressed  # 8 pupils
+    year6 = by_label(unit(council_figures(db, "york", year_group="Year 6"), SAFE).by_school)
+    # Oak's Year 6 has 6 pupils, but Oak (8) minus it would give Oak's Year 7 (2) away.
+    assert year6["Oak Primary (URN 100001)"].suppressed
+    year7 = by_label(unit(council_figures(db, "york", year_group="Year 7"), SAFE).by_school)
+    assert year7["Oak Primary (URN 100001)"].suppressed
+
+
+def test_filters_pick_year_group_and_academic_year_with_terms(db, schools):
+    oak, elm = schools
+    for pupil in pupils(db, oak, 5, "Year 6"):
+        checkin(db, pupil, {SAFE: "yes"}, at=AUTUMN_2024)
+        checkin(db, pupil, {SAFE: "no"}, at=SPRING_2025)
+    for pupil in pupils(db, elm, 5, None):
+        checkin(db, pupil, {SAFE: "sometimes"}, at=AUTUMN_2023)
+    # UK midnight: 23:30 UTC on 31 August 2024 is 00:30 on 1 September, so 2024/25.
+    for pupil in pupils(db, elm, 5, "Year 6"):
+        checkin(db, pupil, {SAFE: "dont_know"}, at=datetime(2024, 8, 31, 23, 30, tzinfo=timezone.utc))
+
+    figures = council_figures(db, "york")
+    assert [(o.value, o.label) for o in figures.year_groups] == [("Year 6", "Year 6"), (NOT_RECORDED, "Not recorded")]
+    assert [(o.value, o.label) for o in figures.academic_years] == [("2024", "2024/25"), ("2023", "2023/24")]
+    safe = unit(figures, SAFE)
+    assert [(r.label, r.figures.answers) for r in safe.over_time] == [("2023/24", 5), ("2024/25", 15)]
+
+    year_2024 = unit(council_figures(db, "york", academic_year=2024), SAFE)
+    assert counts(year_2024.all_schools) == {"yes": 5, "sometimes": 0, "no": 5, "dont_know": 5, "skipped": 0}
+    terms = [(r.label, None if r.figures is None else r.figures.answers) for r in year_2024.over_time]
+    assert terms == [("Autumn term 2024/25", 10), ("Spring term 2024/25", 5), ("Summer term 2024/25", None)]
+
+    not_recorded = unit(council_figures(db, "york", year_group=NOT_RECORDED), SAFE)
+    assert counts(not_recorded.all_schools)["sometimes"] == 5 and not_recorded.all_schools.figures.answers == 5
+    year6_2023 = unit(council_figures(db, "york", year_group="Year 6", academic_year=2023), SAFE)
+    assert year6_2023.all_schools.figures is None
+
+
+def test_other_frameworks_and_other_perspectives_are_not_counted(db, schools):
+    oak, _ = schools
+    shropshire = load_framework("shropshire").questions("children_young_people", "core")[0].id
+    for pupil in pupils(db, oak, 5):
+        checkin(db, pupil, {SAFE: "yes"})
+        checkin(db, pupil, {shropshire: "no"}, framework_id="shropshire")
+    assert counts(unit(council_figures(db, "york"), SAFE).all_schools)["no"] == 0
+    assert counts(unit(council_figures(db, "shropshire"), shropshire).all_schools)["no"] == 5
+
+
+def test_the_default_framework_is_the_one_with_the_most_council_consented_checkins(db, schools):
+    oak, _ = schools
+    first = framework_options()[0].value
+    assert first != "york"  # else this test could not tell "most check-ins" from "first"
+    assert default_framework(db) == first  # no check-ins at all
+    first_statement = load_framework(first).questions("children_young_people", "core")[0].id
+    for pupil in pupils(db, oak, 3):  # more check-ins with the first framework, but not for the council
+        checkin(db, pupil, {first_statement: "yes"}, framework_id=first, consent=("school_and_family",))
+    for pupil in pupils(db, oak, 2):
+        checkin(db, pupil, {SAFE: "yes"})
+    checkin(db, pupils(db, oak, 1)[0], {first_statement: "yes"}, framework_id=first)
+    assert default_framework(db) == "york"
+    checkin(db, pupils(db, oak, 1)[0], {first_statement: "yes"}, framework_id=first)
+    assert default_framework(db) == first  # a tie goes to the first in file order
+
+
+def test_suppression_hides_the_total_when_no_other_row_is_left():
+    """A sum of one small row and rows with no answers: only the total can be hidden with it."""
+    small, total = ("s", 1, "g", "*"), ("s", "*", "g", "*")
+    cube = {small: Figures(3, (3, 0, 0, 0, 0)), total: Figures(7, (7, 0, 0, 0, 0)),
+            ("s", 2, "g", "*"): Figures(4, (4, 0, 0, 0, 0))}
+    assert suppressed_cells(cube, [(total, [small, ("s", 2, "g", "*")])]) == {small, ("s", 2, "g", "*")}
+    cube = {small: Figures(3, (3, 0, 0, 0, 0)), total: Figures(8, (8, 0, 0, 0, 0))}
+    assert suppressed_cells(cube, [(total, [small])]) == {small, total}
+
+
+def test_no_sum_on_any_view_has_exactly_one_hidden_figure(db):
+    """Random schools, year groups, years and answers: on every filter choice, in every table,
+    the rows that add up to a total hide none or at least two figures (counting the total)."""
+    rng = random.Random(6)
+    statements = [s.id for s in load_framework("york").questions("children_young_people", "standard")]
+    moments = [AUTUMN_2023, AUTUMN_2024, SPRING_2025]
+    for s in range(4):
+        school = repo.create_school(db, f"School {s}")
+        for _ in range(rng.randint(2, 14)):
+            pupil = repo.create_pupil(db, school, "P", year_group=rng.choice(["Year 5", "Year 6", None]))
+            for at in rng.sample(moments, rng.randint(1, 2)):
+                asked = rng.sample(statements, rng.randint(1, len(statements)))
+                checkin(db, pupil, {sid: rng.choice(VALUES) for sid in asked}, at=at,
+                        consent=rng.choice([COUNCIL, COUNCIL, ("school",)]))
+
+    def one_hidden(total, parts) -> bool:
+        figures = [total, *(p for p in parts if p.figures is not None or p.suppressed)]
+        return sum(r.suppressed for r in figures) == 1
+
+    def adds_up(total, parts) -> bool:
+        if total.suppressed or any(p.suppressed for p in parts) or total.figures is None:
+            return True
+        return total.figures.counts == tuple(map(sum, zip(*(p.figures.counts for p in parts if p.figures))))
+
+    everything = council_figures(db, "york")
+    years = [None] + [int(o.value) for o in everything.academic_years]
+    groups = [None] + [o.value for o in everything.year_groups]
+    views = {(g, y): council_figures(db, "york", g, y) for g in groups for y in years}
+    hidden = 0
+    for (group, year), figures in views.items():
+        for area in figures.areas:
+            units = (area.area, *area.statements)
+            for u in units:
+                hidden += sum(r.suppressed for r in u.by_school)
+                for parts in (u.by_school, u.over_time):
+                    assert not one_hidden(u.all_schools, parts), (group, year, u.unit_id)
+                    assert adds_up(u.all_schools, parts)
+            for index in range(len(area.area.by_school)):  # statements add up to their area, per school
+                parts = [s.by_school[index] for s in area.statements]
+                assert not one_hidden(area.area.by_school[index], parts)
+            if group is None:  # year groups add up to all year groups, on every row
+                for i, u in enumerate(units):
+                    for rows in ("by_school", "over_time"):
+                        for r, total in enumerate(getattr(u, rows)):
+                            parts = [getattr(unit(views[(g, year)], u.unit_id), rows)[r] for g in groups[1:]]
+                            assert not one_hidden(total, parts), (year, u.unit_id, total.label)
+                            assert adds_up(total, parts)
+    assert hidden > 0  # the data is small enough that some rows are hidden
+
+
+def test_csv_has_the_same_figures_with_hidden_rows_blank_and_marked(db, schools):
+    oak, elm = schools
+    for pupil in pupils(db, oak, 9):
+        checkin(db, pupil, {SAFE: "yes"})
+    for pupil in pupils(db, elm, 3):
+        checkin(db, pupil, {SAFE: "no"})
+    text = to_csv(council_figures(db, "york"))
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    safe = {(r["Split by"], r["Row"]): r for r in rows if r["Statement id"] == SAFE}
+    elm_row = safe[("School", "Elm Academy")]
+    assert elm_row["Suppressed"] == SUPPRESSED_MARK and elm_row["Pupils"] == "" and elm_row["Yes (answers)"] == ""
+    assert safe[("School", "Oak Primary (URN 100001)")]["Suppressed"] == SUPPRESSED_MARK  # the second hidden row
+    everyone = safe[("School", "All schools")]
+    assert (everyone["Pupils"], everyone["Yes (answers)"], everyone["Yes (%)"], everyone["No (answers)"]) == \
+        ("12", "9", "75", "3")
+    assert everyone["Suppressed"] == "" and everyone["Outcome statement"] == load_framework("york").statement(SAFE).text
+    assert "Zebedee" not in text  # no names

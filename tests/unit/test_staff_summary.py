@@ -1,0 +1,214 @@
+"""The SENCO's pupil-voice summary of a check-in and the change-over-time page: the child's
+exact words (always inert), counts that match the database, consent and preferences shown,
+own school only, SENCOs only, every view audited."""
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.auth.headers import CONTENT_SECURITY_POLICY
+from framework.db import repository as repo
+from framework.db.models import Answer, SurveySession, utcnow
+from framework.loader import load_framework
+from tests.unit.staff_site import staff_db_url, staff_site  # noqa: F401
+
+YORK = load_framework("york")
+SAFE, SAFE_TELL, INDEPENDENT, HEARD = "york.safe.cyp1", "york.safe.cyp3", "york.independent.cyp1", "york.heard.cyp1"
+SCRIPT = "<script>alert(1)</script>"
+IMAGE = "<img src=x onerror=alert(1)>"
+
+
+def senco_signed_in(site, school: int) -> str:
+    email = site.account("senco", school)
+    assert site.sign_in(email).url.path == "/staff"
+    return email
+
+
+def child_words(page: str) -> list[str]:
+    quoted = re.findall(r'<blockquote class="child-words[^"]*">(.*?)</blockquote>', page, re.S)
+    return [html.unescape(words) for words in quoted]
+
+
+def chart_tables(page: str) -> dict[str, dict[str, int]]:
+    """Each area's answer counts as the page's data tables show them, by area title."""
+    tables = re.findall(r"<caption[^>]*>Answers in (.*?), as a table</caption>(.*?)</table>", page, re.S)
+    return {html.unescape(area): {html.unescape(label): int(count) for label, count in
+                                  re.findall(r'<th scope="row">(.*?)</th><td>(\d+)</td>', rows)}
+            for area, rows in tables}
+
+
+@pytest.fixture
+def oak(staff_site):
+    """Oak School's SENCO, signed in, and Amy's check-in: typed words (markup among them), a
+    changed answer, a skip, a comment mapped to two statements, consent for school only."""
+    school = staff_site.school("Oak School")
+    pupil = staff_site.pupil(school, "Amy Oak")
+    checkin = staff_site.checkin(
+        pupil, {SAFE: "no", SAFE_TELL: "skipped", INDEPENDENT: "sometimes", HEARD: "yes"}, question_set="standard",
+        words={INDEPENDENT: SCRIPT, HEARD: IMAGE + " they listen… mostly"}, input_mode="type", read_aloud=True,
+        who_with="with_support")
+    with staff_site.sessions.begin() as db:
+        session = db.get(SurveySession, checkin)
+        repo.record_answer(db, session, SAFE, "york.safe", "sometimes", "typed", words="sometimes at lunch")
+        repo.record_comment(db, session, "york.safe", "what_would_help", "a calm space  \n& less noise",
+                            [{"statement_id": SAFE, "area_id": "york.safe", "score": 0.8},
+                             {"statement_id": SAFE_TELL, "area_id": "york.safe", "score": 0.5}])
+    email = senco_signed_in(staff_site, school)
+    return school, pupil, checkin, email
+
+
+def test_the_summary_shows_the_childs_exact_words_inert_under_a_strict_policy(staff_site, oak):
+    _, _, checkin, _ = oak
+    page = staff_site.client.get(f"/staff/checkins/{checkin}")
+    assert page.status_code == 200
+    assert page.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert SCRIPT not in page.text and IMAGE not in page.text  # never live markup
+    assert html.escape(SCRIPT, quote=False) in page.text
+    # Area by area: each area's typed answers, then its comments.
+    assert child_words(page.text) == ["sometimes at lunch", "a calm space  \n& less noise", SCRIPT,
+                                      IMAGE + " they listen… mostly"]
+
+
+def test_the_summary_has_the_header_each_statement_and_how_it_was_given(staff_site, oak):
+    _, _, checkin, _ = oak
+    text = staff_site.client.get(f"/staff/checkins/{checkin}").text
+    asked = len(YORK.questions("children_young_people", "standard"))
+    assert "Pupil voice: Amy Oak" in text and YORK.title in text and "Finished" in text
+    assert f"3 of {asked} questions, 1 skipped" in text
+    for statement in (SAFE, SAFE_TELL, INDEPENDENT, HEARD):
+        assert html.escape(YORK.statement(statement).text) in text
+    assert "changed from No" in text
+    assert "Typed; Heard checked what they meant" not in text and "Tapped a button" in text
+    # The comment's mapped statements, under it.
+    comment_part = text.split("a calm space")[1]
+    assert "Heard matched this to:" in comment_part
+    assert html.escape(YORK.statement(SAFE_TELL).text) in comment_part
+
+
+def test_the_chart_tables_match_the_database(staff_site, oak):
+    _, _, checkin, _ = oak
+    tables = chart_tables(staff_site.client.get(f"/staff/checkins/{checkin}").text)
+    with staff_site.sessions() as db:
+        stored = Counter((a.area_id, a.value) for a in db.scalars(
+            select(Answer).where(Answer.session_id == checkin, Answer.is_current)))
+    labels = {"yes": "Yes", "sometimes": "Sometimes", "no": "No", "dont_know": "I don't know", "skipped": "Skipped"}
+    asked_areas = [a for a in YORK.areas if a.asked("children_young_people", "standard")]
+    assert list(tables) == [a.plain_title for a in asked_areas]  # framework order
+    for area in asked_areas:
+        assert tables[area.plain_title] == {label: stored[(area.id, value)] for value, label in labels.items()}
+    assert tables["Being safe"]["Sometimes"] == 1 and tables["Being safe"]["No"] == 0  # the change counts once
+
+
+def test_the_charts_are_labelled_images_not_colour_alone(staff_site, oak):
+    _, _, checkin, _ = oak
+    text = staff_site.client.get(f"/staff/checkins/{checkin}").text
+    svgs = re.findall(r"<svg[^>]*>.*?</svg>", text, re.S)
+    assert svgs and all('role="img"' in svg and "<title id=" in svg for svg in svgs)
+    assert "Answers in Being safe: Yes 0, Sometimes 1, No 0, I don&#39;t know 0, Skipped 1" in text
+    assert " style=" not in text
+
+
+def test_consent_and_preferences_are_shown(staff_site, oak):
+    school, pupil, checkin, _ = oak
+    text = staff_site.client.get(f"/staff/checkins/{checkin}").text
+    assert "They chose: <strong>“Only my school”</strong>" in text
+    assert "“Type”" in text and "The young person, with someone helping" in text
+    assert "<dt>Read aloud</dt><dd>On" in text
+    paused = staff_site.checkin(pupil, consent=None, status="paused")
+    text = staff_site.client.get(f"/staff/checkins/{paused}").text
+    assert "Not asked yet." in text and "Paused" in text
+
+
+def test_another_schools_check_in_is_not_found(staff_site, oak):
+    elm = staff_site.school("Elm School")
+    elm_checkin = staff_site.checkin(staff_site.pupil(elm, "Cat Elm"), words={SAFE: "elm secret"})
+    for session_id in (elm_checkin, 99999, "abc", "9" * 30):
+        for path in (f"/staff/checkins/{session_id}", f"/staff/checkins/{session_id}/profile.pdf"):
+            page = staff_site.client.get(path)
+            assert page.status_code == 404 and "Page not found" in page.text
+            assert "elm secret" not in page.text and "Cat Elm" not in page.text
+    assert len(staff_site.audit("view_checkin_refused")) == 8
+    assert staff_site.audit("view_checkin") == []
+
+
+@pytest.mark.parametrize("role", ["dsl", "la_officer", "admin"])
+def test_other_roles_are_told_the_pages_are_not_for_them(staff_site, oak, role):
+    school, pupil, checkin, _ = oak
+    staff_site.client.cookies.clear()
+    staff_site.sign_in(staff_site.account(role, None if role in ("la_officer", "admin") else school))
+    for path in (f"/staff/checkins/{checkin}", f"/staff/pupils/{pupil}/over-time"):
+        page = staff_site.client.get(path)
+        assert page.status_code == 403 and "Only SENCOs can see this page" in page.text
+        assert "Amy Oak" not in page.text and "listen" not in page.text
+    assert len(staff_site.audit("page_refused")) == 2
+    assert staff_site.audit("view_checkin") == [] and staff_site.audit("view_over_time") == []
+
+
+def test_signed_out_the_summary_asks_for_a_sign_in(staff_site, oak):
+    _, _, checkin, _ = oak
+    staff_site.client.cookies.clear()
+    page = staff_site.client.get(f"/staff/checkins/{checkin}")
+    assert page.url.path == "/staff/login" and "Amy Oak" not in page.text
+
+
+def test_each_view_is_audited_with_who_and_which_pupil(staff_site, oak):
+    _, pupil, checkin, email = oak
+    staff_site.client.get(f"/staff/checkins/{checkin}")
+    staff_site.client.get(f"/staff/pupils/{pupil}/over-time")
+    senco = staff_site.staff_user(email)
+    [view] = staff_site.audit("view_checkin")
+    assert (view.actor_id, view.pupil_id, view.object_id) == (senco.id, pupil, str(checkin))
+    [over_time] = staff_site.audit("view_over_time")
+    assert (over_time.actor_id, over_time.pupil_id, over_time.detail) == (senco.id, pupil, {"checkins": [checkin]})
+
+
+def over_time_cells(page: str, caption_start: str) -> list[list[str]]:
+    """The body rows of one over-time table, as the text of each cell."""
+    table = re.search(rf"<caption[^>]*>{caption_start}.*?</caption>(.*?)</table>", page, re.S).group(1)
+    head = re.findall(r'<th scope="col">(.*?)</th>', table)
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">.*?</th>(.*?)</tr>", table, re.S)
+    cells = [[" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+             for r in rows]
+    return [head, *cells]
+
+
+def test_over_time_shows_each_answer_by_date_with_the_change_in_words(staff_site, oak):
+    _, pupil, first, _ = oak  # Being safe: Sometimes (changed from No); Being heard: Yes
+    now = utcnow()
+    with staff_site.sessions.begin() as db:
+        db.get(SurveySession, first).started_at = now - timedelta(days=60)
+    # Made out of date order on purpose: columns follow the dates.
+    third = staff_site.checkin(pupil, {SAFE: "no", HEARD: "yes"}, at=now - timedelta(days=5))
+    second = staff_site.checkin(pupil, {SAFE: "yes", HEARD: "dont_know"}, at=now - timedelta(days=30))
+    page = staff_site.client.get(f"/staff/pupils/{pupil}/over-time")
+    assert page.status_code == 200
+    links = re.findall(r'<a href="/staff/checkins/(\d+)">Check-in \d', page.text)
+    assert links == [str(first), str(second), str(third)]
+    head, safe, tell = over_time_cells(page.text, "Being safe")
+    assert head[0] == "I statement" and len(head) == 4
+    assert safe == ["Sometimes", "Yes (better)", "No (worse)"]
+    assert tell == ["Skipped", "Not asked", "Not asked"]
+    _, heard = over_time_cells(page.text, "Being heard")
+    assert heard == ["Yes", "I don&#39;t know", "Yes (same)"]
+    assert "Average answer in Being safe" in page.text
+
+
+def test_over_time_for_another_schools_pupil_is_not_found(staff_site, oak):
+    elm = staff_site.school("Elm School")
+    elm_pupil = staff_site.pupil(elm, "Cat Elm")
+    staff_site.checkin(elm_pupil)
+    page = staff_site.client.get(f"/staff/pupils/{elm_pupil}/over-time")
+    assert page.status_code == 404 and "Cat Elm" not in page.text
+    assert staff_site.audit("view_over_time") == []
+
+
+def test_over_time_with_nothing_answered_says_so(staff_site, oak):
+    school, _, _, _ = oak
+    newcomer = staff_site.pupil(school, "Dan New")
+    page = staff_site.client.get(f"/staff/pupils/{newcomer}/over-time")
+    assert page.status_code == 200 and "Dan New has not answered any questions yet" in page.text
