@@ -93,3 +93,16 @@ def test_an_idle_tablet_goes_back_to_the_code_page_and_keeps_the_answers(open_wi
     # The same child comes back later: the check-in carries on from where it stopped.
     widget.start(code)
     assert "Welcome back. Let's carry on from where you stopped." in widget.bot_texts()
+
+
+def test_a_slips_qr_code_fills_in_the_code_but_starts_nothing(open_widget, new_invite):
+    code = new_invite()
+    sent: list[str] = []
+    widget: Widget = open_widget(f"/?code={code}")
+    widget.page.on("request", lambda request: "/api/" in request.url and sent.append(request.url))
+    assert widget.page.input_value("#code-input") == code
+    assert "code=" not in widget.page.url  # not kept in the address bar or its history
+    assert sent == [] and widget.page.is_visible("#code-page")
+    widget.page.click("button.go")  # the young person starts it themselves
+    widget.wait_for_chat()
+    assert widget.answer_labels()
