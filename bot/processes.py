@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from framework.settings import PROJECT_ROOT, Settings, get_settings
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+IN_MEMORY = "memory"  # HEARD_RASA_TRACKER_URL for Rasa's in-memory tracker store
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,16 @@ def web_process(settings: Settings | None = None) -> Process:
 
 
 def rasa_endpoints(settings: Settings) -> dict:
-    """Rasa's endpoints: our action server, the SQL tracker store and, when set, the Redis lock store."""
-    tracker = make_url(settings.resolved_rasa_tracker_url)
-    dialect = tracker.get_backend_name()  # Rasa's SQLAlchemy 1.4 picks its own driver
-    endpoints: dict = {
-        "action_endpoint": {"url": f"{settings.action_server_url}/webhook"},
-        "tracker_store": {"type": "SQL", "dialect": dialect, "db": tracker.database}
-        | {key: value for key, value in (("url", tracker.host), ("port", tracker.port),
-                                        ("username", tracker.username), ("password", tracker.password))
-           if value is not None},
-    }
+    """Rasa's endpoints: our action server, the SQL tracker store ("memory": Rasa's own
+    in-memory store) and, when set, the Redis lock store."""
+    endpoints: dict = {"action_endpoint": {"url": f"{settings.action_server_url}/webhook"}}
+    if settings.resolved_rasa_tracker_url != IN_MEMORY:
+        tracker = make_url(settings.resolved_rasa_tracker_url)
+        # Rasa's SQLAlchemy 1.4 picks its own driver; its endpoint config calls the host "url".
+        endpoints["tracker_store"] = {"type": "SQL", "dialect": tracker.get_backend_name(), "db": tracker.database} | {
+            key: value for key, value in (("url", tracker.host), ("port", tracker.port),
+                                          ("username", tracker.username), ("password", tracker.password))
+            if value is not None}
     if settings.redis_url:
         lock = urlparse(settings.redis_url)
         endpoints["lock_store"] = {

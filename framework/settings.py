@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     action_server_url: str = "http://127.0.0.1:5055"
     model_dir: Path = PROJECT_ROOT / "models"
     # Rasa's conversation memory (its SQL tracker store), so a restart forgets no conversation.
-    # Empty: a SQLite file var/rasa-conversations.db. Several Rasa servers share a PostgreSQL URL.
+    # Empty: a SQLite file var/rasa-conversations.db. Several Rasa servers share a PostgreSQL URL;
+    # "memory" keeps them in Rasa's memory only (lost on restart; the gateway then resumes from our DB).
     rasa_tracker_url: str = ""
     # Redis for Rasa's lock store, needed when several Rasa servers share conversations
     # (e.g. redis://127.0.0.1:6379/1). Empty: one Rasa server with its own in-memory locks.

@@ -8,8 +8,10 @@ fit one page; if it still does not fit it runs on to a second page rather than b
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -53,6 +55,17 @@ def profile_pdf(summary: CheckinSummary) -> bytes:
     return bytes(pdf.output())
 
 
+@lru_cache(maxsize=1)
+def _dejavu_characters() -> frozenset[int]:
+    return frozenset(TTFont(FONT_DIR / FONT_FILES[""], lazy=True).getBestCmap())
+
+
+def dejavu_covers(text: str) -> bool:
+    """Whether DejaVu Sans has a letter for every character (spaces and line ends aside)."""
+    known = _dejavu_characters()
+    return all(ord(character) in known for character in text if not character.isspace())
+
+
 class _Profile(FPDF):
     def __init__(self, fonts: dict[str, Path], size: float):
         super().__init__(format="A4")
@@ -60,8 +73,7 @@ class _Profile(FPDF):
         self.line = size * 0.48  # line height in mm
         for style, path in fonts.items():
             self.add_font(FONT, style, str(path))
-        self.add_font(EMOJI_FONT, "", str(EMOJI_FILE))
-        self.set_fallback_fonts([EMOJI_FONT], exact_match=False)
+        self.emoji_font_added = False
         self.set_margins(16, 14, 16)
         self.set_auto_page_break(True, margin=14)
         self.set_creator("Heard")
@@ -70,6 +82,11 @@ class _Profile(FPDF):
 
     def text_block(self, text: str, *, bold: bool = False, scale: float = 1.0, muted: bool = False,
                    indent: float = 0, after: float = 0.6) -> None:
+        if not self.emoji_font_added and not dejavu_covers(text):
+            # Symbola is big (a third of a profile's time to load), so only when a child's words need it.
+            self.add_font(EMOJI_FONT, "", str(EMOJI_FILE))
+            self.set_fallback_fonts([EMOJI_FONT], exact_match=False)
+            self.emoji_font_added = True
         self.set_font(FONT, "B" if bold else "", self.size * scale)
         self.set_text_color(*(MUTED if muted else INK))
         self.set_x(self.l_margin + indent)

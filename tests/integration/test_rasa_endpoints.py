@@ -10,7 +10,7 @@ import uuid
 import pytest
 import redis
 
-from bot.processes import RASA_BIN, write_rasa_endpoints
+from bot.processes import RASA_BIN, rasa_endpoints, write_rasa_endpoints
 from framework.settings import Settings
 
 PROBE = os.path.join(os.path.dirname(__file__), "rasa_store_probe.py")
@@ -51,3 +51,9 @@ def test_several_rasa_servers_share_postgresql_and_redis(tmp_path, postgres_url,
     result = run_probe(Settings(var_dir=tmp_path, rasa_tracker_url=postgres_url, redis_url=redis_url))
     assert result == {"tracker_store": "SQLTrackerStore", "lock_store": "RedisLockStore",
                       "words": "yeah kinda", "locked": True}
+
+
+def test_memory_leaves_rasa_its_own_in_memory_store(tmp_path):
+    endpoints = rasa_endpoints(Settings(var_dir=tmp_path, rasa_tracker_url="memory"))
+    assert "tracker_store" not in endpoints and "lock_store" not in endpoints
+    assert endpoints["action_endpoint"]["url"].endswith("/webhook")
