@@ -24,8 +24,9 @@ How small numbers are hidden (SUPPRESSION_RULES says the same for the page)
    another cannot reveal a hidden row either.
 
 Nothing here knows a pupil's name, words or id: the queries count, they never list pupils.
-The figures come from seven queries that group and count (and one for school names), however
-many answers there are.
+The figures come from one query that groups and counts (plus one for the range of dates and
+one for school names), however many answers there are; each check-in's latest consent is
+found once, not once per answer.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, case, cast, distinct, func, select
+from sqlalchemy import Text, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from framework.db.models import DEFAULT_PERSPECTIVE, Answer, ConsentDecision, Pupil, School, SurveySession
@@ -49,6 +50,7 @@ from framework.schema import Area, Framework, Statement
 MIN_PUPILS = 5
 COUNCIL_CONSENT = "school_family_and_council"  # framework/choices.yml, consent
 UK_TIME = ZoneInfo("Europe/London")
+ANSWERS, PUPILS = "answers", "pupils"  # what a row of the counting query counts
 ALL = "*"  # a key's "every school / year group / period"
 NOT_RECORDED = "not-recorded"  # the year group of pupils who have none recorded
 NOT_RECORDED_LABEL = "Not recorded"
@@ -252,67 +254,117 @@ def asked_statements(area: Area) -> list[Statement]:
 def _count(db: Session, framework: Framework) -> tuple[dict[CellKey, Figures], list[int]]:
     """Every figure any filter can show, by key, and the academic years with answers.
 
-    Pupils add up across schools and year groups (a pupil has one of each), so those totals
-    are sums; across statements and periods they do not, so each is its own grouped query.
+    Answers add up across everything, so they are counted once per statement, school, year
+    group and term, and summed for areas, years and all time. Pupils add up across schools
+    and year groups (a pupil has one of each) but not across statements or periods, so for
+    each statement and each area the pupils are grouped by the terms they answered in, and
+    each such group counts once for each of its terms, its years and all time.
     """
-    statement_ids = [s.id for area in framework.areas for s in asked_statements(area)]
-    counted = (
-        select(Answer.statement_id, Answer.area_id, Answer.value, SurveySession.pupil_id, SurveySession.started_at,
-               Pupil.school_id, func.coalesce(func.nullif(func.trim(Pupil.year_group), ""), NOT_RECORDED)
-               .label("year_group"))
-        .join(SurveySession, SurveySession.id == Answer.session_id)
-        .join(Pupil, Pupil.id == SurveySession.pupil_id)
-        .where(Answer.is_current, SurveySession.framework_id == framework.id,
-               SurveySession.perspective == DEFAULT_PERSPECTIVE, Answer.statement_id.in_(statement_ids),
+    first, last = db.execute(
+        select(func.min(SurveySession.started_at), func.max(SurveySession.started_at))
+        .where(SurveySession.framework_id == framework.id, SurveySession.perspective == DEFAULT_PERSPECTIVE,
                _council_may_count())
-        .cte("counted")
-    )
-    first, last = db.execute(select(func.min(counted.c.started_at), func.max(counted.c.started_at))).one()
+    ).one()
     if first is None:
         return {}, []
     years = list(range(academic_year_of(first), academic_year_of(last) + 1))
-    year_of = _period_case(counted.c.started_at, years, by_term=False)
-    term_of = _period_case(counted.c.started_at, years, by_term=True)
+    # A check-in's pupil, school, year group and term: worked out once per check-in, not per answer.
+    checkins = (
+        select(SurveySession.id, SurveySession.pupil_id, Pupil.school_id,
+               func.coalesce(func.nullif(func.trim(Pupil.year_group), ""), NOT_RECORDED).label("year_group"),
+               _period_case(SurveySession.started_at, years).label("term"))
+        .join(Pupil, Pupil.id == SurveySession.pupil_id)
+        .where(SurveySession.framework_id == framework.id, SurveySession.perspective == DEFAULT_PERSPECTIVE,
+               _council_may_count())
+        .subquery("checkins")
+    )
+    statement_ids = [s.id for area in framework.areas for s in asked_statements(area)]
+    counted = (
+        select(Answer.statement_id, Answer.area_id, Answer.value, checkins.c.pupil_id, checkins.c.school_id,
+               checkins.c.year_group, checkins.c.term)
+        .join(checkins, checkins.c.id == Answer.session_id)
+        .where(Answer.is_current, Answer.statement_id.in_(statement_ids))
+        .cte("counted")
+        .prefix_with("MATERIALIZED")  # read by each count below: gather it once
+    )
+    by_cell = (counted.c.school_id, counted.c.year_group)
+    # Answers per value for each statement, school, year group and term: areas, years and all
+    # time are sums of these.
+    answer_counts = (
+        select(literal(ANSWERS).label("kind"), counted.c.statement_id, counted.c.area_id, *by_cell,
+               counted.c.term, literal(0).label("pupils"),
+               *[func.sum(case((counted.c.value == value, 1), else_=0)) for value in answer_values()])
+        .group_by(counted.c.statement_id, counted.c.area_id, *by_cell, counted.c.term)
+    )
+    # For statements and areas: one row per pupil (no id) with the terms they answered in
+    # (each listed once or more, in any order), then the pupils counted per list of terms.
+    pupil_counts = []
+    for unit in (counted.c.statement_id, counted.c.area_id):
+        terms_of_pupil = (
+            select(unit.label("unit"), *by_cell, func.aggregate_strings(counted.c.term, ",").label("terms"))
+            .group_by(unit, *by_cell, counted.c.pupil_id)
+            .subquery()
+        )
+        same_terms = (terms_of_pupil.c.unit, terms_of_pupil.c.school_id, terms_of_pupil.c.year_group,
+                      terms_of_pupil.c.terms)
+        pupil_counts.append(
+            select(literal(PUPILS), terms_of_pupil.c.unit, terms_of_pupil.c.unit, *same_terms[1:], func.count(),
+                   *[literal(0)] * len(answer_values()))
+            .group_by(*same_terms)
+        )
+    answers: dict[CellKey, tuple[int, ...]] = {}
+    pupils: dict[CellKey, int] = {}
+    for kind, unit_id, area_id, school_id, group, terms, pupil_count, *counts in db.execute(
+            union_all(answer_counts, *pupil_counts)):
+        if kind == ANSWERS:
+            for key in ((unit, school_id, group, when) for unit in (unit_id, area_id) for when in _periods_of(terms)):
+                answers[key] = tuple(a + int(b) for a, b in zip(answers.get(key, [0] * len(counts)), counts))
+        else:
+            for when in {when for term in terms.split(",") for when in _periods_of(term)}:
+                key = (unit_id, school_id, group, when)
+                pupils[key] = pupils.get(key, 0) + int(pupil_count)
+
+    # Which figure suppression picks on a tie depends on the order of the cube: keep it fixed
+    # (statements before areas; all time, then years, then terms; each in key order).
+    def order(key: CellKey) -> tuple:
+        unit_id, school_id, group, when = key
+        level = 0 if when == ALL else 2 if "-" in when else 1
+        return (unit_id not in statement_ids, level, unit_id, school_id if level < 2 else 0, group, when)
 
     cube: dict[CellKey, Figures] = {}
-    for unit in (counted.c.statement_id, counted.c.area_id):
-        for period in (None, year_of):
-            for (unit_id, school_id, group, when), figures in _grouped(db, unit, counted, period, by_school=True):
-                for key in _with_totals(unit_id, school_id, group, when or ALL):
-                    cube[key] = cube[key] + figures if key in cube else figures
+    for unit_id, school_id, group, when in sorted(answers, key=order):
+        counts = answers[unit_id, school_id, group, when]
+        figures = Figures(pupils[unit_id, school_id, group, when], counts)
         # Terms are shown for all schools only: a school's term would be too fine a cut.
-        for (unit_id, _, group, when), figures in _grouped(db, unit, counted, term_of, by_school=False):
-            for key in ((unit_id, ALL, group, when), (unit_id, ALL, ALL, when)):
-                cube[key] = cube[key] + figures if key in cube else figures
+        keys = _with_totals(unit_id, school_id, group, when) if "-" not in when else \
+            [(unit_id, ALL, group, when), (unit_id, ALL, ALL, when)]
+        for key in keys:
+            cube[key] = cube[key] + figures if key in cube else figures
     used_years = sorted({int(key[PERIOD]) for key in cube if key[PERIOD] != ALL and "-" not in key[PERIOD]})
     return cube, used_years
 
 
+def _periods_of(term: str) -> tuple[str, str, str]:
+    """A term ('2024-spring'), its academic year ('2024') and all time: the periods it counts in."""
+    return term, term.split("-")[0], ALL
+
+
 def _council_may_count():
-    """SQL: the check-in's latest consent decision includes the council."""
-    latest_audiences = (
-        select(cast(ConsentDecision.audiences, Text))
-        .where(ConsentDecision.session_id == SurveySession.id)
-        .order_by(ConsentDecision.decided_at.desc(), ConsentDecision.id.desc())
-        .limit(1)
-        .correlate(SurveySession)
-        .scalar_subquery()
-    )
+    """SQL: the check-in's latest consent decision includes the council.
+    The latest decision per check-in is found in one pass over the decisions (not one lookup
+    per answer row), so the filter costs the same however many answers each check-in has."""
+    ranked = select(
+        ConsentDecision.session_id,
+        cast(ConsentDecision.audiences, Text).label("audiences"),
+        func.row_number().over(
+            partition_by=ConsentDecision.session_id,
+            order_by=(ConsentDecision.decided_at.desc(), ConsentDecision.id.desc()),
+        ).label("newest_first"),
+    ).subquery()
     # audiences is a JSON list of option values; a quoted value matches only itself
-    return latest_audiences.contains(f'"{COUNCIL_CONSENT}"', autoescape=True)
-
-
-def _grouped(db: Session, unit, counted, period, *, by_school: bool) -> Iterator[tuple[tuple, Figures]]:
-    """(unit, school or None, year group, period or None) → figures, one grouped query."""
-    dims = [unit, counted.c.school_id if by_school else None, counted.c.year_group, period]
-    grouping = [d for d in dims if d is not None]
-    per_value = [func.sum(case((counted.c.value == value, 1), else_=0)) for value in answer_values()]
-    query = select(*grouping, func.count(distinct(counted.c.pupil_id)), *per_value).group_by(*grouping)
-    for result in db.execute(query):
-        values = iter(result)
-        key = tuple(next(values) if d is not None else None for d in dims)
-        pupils, *counts = values
-        yield key, Figures(int(pupils), tuple(int(c) for c in counts))
+    council_sessions = select(ranked.c.session_id).where(
+        ranked.c.newest_first == 1, ranked.c.audiences.contains(f'"{COUNCIL_CONSENT}"', autoescape=True))
+    return SurveySession.id.in_(council_sessions)
 
 
 def _with_totals(unit_id: str, school_id: int, group: str, period: str) -> list[CellKey]:
@@ -320,14 +372,14 @@ def _with_totals(unit_id: str, school_id: int, group: str, period: str) -> list[
     return [(unit_id, school, g, period) for school in (school_id, ALL) for g in (group, ALL)]
 
 
-def _period_case(started_at, years: list[int], *, by_term: bool):
-    """SQL naming the academic year (e.g. '2024') or term ('2024-spring') a check-in started in.
+def _period_case(started_at, years: list[int]):
+    """SQL naming the term (e.g. '2024-spring', of academic year 2024) a check-in started in.
     The bounds are UK midnights made UTC in Python, so the SQL is the same on every database."""
     whens = []
     for year in years:
         for term, _, month, day in TERMS:
             start = datetime(year + (month < 9), month, day, tzinfo=UK_TIME)
-            whens.append((start, f"{year}-{term}" if by_term else str(year)))
+            whens.append((start, f"{year}-{term}"))
     end = datetime(years[-1] + 1, 9, 1, tzinfo=UK_TIME)
     bounds = [start for start, _ in whens[1:]] + [end]
     return case(*[(started_at < bound, name) for (_, name), bound in zip(whens, bounds)], else_=None)
