@@ -1,8 +1,8 @@
 """The SENCO's pupil list and each pupil's page, as plain rows; and the check on a new pupil.
 
 The list is one query however many pupils a school has: each pupil's latest check-in, how
-many they finished, their open safeguarding alerts and their open invite come from grouped
-subqueries joined to the pupils, never from a query per pupil. Alerts are a count only:
+many they finished, their open safeguarding alerts and their open invite come from
+correlated subqueries in that one statement, never from a query per pupil. Alerts are a count only:
 what a child said stays with the safeguarding lead.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from framework.db.codes import format_code
@@ -64,48 +64,29 @@ class PupilRow:
         return STATUS_LABELS[self.status]
 
 
-def _school_pupil_ids(school_id: int):
-    return select(Pupil.id).where(Pupil.school_id == school_id)
-
-
 def pupil_list(db: Session, school_id: int, filters: PupilFilters = PupilFilters(),
                now: datetime | None = None) -> list[PupilRow]:
     """Every pupil of the school matching `filters`, by name, with where their check-ins are."""
-    ranked_sessions = (
-        select(SurveySession.pupil_id, SurveySession.status, SurveySession.started_at,
-               func.row_number().over(partition_by=SurveySession.pupil_id,
-                                      order_by=(SurveySession.started_at.desc(), SurveySession.id.desc()))
-               .label("newest"))
-        .where(SurveySession.pupil_id.in_(_school_pupil_ids(school_id)))
-        .subquery()
-    )
-    finished = (
-        select(SurveySession.pupil_id, func.count().label("count"))
-        .where(SurveySession.pupil_id.in_(_school_pupil_ids(school_id)), SurveySession.status == "finished")
-        .group_by(SurveySession.pupil_id)
-        .subquery()
-    )
-    alerts = (
-        select(SafeguardingAlert.pupil_id, func.count().label("count"))
-        .where(SafeguardingAlert.school_id == school_id, SafeguardingAlert.status != "closed")
-        .group_by(SafeguardingAlert.pupil_id)
-        .subquery()
-    )
-    ranked_invites = (
-        select(Invite.pupil_id, Invite.code,
-               func.row_number().over(partition_by=Invite.pupil_id, order_by=Invite.id.desc()).label("newest"))
-        .where(Invite.school_id == school_id, Invite.expires_at > (now or utcnow()),
+    # Correlated subqueries, each an index lookup per pupil: both SQLite and PostgreSQL run these
+    # fast, where joining window-function subqueries made SQLite compare every pair of rows.
+    def newest_session(column):
+        return (select(column).where(SurveySession.pupil_id == Pupil.id)
+                .order_by(SurveySession.started_at.desc(), SurveySession.id.desc()).limit(1).scalar_subquery())
+
+    finished = (select(func.count()).where(SurveySession.pupil_id == Pupil.id, SurveySession.status == "finished")
+                .scalar_subquery())
+    alerts = (select(func.count()).where(SafeguardingAlert.pupil_id == Pupil.id, SafeguardingAlert.status != "closed")
+              .scalar_subquery())
+    open_invite = (
+        select(Invite.code)
+        .where(Invite.pupil_id == Pupil.id, Invite.expires_at > (now or utcnow()),
                ~exists().where(SurveySession.invite_id == Invite.id, SurveySession.status == "finished"))
-        .subquery()
+        .order_by(Invite.id.desc()).limit(1).scalar_subquery()
     )
     query = (
         select(Pupil.id, Pupil.display_name, Pupil.year_group, Pupil.class_name,
-               ranked_sessions.c.status, ranked_sessions.c.started_at,
-               func.coalesce(finished.c.count, 0), func.coalesce(alerts.c.count, 0), ranked_invites.c.code)
-        .outerjoin(ranked_sessions, and_(ranked_sessions.c.pupil_id == Pupil.id, ranked_sessions.c.newest == 1))
-        .outerjoin(finished, finished.c.pupil_id == Pupil.id)
-        .outerjoin(alerts, alerts.c.pupil_id == Pupil.id)
-        .outerjoin(ranked_invites, and_(ranked_invites.c.pupil_id == Pupil.id, ranked_invites.c.newest == 1))
+               newest_session(SurveySession.status), newest_session(SurveySession.started_at),
+               finished, alerts, open_invite)
         .where(Pupil.school_id == school_id)
         .order_by(func.lower(Pupil.display_name), Pupil.id)
     )
