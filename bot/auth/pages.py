@@ -166,15 +166,27 @@ def parse_id(text: str) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
 
 
-def own_pupil(db: Session, staff: StaffUser, pupil_id: str) -> Pupil | None:
-    """The pupil, if they belong to this member of staff's school; else None (refusal audited).
-    Callers answer None with not_found: another school's pupil looks like no pupil at all."""
-    number = parse_id(pupil_id)
-    pupil = db.get(Pupil, number) if number is not None else None
-    if pupil is None or staff.school_id is None or pupil.school_id != staff.school_id:
-        repo.audit(db, staff, "view_pupil_refused", "pupil", pupil_id[:64], detail={"role": staff.role})
+def own_record(db: Session, staff: StaffUser, model: type, record_id: str, school_id_of: Callable[[object], int],
+               object_type: str, refused_action: str):
+    """The `model` row with this id from a URL, if it belongs to this member of staff's school;
+    else None, the refusal audited. Callers answer None with not_found: another school's record
+    looks like no record at all."""
+    number = parse_id(record_id)
+    record = db.get(model, number) if number is not None else None
+    if record is None or staff.school_id is None or school_id_of(record) != staff.school_id:
+        repo.audit(db, staff, refused_action, object_type, record_id[:64], detail={"role": staff.role})
         return None
-    return pupil
+    return record
+
+
+def own_pupil(db: Session, staff: StaffUser, pupil_id: str) -> Pupil | None:
+    return own_record(db, staff, Pupil, pupil_id, lambda pupil: pupil.school_id, "pupil", "view_pupil_refused")
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """Headers that make a response a download. Ids and dates only: a child's name never goes
+    into a file name (it shows in download lists and email attachments)."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 # After signing in again, a form that was sent with an expired sign-in is shown again with

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from bot.auth.pages import (
     SCHOOL_TIME,
+    attachment,
     own_pupil,
-    parse_id,
+    own_record,
     render,
     staff_db,
     staff_and_own_record,
@@ -36,14 +37,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def own_checkin(db: Session, staff: StaffUser, session_id: str) -> SurveySession | None:
-    """The check-in, if its pupil belongs to this member of staff's school; else None (refusal
-    audited). Callers answer None with not_found, as own_pupil's callers do."""
-    number = parse_id(session_id)
-    checkin = db.get(SurveySession, number) if number is not None else None
-    if checkin is None or staff.school_id is None or checkin.pupil.school_id != staff.school_id:
-        repo.audit(db, staff, "view_checkin_refused", CHECKIN, session_id[:64], detail={"role": staff.role})
-        return None
-    return checkin
+    return own_record(db, staff, SurveySession, session_id, lambda checkin: checkin.pupil.school_id, CHECKIN,
+                      "view_checkin_refused")
 
 
 @router.get("/staff/checkins/{session_id}")
@@ -72,7 +67,7 @@ def profile_download(request: Request, session_id: str) -> Response:
             return render(request, "staff/message.html", staff=staff, db=db, status=503,
                           title="The profile PDF cannot be made on this server yet", message=str(missing))
         repo.audit(db, staff, "export_profile_pdf", CHECKIN, checkin.id, pupil=checkin.pupil)
-        return Response(pdf, media_type="application/pdf", headers=_attachment(profile_filename(summary)))
+        return Response(pdf, media_type="application/pdf", headers=attachment(profile_filename(summary)))
 
 
 @router.get("/staff/pupils/{pupil_id}/over-time")
@@ -99,15 +94,10 @@ def answers_download(request: Request, pupil_id: str) -> Response:
         rows = answer_rows(db, pupil, SCHOOL_TIME)
         repo.audit(db, staff, "export_answers_csv", PUPIL, pupil.id, pupil=pupil, detail={"rows": len(rows)})
         return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers=_attachment(f"heard-answers-pupil-{pupil.id}.csv"))
+                        headers=attachment(f"heard-answers-pupil-{pupil.id}.csv"))
 
 
 def school_day(when: datetime) -> str:
     """E.g. 'Mon 3 Feb 2025' in school time: short enough for a column heading."""
     local = when.astimezone(SCHOOL_TIME)
     return f"{local:%a} {local.day} {local:%b %Y}"
-
-
-def _attachment(filename: str) -> dict[str, str]:
-    # Ids and dates only: the pupil's name never goes into a file name.
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
