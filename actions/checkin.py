@@ -1,5 +1,5 @@
-"""The check-in's other steps: start or resume, preferences saved, read-back, change an
-answer, consent, break, stop, and a worry said outside a form. Each is a thin wrapper
+"""The check-in's other steps: start or resume, preferences saved, read-back (and it was
+right), change an answer, consent, break, stop, and a worry said outside a form. Each is a thin wrapper
 around a function in framework/checkin.py."""
 from __future__ import annotations
 
@@ -11,6 +11,17 @@ from rasa_sdk.types import DomainDict
 from actions.common import checkin_session, database, latest_reply, say
 from actions.forms import raise_alert_from_dialogue
 from framework import checkin
+from framework.conversation import (
+    CHANGING_SLOT,
+    CLARIFYING_SLOT,
+    CONSENT_SLOT,
+    ON_HOLD_SLOT,
+    PREFERENCE_SLOTS,
+    REPLY_SLOT,
+    REQUESTED_SLOT,
+    STAGE_SLOT,
+    Stage,
+)
 
 
 class ActionStartCheckin(Action):
@@ -25,7 +36,7 @@ class ActionStartCheckin(Action):
             says = checkin.opening(db, session)
             stage = checkin.stage(db, session)
         say(dispatcher, says)
-        return [SlotSet("checkin_stage", stage), SlotSet("on_hold", False), SlotSet("clarifying", None)]
+        return [SlotSet(STAGE_SLOT, stage.value), SlotSet(ON_HOLD_SLOT, False), SlotSet(CLARIFYING_SLOT, None)]
 
 
 class ActionSavePreferences(Action):
@@ -33,16 +44,12 @@ class ActionSavePreferences(Action):
         return "action_save_preferences"
 
     def run(self, dispatcher, tracker, domain):
+        input_mode, read_aloud, question_set, who_with = (tracker.get_slot(slot) for slot in PREFERENCE_SLOTS)
         with database() as db:
-            says = checkin.save_preferences(
-                db, checkin_session(db, tracker),
-                input_mode=tracker.get_slot("input_mode"),
-                read_aloud=tracker.get_slot("read_aloud") == "on",
-                question_set=tracker.get_slot("question_set"),
-                who_with=tracker.get_slot("who_with"),
-            )
+            says = checkin.save_preferences(db, checkin_session(db, tracker), input_mode=input_mode,
+                                            read_aloud=read_aloud == "on", question_set=question_set, who_with=who_with)
         say(dispatcher, says)
-        return [SlotSet("checkin_stage", "survey")]
+        return [SlotSet(STAGE_SLOT, Stage.SURVEY.value)]
 
 
 class ActionReadBack(Action):
@@ -53,7 +60,19 @@ class ActionReadBack(Action):
         with database() as db:
             says = checkin.read_back(db, checkin_session(db, tracker))
         say(dispatcher, says)
-        return [SlotSet("checkin_stage", "readback")]
+        return [SlotSet(STAGE_SLOT, Stage.READBACK.value)]
+
+
+class ActionConfirmReadBack(Action):
+    """The read-back was right: remembered, so a break from here resumes at consent."""
+
+    def name(self) -> str:
+        return "action_confirm_readback"
+
+    def run(self, dispatcher, tracker, domain):
+        with database() as db:
+            checkin.confirm_readback(db, checkin_session(db, tracker))
+        return [SlotSet(STAGE_SLOT, Stage.CONSENT.value)]
 
 
 class ActionOfferChanges(Action):
@@ -80,7 +99,7 @@ class ActionChangeAnswer(Action):
         if not ok:
             dispatcher.utter_message(response="utter_default")
             return []
-        return [SlotSet("changing", True), SlotSet("checkin_stage", "survey"), SlotSet("survey_reply", None)]
+        return [SlotSet(CHANGING_SLOT, True), SlotSet(STAGE_SLOT, Stage.SURVEY.value), SlotSet(REPLY_SLOT, None)]
 
 
 class ActionSaveConsent(Action):
@@ -89,9 +108,9 @@ class ActionSaveConsent(Action):
 
     def run(self, dispatcher, tracker, domain):
         with database() as db:
-            says = checkin.save_consent(db, checkin_session(db, tracker), tracker.get_slot("consent"))
+            says = checkin.save_consent(db, checkin_session(db, tracker), tracker.get_slot(CONSENT_SLOT))
         say(dispatcher, says)
-        return [SlotSet("checkin_stage", "finished")]
+        return [SlotSet(STAGE_SLOT, Stage.FINISHED.value)]
 
 
 class ActionTakeBreak(Action):
@@ -102,7 +121,7 @@ class ActionTakeBreak(Action):
         with database() as db:
             says = checkin.take_break(db, checkin_session(db, tracker))
         say(dispatcher, says)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("checkin_stage", "paused")]
+        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(STAGE_SLOT, Stage.PAUSED.value)]
 
 
 class ActionStopCheckin(Action):
@@ -113,7 +132,7 @@ class ActionStopCheckin(Action):
         with database() as db:
             says = checkin.stop(db, checkin_session(db, tracker))
         say(dispatcher, says)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("checkin_stage", "stopped")]
+        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(STAGE_SLOT, Stage.STOPPED.value)]
 
 
 class ActionConcern(Action):

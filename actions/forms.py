@@ -20,22 +20,20 @@ from framework.alerts import raise_alert
 from framework.answers import CONFIDENT, Reply
 from framework.choices import buttons as choice_buttons
 from framework.choices import fixed_button, option_for_reply
+from framework.conversation import (
+    CHANGING_SLOT,
+    CHOOSE,
+    CLARIFYING_SLOT,
+    CONCERN,
+    LEAVING_INTENTS,
+    ON_HOLD_SLOT,
+    REPLY_SLOT,
+    REQUESTED_SLOT,
+    STAGE_SLOT,
+    Stage,
+    form_replies,
+)
 from framework.leaving import asks_to_leave
-
-REQUESTED_SLOT = "requested_slot"
-LEAVING_INTENTS = ("stop", "take_break")
-# Replies to conversation control inside a form; the form asks its question again after.
-ANSWERED_IN_FORM: dict[str, tuple[str, ...]] = {
-    "help": ("utter_help", "utter_help_more"),
-    "repeat": ("utter_repeat",),
-    "greet": ("utter_greet",),
-    "bot_challenge": ("utter_iamabot",),
-    "thanks": ("utter_thanks_reply",),
-    "change_answer": ("utter_change_later",),
-    "carry_on": (),
-    # The web app starts every visit with this; a form already open just asks its question again.
-    "start_checkin": ("utter_welcome_back",),
-}
 
 
 class HeardFormValidation(FormValidationAction, ABC):
@@ -49,7 +47,7 @@ class HeardFormValidation(FormValidationAction, ABC):
         reply = latest_reply(tracker)
         requested = tracker.get_slot(REQUESTED_SLOT)
         # Any reply ends a pause for "carry on or stop?"; a new worry starts one.
-        release = [SlotSet("on_hold", False)] if tracker.get_slot("on_hold") else []
+        release = [SlotSet(ON_HOLD_SLOT, False)] if tracker.get_slot(ON_HOLD_SLOT) else []
         if reply is not None and requested is not None:
             if reply.intent in LEAVING_INTENTS and (reply.tapped or asks_to_leave(reply.intent, reply.text)):
                 # Nothing for the form: it steps aside and the stop or break rule runs.
@@ -59,7 +57,7 @@ class HeardFormValidation(FormValidationAction, ABC):
                 # Setting the requested slot (to empty) tells the form the message was
                 # handled, so it asks its question again rather than giving up.
                 return release + control + [SlotSet(requested, None)]
-            if not reply.text.startswith("/choose"):
+            if not reply.text.startswith(f"/{CHOOSE}"):
                 events = await self.validate_reply(dispatcher, tracker, domain, reply)
                 if events is not None:
                     events = release + events
@@ -72,17 +70,18 @@ class HeardFormValidation(FormValidationAction, ABC):
         confident = reply.tapped or (reply.confidence or 0) >= CONFIDENT
         if not confident:
             return None
-        if reply.intent == "concern":
+        if reply.intent == CONCERN:
             with database() as db:
                 session = checkin_session(db, tracker)
                 says = raise_alert_from_dialogue(db, session, reply.text)
             say(dispatcher, says)
-            return [SlotSet("on_hold", True)]
-        if reply.intent in ANSWERED_IN_FORM:
-            for response in ANSWERED_IN_FORM[reply.intent]:
-                dispatcher.utter_message(response=response)
-            return []
-        return None
+            return [SlotSet(ON_HOLD_SLOT, True)]
+        replies = form_replies(reply.intent)
+        if replies is None:
+            return None
+        for response in replies:
+            dispatcher.utter_message(response=response)
+        return []
 
     def names_an_answer(self, tracker: Tracker, reply: Reply) -> bool:
         """True when the reply plainly answers the form's question, whatever else it might mean."""
@@ -146,13 +145,13 @@ class ValidateSurveyForm(HeardFormValidation):
             session = checkin_session(db, tracker)
             outcome = checkin.handle_reply(
                 db, session, reply,
-                clarifying=tracker.get_slot("clarifying"),
-                changing=bool(tracker.get_slot("changing")),
+                clarifying=tracker.get_slot(CLARIFYING_SLOT),
+                changing=bool(tracker.get_slot(CHANGING_SLOT)),
             )
         say(dispatcher, outcome.says)
-        events: list[EventType] = [SlotSet("survey_reply", None), SlotSet("clarifying", outcome.clarifying)]
+        events: list[EventType] = [SlotSet(REPLY_SLOT, None), SlotSet(CLARIFYING_SLOT, outcome.clarifying)]
         if outcome.done:
-            events += [SlotSet("changing", False), SlotSet("checkin_stage", "readback")]
+            events += [SlotSet(CHANGING_SLOT, False), SlotSet(STAGE_SLOT, Stage.READBACK.value)]
         return events
 
 
@@ -160,7 +159,7 @@ class AskAction(Action, ABC):
     """Asks a form's question, unless the young person was just offered carry on or stop."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        if tracker.get_slot("on_hold"):
+        if tracker.get_slot(ON_HOLD_SLOT):
             return []
         return self.ask(dispatcher, tracker)
 
@@ -176,10 +175,9 @@ class ActionAskSurveyReply(AskAction):
     def ask(self, dispatcher, tracker):
         with database() as db:
             session = checkin_session(db, tracker)
-            says = checkin.ask_current(db, session, clarifying=tracker.get_slot("clarifying"))
-            step = session.position
+            says = checkin.ask_current(db, session, clarifying=tracker.get_slot(CLARIFYING_SLOT))
         say(dispatcher, says)
-        return [SlotSet("checkin_step", step)]
+        return []
 
 
 class AskChoice(AskAction, ABC):

@@ -13,10 +13,6 @@ from framework.scale import answer_scale
 
 # Below this intent confidence a typed answer is checked with the young person.
 CONFIDENT = 0.70
-# Intents that are about the conversation, not an answer: the dialogue handles them.
-CONTROL_INTENTS = frozenset(
-    {"help", "repeat", "take_break", "stop", "change_answer", "greet", "goodbye", "bot_challenge", "thanks", "concern", "carry_on"}
-)
 HowGiven = Literal["tapped", "typed", "clarified"]
 
 
@@ -28,11 +24,6 @@ class Reply:
     intent: str | None
     confidence: float | None
     tapped: bool  # a button payload rather than typed words
-
-    @property
-    def is_control(self) -> bool:
-        # A control word typed or tapped leaves the question open; the dialogue acts on it.
-        return self.intent in CONTROL_INTENTS and (self.tapped or (self.confidence or 0) >= CONFIDENT)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from framework import choices as choice_data
 from framework.answers import Answer, Clarify, Reply, answer_buttons, interpret
+from framework.conversation import Stage
 from framework.db import repository as repo
 from framework.db.models import SurveySession
 from framework.loader import load_framework
@@ -46,25 +47,27 @@ def plan_for(session: SurveySession) -> SurveyPlan:
     return SurveyPlan(load_framework(session.framework_id), session.perspective, session.question_set)
 
 
-def stage(db: Session, session: SurveySession) -> str:
+def stage(db: Session, session: SurveySession) -> Stage:
     """Where a check-in stands, from what the database holds."""
     if session.status == "finished" or repo.latest_consent(db, session) is not None:
-        return "finished"
+        return Stage.FINISHED
     if session.input_mode is None:
-        return "preferences"
+        return Stage.PREFERENCES
     if session.position is not None:
-        return "survey"
-    return "readback"
+        return Stage.SURVEY
+    if session.readback_confirmed_at is not None:
+        return Stage.CONSENT
+    return Stage.READBACK
 
 
 def opening(db: Session, session: SurveySession) -> list[Say]:
     """What the bot says when a young person arrives: a welcome, or a welcome back."""
     current = stage(db, session)
-    if current == "preferences":
+    if current == Stage.PREFERENCES:
         names = ("utter_opening", "utter_opening_no_wrong_answers", "utter_opening_control",
                  "utter_opening_who_sees", "utter_opening_safety")
         return [Say(response=name) for name in names]
-    if current == "finished":
+    if current == Stage.FINISHED:
         return []
     if session.status in ("paused", "stopped"):
         repo.set_status(db, session, "active")
@@ -206,15 +209,16 @@ def begin_change(db: Session, session: SurveySession, statement_id: str) -> bool
     return True
 
 
+def confirm_readback(db: Session, session: SurveySession) -> None:
+    """The young person said the read-back is right; consent is asked next."""
+    repo.confirm_readback(db, session)
+
+
 def save_consent(db: Session, session: SurveySession, consent: str) -> list[Say]:
     repo.record_consent(db, session, [consent])
     repo.set_status(db, session, "finished")
     return [Say(response="utter_consent_safety"), Say(response="utter_thanks_end"),
             Say(response="utter_finished", custom={"kind": "end"})]
-
-
-def consent_question() -> list[Say]:
-    return [Say(response="utter_ask_consent", buttons=choice_data.buttons("consent"))]
 
 
 def take_break(db: Session, session: SurveySession) -> list[Say]:

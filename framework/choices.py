@@ -10,13 +10,13 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from framework.conversation import CHOICE_SLOTS, CHOOSE
 from framework.loader import load_yaml_model
 from framework.schema import SYMBOL_PATTERN
 
 CHOICES_FILE = Path(__file__).parent / "choices.yml"
-CHOICE_SLOTS = ("input_mode", "read_aloud", "question_set", "who_with", "consent")
 
 
 class Option(BaseModel):
@@ -40,6 +40,12 @@ class Choices(BaseModel):
     choices: dict[str, tuple[Option, ...]]
     buttons: dict[str, FixedButton] = {}
 
+    @model_validator(mode="after")
+    def _one_list_per_choice_slot(self) -> "Choices":
+        if set(self.choices) != set(CHOICE_SLOTS):
+            raise ValueError(f"list the options of exactly these slots: {', '.join(CHOICE_SLOTS)}")
+        return self
+
     def options(self, slot: str) -> tuple[Option, ...]:
         return self.choices[slot]
 
@@ -52,7 +58,7 @@ def choices() -> Choices:
 
 def choose_payload(slot: str, value: str) -> str:
     """The payload a button sends to set `slot` (Rasa's intent-with-entities syntax)."""
-    return "/choose" + json.dumps({slot: value}, separators=(",", ":"))
+    return f"/{CHOOSE}" + json.dumps({slot: value}, separators=(",", ":"))
 
 
 def button(slot: str, option: Option) -> dict:

@@ -20,16 +20,15 @@ from pydantic import BaseModel, ValidationError
 from bot.chat import texts
 from bot.chat.texts import ChatError
 from framework.checkin import MAX_COMMENT_CHARS
-from framework.choices import CHOICE_SLOTS, choices, choose_payload
+from framework.choices import choices, choose_payload
+from framework.conversation import CHOICE_SLOTS, CHOOSE, PAYLOADS, STATEMENT_ENTITY
 from framework.schema import Framework
 from framework.scale import answer_scale
 
 MAX_BODY_BYTES = 100_000
 # Rasa is sent at most this much of one message (the transcript keeps it all).
 MAX_FORWARDED_CHARS = MAX_COMMENT_CHARS
-# Payloads that move the conversation on, sent by our buttons and the widget.
-CONTROL_PAYLOADS = frozenset({"/carry_on", "/stop", "/change_answer", "/start_checkin", "/take_break", "/help", "/repeat"})
-CHOOSE = "/choose"
+CHOOSE_PAYLOAD = f"/{CHOOSE}"  # followed by {"slot":"value"}
 _KEPT_CONTROLS = {"\n", "\t"}
 _LEADING_SLASHES = re.compile(r"^[\s/]+")
 
@@ -64,7 +63,7 @@ def clean_text(text: str) -> str:
 @lru_cache(maxsize=1)
 def _button_payloads() -> frozenset[str]:
     fixed = {b.payload for b in choices().buttons.values()}
-    return frozenset({a.payload for a in answer_scale().answers} | fixed | CONTROL_PAYLOADS)
+    return frozenset({a.payload for a in answer_scale().answers} | fixed | PAYLOADS)
 
 
 def known_payload(text: str, framework: Framework) -> str | None:
@@ -76,10 +75,10 @@ def known_payload(text: str, framework: Framework) -> str | None:
     text = text.strip()
     if text in _button_payloads():
         return text
-    if not text.startswith(CHOOSE + "{"):
+    if not text.startswith(CHOOSE_PAYLOAD + "{"):
         return None
     try:
-        chosen = json.loads(text[len(CHOOSE):])
+        chosen = json.loads(text[len(CHOOSE_PAYLOAD):])
     except ValueError:
         return None
     if not isinstance(chosen, dict) or len(chosen) != 1:
@@ -89,7 +88,7 @@ def known_payload(text: str, framework: Framework) -> str | None:
         return None
     if slot in CHOICE_SLOTS and value in {o.value for o in choices().options(slot)}:
         return choose_payload(slot, value)
-    if slot == "statement_id" and any(st.id == value for area in framework.areas for st in area.statements):
+    if slot == STATEMENT_ENTITY and any(st.id == value for area in framework.areas for st in area.statements):
         return choose_payload(slot, value)
     return None
 

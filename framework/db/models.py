@@ -195,6 +195,8 @@ class SurveySession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The step to resume at (framework.survey.Step.key, e.g. "question:york.safe.1").
     position: Mapped[str | None] = mapped_column(String(160))
+    # When the young person said the read-back was right: a break after it resumes at consent.
+    readback_confirmed_at: Mapped[datetime | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]

@@ -262,6 +262,11 @@ def set_position(db: Session, survey_session: SurveySession, step_key: str) -> N
     db.flush()
 
 
+def confirm_readback(db: Session, survey_session: SurveySession, now: datetime | None = None) -> None:
+    survey_session.readback_confirmed_at = now or utcnow()
+    db.flush()
+
+
 def set_status(db: Session, survey_session: SurveySession, status: str, now: datetime | None = None) -> None:
     _require(status, SESSION_STATUSES, "status")
     survey_session.status = status

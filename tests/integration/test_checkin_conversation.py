@@ -195,6 +195,24 @@ def test_a_break_then_resume_at_the_same_question(stack, new_checkin):
     assert last_step(back)["statement_id"] == waiting["statement_id"]
 
 
+def test_a_break_at_who_may_see_resumes_there(stack, new_checkin):
+    pupil, chat = new_checkin()
+    messages = start_and_choose(chat)
+    while (step := last_step(messages)) is not None and texts(messages)[-1] != "Is that right?":
+        messages = chat.send("/affirm" if step["kind"] == "question" else "/skip")
+    assert texts(chat.send("/affirm"))[-1] == "Who can see your answers?"
+    assert "Use the same code to carry on later." in texts(chat.send("/take_break"))
+    session, db = session_of(chat.stack, pupil)
+    with db:
+        repo.start_or_resume_session(db, session.invite)
+        db.commit()
+    back = texts(chat.send("/start_checkin"))
+    assert back[0] == "Welcome back. Let's carry on from where you stopped."
+    assert back[-1] == "Who can see your answers?" and "Here is what you told me." not in back
+    end = chat.send(choose("consent", "school"))
+    assert "You have finished. You can close this now." in texts(end)
+
+
 def test_stop_part_way_keeps_what_was_given(stack, new_checkin):
     pupil, chat = new_checkin()
     start_and_choose(chat)

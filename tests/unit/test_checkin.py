@@ -142,6 +142,17 @@ def test_one_answer_changed_at_readback_keeps_the_original(db, session):
     assert not checkin.begin_change(db, session, "york.not_a_statement")
 
 
+def test_a_break_after_the_readback_was_right_resumes_at_consent(db, session):
+    prefer(db, session)
+    answer_everything(db, session)
+    checkin.confirm_readback(db, session)
+    assert checkin.stage(db, session) == "consent"
+    checkin.take_break(db, session)
+    resumed = repo.start_or_resume_session(db, session.invite).session
+    assert [s.response for s in checkin.opening(db, resumed)] == ["utter_welcome_back"]
+    assert checkin.stage(db, resumed) == "consent"
+
+
 def test_consent_is_stored_and_the_checkin_finishes(db, session):
     prefer(db, session)
     answer_everything(db, session)

@@ -69,7 +69,7 @@ def test_default_is_a_sqlite_file_in_var_made_when_missing(settings_env):
     assert not settings_env.exists()
     upgrade()
     assert (settings_env / "heard.db").is_file()
-    assert check_database() == (True, "sqlite ok, schema 0001")
+    assert check_database() == (True, "sqlite ok, schema 0002")
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_url):
