@@ -19,7 +19,7 @@ from framework.db.models import SurveySession
 from framework.loader import load_framework
 from framework.mapping import mapper_for
 from framework.scale import answer_scale
-from framework.survey import SurveyPlan, Step
+from framework.survey import Progress, SurveyPlan, Step
 
 # A comment longer than this is kept whole in the transcript; the comment keeps this much.
 MAX_COMMENT_CHARS = 2000
@@ -60,6 +60,14 @@ def stage(db: Session, session: SurveySession) -> Stage:
     return Stage.READBACK
 
 
+def progress(db: Session, session: SurveySession) -> Progress | None:
+    """How far the young person is, from the database; None before the questions start."""
+    current = stage(db, session)
+    if current == Stage.PREFERENCES:
+        return None
+    return plan_for(session).progress(session.position if current == Stage.SURVEY else None)
+
+
 def opening(db: Session, session: SurveySession) -> list[Say]:
     """What the bot says when a young person arrives: a welcome, or a welcome back."""
     current = stage(db, session)
@@ -82,17 +90,12 @@ def save_preferences(db: Session, session: SurveySession, *, input_mode: str, re
     return [Say(response="utter_preferences_saved")]
 
 
-def _progress(plan: SurveyPlan, key: str | None) -> dict:
-    return plan.progress(key).as_dict()
-
-
 def ask_current(db: Session, session: SurveySession, clarifying: str | None = None) -> list[Say]:
     """Ask the step the young person is on (or ask back about unclear words)."""
     plan = plan_for(session)
     step = plan.step(session.position)
-    meta = {"step": step.key, "progress": _progress(plan, step.key)}
     if clarifying is not None:
-        return [Say(response="utter_clarify", buttons=answer_buttons(), custom={**meta, "kind": "clarify"})]
+        return [Say(response="utter_clarify", buttons=answer_buttons(), custom={"kind": "clarify"})]
     area = plan.framework.area(step.area_id)
     says: list[Say] = []
     prompts = area.prompts.get(session.perspective)
@@ -104,14 +107,14 @@ def ask_current(db: Session, session: SurveySession, clarifying: str | None = No
         statement = plan.framework.statement(step.statement_id)
         says.append(Say(response="utter_question", fill={"question": statement.question},
                         buttons=answer_buttons(),
-                        custom={**meta, "kind": "question", "statement_id": statement.id,
+                        custom={"kind": "question", "statement_id": statement.id,
                                 "symbol": statement.symbol}))
     else:
         prompt = getattr(prompts, step.kind)
         skip = answer_scale().by_value("skipped")
         says.append(Say(response="utter_comment_prompt", fill={"prompt": prompt},
                         buttons=[{"title": skip.label, "payload": skip.payload, "symbol": skip.symbol}],
-                        custom={**meta, "kind": "comment", "comment_kind": step.kind, "area_id": area.id,
+                        custom={"kind": "comment", "comment_kind": step.kind, "area_id": area.id,
                                 "symbol": area.symbol}))
     return says
 
@@ -170,7 +173,7 @@ def read_back(db: Session, session: SurveySession) -> list[Say]:
     scale = answer_scale()
     current = {a.statement_id: a for a in repo.current_answers(db, session)}
     comments = repo.comments_for(db, session)
-    says = [Say(response="utter_readback_intro", custom={"kind": "readback", "progress": _progress(plan, None)})]
+    says = [Say(response="utter_readback_intro", custom={"kind": "readback"})]
     for area in plan.areas:
         lines = []
         for statement in area.asked(session.perspective, session.question_set):

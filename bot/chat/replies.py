@@ -120,12 +120,11 @@ def bot_message(row: TranscriptMessage, speech: SpeechCache) -> BotMessage:
 
 
 def progress(db: Session, session: SurveySession) -> Progress | None:
-    """Where the check-in stands, from the database; None before the questions start."""
-    stage = checkin.stage(db, session)
-    if stage == "preferences":
+    """Where the check-in stands (framework/checkin.py), as the widget shows it."""
+    at = checkin.progress(db, session)
+    if at is None:
         return None
     plan = checkin.plan_for(session)
-    at = plan.progress(session.position if stage == "survey" else None)
     return Progress(
         question_number=at.question_number, question_total=at.question_total, areas_done=list(at.areas_done),
         area_total=at.area_total, current_area=at.current_area,

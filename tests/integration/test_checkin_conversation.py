@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from framework import checkin
 from framework.db import repository as repo
 from framework.db.models import Answer, SurveySession
 from framework.loader import load_framework
@@ -70,8 +71,10 @@ def test_a_whole_checkin_by_buttons_only(stack, new_checkin):
         assert step is not None, chat.readable()
         if step["kind"] == "question":
             asked_questions.append(step["statement_id"])
-            assert step["progress"]["question_number"] == len(asked_questions)
-            assert step["progress"]["question_total"] == 7
+            session, db = session_of(chat.stack, pupil)
+            with db:
+                assert checkin.progress(db, session).question_number == len(asked_questions)
+                assert checkin.progress(db, session).question_total == 7
             messages = chat.send(f"/{scripted[len(asked_questions) - 1]}")
         else:
             messages = chat.send("/skip")

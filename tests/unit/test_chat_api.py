@@ -295,7 +295,7 @@ RECIPIENT = "0f3c"
 
 
 def test_rasa_custom_data_joins_the_text_before_it():
-    question = {"kind": "question", "statement_id": "york.safe.cyp1", "symbol": "1F3EB", "step": "question:york.safe.cyp1"}
+    question = {"kind": "question", "statement_id": "york.safe.cyp1", "symbol": "1F3EB"}
     elements = [
         {"recipient_id": RECIPIENT, "text": "Now let's talk about feeling safe."},
         {"recipient_id": RECIPIENT, "custom": {"kind": "area_intro", "symbol": "1F6E1", "area_title": "Being safe"}},

@@ -48,8 +48,8 @@ def test_preferences_are_stored_and_the_first_question_is_asked(db, session):
     assert question.fill["question"] == first.question
     assert [b["payload"] for b in question.buttons] == ["/affirm", "/sometimes", "/deny", "/dont_know", "/skip"]
     assert all(b["symbol"] and b["title"] for b in question.buttons)
-    assert question.custom["progress"]["question_number"] == 1
-    assert question.custom["progress"]["question_total"] == 7
+    assert checkin.progress(db, session).question_number == 1
+    assert checkin.progress(db, session).question_total == 7
     # the area is introduced before its first question
     assert says[0].response == "utter_area_intro"
 
