@@ -3,8 +3,8 @@
 
 Runs `rasa test nlu --cross-validation` on data/nlu with config.yml, prints one row
 per intent and exits 1 when any intent scores F1 below the bar (or a contract intent
-is missing). Standard library only: it runs from the app venv and calls the Rasa
-venv's executable (env RASA, default .venv-rasa/bin/rasa).
+is missing). It runs from the app venv and calls the Rasa venv's executable (env RASA,
+default .venv-rasa/bin/rasa).
 
     make nlu-report
     RASA=/path/to/rasa python scripts/nlu_report.py --folds 5 --out results
@@ -20,14 +20,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from framework.conversation import INTENTS
+from framework.scale import answer_scale
+
 REPO = Path(__file__).resolve().parent.parent
 MIN_F1 = 0.90
-# Intents other parts of Heard rely on by name (DESIGN.md contract plus the ones the
-# dialogue handles for safeguarding and read-back).
-CONTRACT_INTENTS = (
-    "affirm", "deny", "sometimes", "dont_know", "skip", "stop", "help", "repeat",
-    "take_break", "greet", "goodbye", "bot_challenge", "out_of_scope",
-    "concern", "change_answer",
+# Every intent young people type: the answer scale's and the conversation's typed ones.
+TYPED_INTENTS = (
+    *(a.intent for a in answer_scale().answers),
+    *(intent.name for intent in INTENTS if intent.typed),
 )
 # Rows of sklearn's report that are summaries, not intents.
 SUMMARY_ROWS = {"accuracy", "micro avg", "macro avg", "weighted avg"}
@@ -72,7 +73,7 @@ def failures(rows: dict[str, dict], min_f1: float) -> list[str]:
         for name, row in sorted(rows.items())
         if row["f1-score"] < min_f1
     ]
-    problems += [f"{name}: missing from the data" for name in CONTRACT_INTENTS if name not in rows]
+    problems += [f"{name}: missing from the data" for name in TYPED_INTENTS if name not in rows]
     return problems
 
 
@@ -81,7 +82,7 @@ def format_table(report: dict) -> str:
     lines = [f"{'intent':<16}{'precision':>10}{'recall':>10}{'F1':>8}{'support':>9}"]
     for name in sorted(rows, key=lambda n: (rows[n]["f1-score"], n)):
         row = rows[name]
-        mark = "" if name in CONTRACT_INTENTS else "  (extra)"
+        mark = "" if name in TYPED_INTENTS else "  (extra)"
         lines.append(
             f"{name:<16}{row['precision']:>10.3f}{row['recall']:>10.3f}"
             f"{row['f1-score']:>8.3f}{row['support']:>9}{mark}"
