@@ -1,5 +1,6 @@
-"""Shared English text handling for what children type: one spaCy pipeline, chat-text clean-up,
-and a spelling fallback against a small vocabulary.
+"""Shared English text handling for what children type: one spaCy pipeline, its lemma table,
+the one text-speak list (text_speak.yml), chat-text clean-up, and a spelling fallback against a
+small vocabulary.
 
 There is no internet at run time, so no downloaded model: a blank English pipeline plus the
 lookup lemmatizer from spacy-lookups-data. Everything here is general; the comment mapper and
@@ -11,28 +12,19 @@ import difflib
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 import spacy
 import spacy_lookups_data
 import srsly
+from pydantic import BaseModel, ConfigDict, field_validator
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
 
-# Common text-speak, token -> the word it stands for (used as the token's lemma).
-# Kept deliberately small: only spellings with one clear meaning. Left out on purpose:
-# "ill" (could be "I'll" or "unwell"), "y" ("why"/"yes"), "n" ("and"/"no"), "wont"/"cant"/"dont"
-# (spaCy's tokenizer already splits these into "wo"+"nt" etc. with the lemma "not").
-TEXT_SPEAK = {
-    "u": "you", "ur": "your", "r": "are", "ppl": "people", "pls": "please", "plz": "please",
-    "cos": "because", "coz": "because", "cuz": "because", "bc": "because", "becos": "because",
-    "skool": "school", "skl": "school", "skul": "school", "luv": "love", "wanna": "want",
-    "fink": "think", "wiv": "with", "hav": "have", "wat": "what", "wot": "what",
-    "any1": "anyone", "ne1": "anyone", "some1": "someone", "sum1": "someone", "every1": "everyone",
-    "no1": "nobody", "noone": "nobody", "nuffin": "nothing", "nuthin": "nothing", "nothin": "nothing",
-    "2day": "today", "2moro": "tomorrow", "2morrow": "tomorrow", "2nite": "tonight",
-    "b4": "before", "gr8": "great", "h8": "hate", "m8": "mate", "m8s": "mate",
-}
+from framework.loader import load_yaml_model
+
+TEXT_SPEAK_FILE = Path(__file__).parent / "text_speak.yml"
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _LONG_RUN = re.compile(r"([a-z])\1{2,}")  # a letter typed 3+ times: "sooooo" (digits are left alone)
@@ -62,14 +54,41 @@ def normalise(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _lemma_lookup() -> dict[str, str]:
+def lemma_table() -> dict[str, str]:
     """Word form -> lemma, as strings (the pipeline's own table is keyed by hashes)."""
     return srsly.read_gzip_json(spacy_lookups_data.get_file("en_lemma_lookup.json.gz"))
 
 
 @lru_cache(maxsize=1)
 def _known_lemmas() -> frozenset[str]:
-    return frozenset(_lemma_lookup().values())
+    return frozenset(lemma_table().values())
+
+
+class TextSpeak(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    text_speak: dict[str, str]
+
+    @field_validator("text_speak")
+    @classmethod
+    def _plain_lower_case_words(cls, spellings: dict[str, str]) -> dict[str, str]:
+        for spelling, meaning in spellings.items():
+            if spelling != spelling.lower() or spelling != " ".join(spelling.split()) or not meaning.split():
+                raise ValueError(f"'{spelling}: {meaning}': write the spelling in lower case, single-spaced, with its words")
+        return spellings
+
+
+@lru_cache(maxsize=1)
+def text_speak() -> dict[str, str]:
+    """Chat spellings ("kms", "skool", "no one") -> the plain words they mean (text_speak.yml)."""
+    data, _ = load_yaml_model(TEXT_SPEAK_FILE, TextSpeak)
+    return data.text_speak
+
+
+@lru_cache(maxsize=1)
+def _one_word_spellings() -> dict[str, str]:
+    """The spellings of one word that mean one word, -> that word's lemma: what read() uses."""
+    return {spelling: lemma_of(meaning) for spelling, meaning in text_speak().items()
+            if " " not in spelling and " " not in meaning}
 
 
 def is_known_word(word: str) -> bool:
@@ -78,20 +97,20 @@ def is_known_word(word: str) -> bool:
     The lookup data only lists forms that change ("bullied" -> "bully") and their lemmas, so
     a rare base word without inflections counts as unknown; that only matters for spelling repair.
     """
-    return word in STOP_WORDS or word in TEXT_SPEAK or word in _known_lemmas() or word in _lemma_lookup()
+    return word in STOP_WORDS or word in text_speak() or word in _known_lemmas() or word in lemma_table()
 
 
 @lru_cache(maxsize=1)
 def _forms_by_lemma() -> dict[str, tuple[str, ...]]:
     forms: dict[str, list[str]] = {}
-    for form, lemma in _lemma_lookup().items():
+    for form, lemma in lemma_table().items():
         forms.setdefault(lemma, []).append(form)
     return {lemma: tuple(f) for lemma, f in forms.items()}
 
 
 def lemma_of(word: str) -> str:
     """The lookup lemma of one lower-case word (the word itself when it does not change)."""
-    return _lemma_lookup().get(word, word)
+    return lemma_table().get(word, word)
 
 
 def inflections(lemma: str) -> tuple[str, ...]:
@@ -105,10 +124,11 @@ def read(text: str) -> Doc:
     Token text stays as typed (lower-cased), so evidence shows the child's spelling.
     """
     doc = english()(normalise(text))
+    spellings = _one_word_spellings()
     for token in doc:
         word = token.text
-        if word in TEXT_SPEAK:
-            token.lemma_ = TEXT_SPEAK[word]
+        if word in spellings:
+            token.lemma_ = spellings[word]
         elif not is_known_word(word):
             # "noo", "helpp": a doubled letter kept by normalise() may still be a stretched word.
             single = re.sub(r"(\w)\1", r"\1", word)

@@ -1,13 +1,13 @@
 """Load and check the safeguarding rules file (rules.yml).
 
-The file holds all the content of the screen (text-speak, lexicons, patterns); this module turns
-it into checked data structures and names the file in every error, so a bad edit fails loudly at
+The file holds the screen's own content (symbols, lexicons, patterns; the text-speak it rewrites is
+shared, framework/text_speak.yml); this module turns it into checked data structures and names the file in every error, so a bad edit fails loudly at
 start-up instead of silently screening nothing. The pattern language is described in rules.yml.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ CATEGORIES = (
 RULES_PATH = Path(__file__).with_name("rules.yml")
 MAX_GAP = 10
 
-_TOP_KEYS = {"version", "text_speak", "symbols", "lemma_fixes", "lexicons", "rules"}
+_TOP_KEYS = {"version", "symbols", "lemma_fixes", "lexicons", "rules"}
 _RULE_KEYS = {"id", "categories", "match", "unless", "needs", "negatable"}
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _GAP = re.compile(r"~(\d+)")
@@ -94,15 +94,17 @@ def load_rules(
     path: Path,
     lemmatize: Callable[[str], str],
     tokenize: Callable[[str], list[str]],
+    text_speak: Mapping[str, str],
 ) -> RuleSet:
     """Read and check `path`. `lemmatize` maps one lower-case word to its lemma (before the file's
-    lemma_fixes); `tokenize` splits text the way the screen's pipeline does."""
+    lemma_fixes); `tokenize` splits text the way the screen's pipeline does; `text_speak` is what
+    the screen rewrites before matching (its words are words misspellings may be repaired to)."""
     path = Path(path)
     try:
         tree = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     except (OSError, YAMLError) as exc:
         raise RulesError(path, [f"cannot read: {exc}"]) from exc
-    return _Loader(path, lemmatize, tokenize).build(tree)
+    return _Loader(path, lemmatize, tokenize).build(tree, dict(text_speak))
 
 
 class _Loader:
@@ -119,7 +121,7 @@ class _Loader:
     def lemma(self, word: str) -> str:
         return self.lemma_fixes.get(word, self.base_lemmatize(word).lower())
 
-    def build(self, tree: object) -> RuleSet:
+    def build(self, tree: object, text_speak: dict[str, str]) -> RuleSet:
         if not isinstance(tree, dict):
             raise RulesError(self.path, ["the file must be a mapping with 'lexicons' and 'rules'"])
         for key in sorted(set(tree) - _TOP_KEYS):
@@ -127,7 +129,6 @@ class _Loader:
         for key in ("lexicons", "rules"):
             if key not in tree:
                 self.problems.append(f"missing '{key}'")
-        text_speak = self._string_map(tree, "text_speak")
         symbols = self._string_map(tree, "symbols")
         self.lemma_fixes = self._string_map(tree, "lemma_fixes")
         for value in text_speak.values():

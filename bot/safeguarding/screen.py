@@ -1,8 +1,8 @@
 """The safeguarding screen: every chat message passes through it before Rasa.
 
 Rules only (no dialogue state, no ML model): the message is normalised (normalise.py), run through
-a blank English spaCy pipeline with the lookup lemmatizer, and matched against the patterns in
-rules.yml. A disclosure split over messages is caught by also screening the last one or two
+the shared English pipeline (framework/nlp.py: blank spaCy with the lookup lemmatizer, as the
+comment mapper uses), and matched against the patterns in rules.yml. A disclosure split over messages is caught by also screening the last one or two
 previous messages joined to the current one; such matches must reach into the current message,
 because the earlier messages were screened when they were sent.
 
@@ -11,16 +11,12 @@ because the earlier messages were screened when they were sent.
 """
 from __future__ import annotations
 
-import gzip
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import spacy
-import spacy_lookups_data
 import wordfreq
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -28,6 +24,7 @@ from spacy.util import filter_spans
 
 from bot.safeguarding.normalise import Normaliser, TrackedText
 from bot.safeguarding.rules import CATEGORIES, RULES_PATH, Pattern, Rule, RuleSet, load_rules, lexicon_words
+from framework.nlp import english, lemma_table, text_speak
 
 __all__ = ["CATEGORIES", "ScreenResult", "Screener", "screen"]
 
@@ -56,19 +53,18 @@ class Screener:
     """Loads spaCy and the rules once; `screen` is then a few milliseconds per message."""
 
     def __init__(self, rules_path: Path = RULES_PATH):
-        self.nlp = spacy.blank("en")
-        self.nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        self.nlp.initialize()
-        lemma_table = _lemma_table()
+        self.nlp = english()
+        lemmas = lemma_table()
         self.rules: RuleSet = load_rules(
             rules_path,
-            lemmatize=lambda word: lemma_table.get(word, word),
+            lemmatize=lambda word: lemmas.get(word, word),
             tokenize=lambda text: [t.text for t in self.nlp.make_doc(text)],
+            text_speak=text_speak(),
         )
         self.negation = lexicon_words(self.rules, ["negation"])
         self.negation_cancel = lexicon_words(self.rules, ["negation_cancel"])
         self.normalise = Normaliser(
-            self.rules.text_speak, self.rules.symbols, _targets(self.rules, lemma_table), _known_words(lemma_table)
+            self.rules.text_speak, self.rules.symbols, _targets(self.rules, lemmas), _known_words(lemmas)
         )
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.phrases.add("phrase", [self.nlp.make_doc(p) for p in sorted(self.rules.phrases)])
@@ -276,12 +272,6 @@ def _quote(messages: list[str], spans: set[_Span]) -> list[str]:
             if quote and quote not in quotes:
                 quotes.append(quote)
     return quotes
-
-
-def _lemma_table() -> dict[str, str]:
-    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return json.load(fh)
 
 
 def _known_words(lemma_table: dict[str, str]) -> dict[str, int]:

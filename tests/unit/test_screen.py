@@ -12,6 +12,7 @@ from ruamel.yaml import YAML
 
 from bot.safeguarding.rules import RULES_PATH, RulesError
 from bot.safeguarding.screen import CATEGORIES, Screener, ScreenResult, default_screener, screen
+from framework.nlp import TextSpeak, english, text_speak
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "safeguarding_labelled.yml"
 MAX_FALSE_POSITIVE_RATE = 0.03
@@ -246,6 +247,17 @@ def test_rules_file_errors_name_the_file(tmp_path):
 def test_shipped_rules_file_loads():
     assert RULES_PATH.is_file()
     assert default_screener().rules.rules
+
+
+def test_the_screen_builds_on_the_comment_mappers_language_pipeline(screener):
+    assert screener.nlp is english()
+    assert screener.rules.text_speak == text_speak()  # one text-speak list, framework/text_speak.yml
+    assert screener.screen("kms").categories == ["self_harm_suicide"]
+
+
+def test_the_text_speak_file_is_checked():
+    with pytest.raises(ValueError, match="lower case"):
+        TextSpeak.model_validate({"text_speak": {"KMS": "kill myself"}})
 
 
 # ---- speed ------------------------------------------------------------------------------------------------
