@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -31,15 +30,7 @@ from bot.chat.incoming import ForRasa, clean_text, for_rasa, known_payload
 from bot.chat.limits import ChatLimits
 from bot.chat.prompts import fixed_prompts
 from bot.chat.rasa import RasaClient, RasaUnavailable
-from bot.chat.replies import (
-    bot_message,
-    drafts_from_rasa,
-    long_message_draft,
-    progress,
-    replies_to,
-    store,
-    support_drafts,
-)
+from bot.chat.replies import bot_message, drafts_from_rasa, long_message_draft, progress, store, support_drafts
 from bot.chat.schemas import BotMessage, MessagesOut, Progress, SessionStartOut
 from bot.chat.texts import ChatError
 from bot.safeguarding.screen import screen
@@ -153,7 +144,7 @@ class ChatGateway:
             )
             if not created:
                 if message.delivered_at is not None:
-                    return Received(session.id, message.id, session.sender_id, True, answered=self._answer(db, session, replies_to(db, message)))
+                    return Received(session.id, message.id, session.sender_id, True, answered=self._answer(db, session, repo.replies_to(db, message)))
                 return Received(session.id, message.id, session.sender_id, True, forward=for_rasa(message.text, framework))
             found = screen(text, previous=previous)
             if found.risk:
@@ -167,14 +158,9 @@ class ChatGateway:
     @staticmethod
     def _typed_before(db: Session, session: SurveySession, framework: Framework) -> list[str]:
         """The child's last few typed messages (not button taps), oldest first."""
-        recent = db.scalars(
-            select(TranscriptMessage.text)
-            .where(TranscriptMessage.session_id == session.id, TranscriptMessage.direction == "in")
-            .order_by(TranscriptMessage.id.desc())
-            .limit(PREVIOUS_SCREENED * 4)
-        )
-        typed = [t for t in recent if known_payload(t, framework) is None]
-        return list(reversed(typed[:PREVIOUS_SCREENED]))
+        recent = repo.recent_messages(db, session, direction="in", limit=PREVIOUS_SCREENED * 4)
+        typed = [m.text for m in recent if known_payload(m.text, framework) is None]
+        return typed[-PREVIOUS_SCREENED:]
 
     async def _ask_rasa(self, received: Received) -> tuple[list[BotMessage], Progress | None]:
         sender = received.sender_id

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accessibility.tts import SpeechCache
@@ -80,20 +79,6 @@ def drafts_from_rasa(elements: list[dict], framework: Framework) -> list[Draft]:
 
 def store(db: Session, session: SurveySession, drafts: list[Draft]) -> list[TranscriptMessage]:
     return [repo.add_message(db, session, "out", d.text, payload=asdict(d))[0] for d in drafts]
-
-
-def replies_to(db: Session, message: TranscriptMessage) -> list[TranscriptMessage]:
-    """The bot messages stored after an incoming message, up to the next incoming one."""
-    next_in = select(TranscriptMessage.id).where(
-        TranscriptMessage.session_id == message.session_id, TranscriptMessage.direction == "in",
-        TranscriptMessage.id > message.id,
-    ).order_by(TranscriptMessage.id).limit(1).scalar_subquery()
-    query = select(TranscriptMessage).where(
-        TranscriptMessage.session_id == message.session_id, TranscriptMessage.direction == "out",
-        TranscriptMessage.id > message.id,
-    )
-    query = query.where((TranscriptMessage.id < next_in) | next_in.is_(None))
-    return list(db.scalars(query.order_by(TranscriptMessage.id)))
 
 
 def symbol_url(code: str | None) -> str | None:

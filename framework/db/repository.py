@@ -437,14 +437,31 @@ def undelivered_messages(db: Session, survey_session: SurveySession) -> list[Tra
 
 
 def recent_messages(
-    db: Session, survey_session: SurveySession, *, before: TranscriptMessage | None = None, limit: int = ALERT_CONTEXT_MESSAGES
+    db: Session, survey_session: SurveySession, *, before: TranscriptMessage | None = None,
+    direction: str | None = None, limit: int = ALERT_CONTEXT_MESSAGES,
 ) -> list[TranscriptMessage]:
-    """The last `limit` messages of a session (before `before`, if given), oldest first."""
+    """The last `limit` messages of a session (before `before`, in `direction`, if given), oldest first."""
     query = select(TranscriptMessage).where(TranscriptMessage.session_id == survey_session.id)
     if before is not None:
         query = query.where(TranscriptMessage.id < before.id)
+    if direction is not None:
+        query = query.where(TranscriptMessage.direction == direction)
     newest_first = db.scalars(query.order_by(TranscriptMessage.id.desc()).limit(limit))
     return list(reversed(list(newest_first)))
+
+
+def replies_to(db: Session, message: TranscriptMessage) -> list[TranscriptMessage]:
+    """The bot messages stored after an incoming message, up to the next incoming one."""
+    next_in = select(TranscriptMessage.id).where(
+        TranscriptMessage.session_id == message.session_id, TranscriptMessage.direction == "in",
+        TranscriptMessage.id > message.id,
+    ).order_by(TranscriptMessage.id).limit(1).scalar_subquery()
+    query = select(TranscriptMessage).where(
+        TranscriptMessage.session_id == message.session_id, TranscriptMessage.direction == "out",
+        TranscriptMessage.id > message.id,
+    )
+    query = query.where((TranscriptMessage.id < next_in) | next_in.is_(None))
+    return list(db.scalars(query.order_by(TranscriptMessage.id)))
 
 
 # ---- safeguarding alerts ------------------------------------------------------------------------

@@ -258,6 +258,16 @@ def test_incoming_messages_wait_for_rasa_until_delivered(db, check_in):
     assert reloaded(db, first).delivered_at is not None
 
 
+def test_the_replies_to_a_message_end_at_the_next_message_in(db, check_in):
+    first, _ = repo.add_message(db, check_in, "in", "yes")
+    replies = [repo.add_message(db, check_in, "out", text)[0] for text in ("You said: yes.", "Next question?")]
+    second, _ = repo.add_message(db, check_in, "in", "no")
+    last, _ = repo.add_message(db, check_in, "out", "You said: no.")
+    assert repo.replies_to(db, first) == replies
+    assert repo.replies_to(db, second) == [last]
+    assert repo.recent_messages(db, check_in, direction="in", limit=5) == [first, second]
+
+
 # ---- safeguarding alerts ----------------------------------------------------------------------
 
 
