@@ -1,15 +1,18 @@
 """The check-in's other steps: start or resume, preferences saved, read-back (and it was
-right), change an answer, consent, break, stop, and a worry said outside a form. Each is a thin wrapper
-around a function in framework/checkin.py."""
+right), change an answer, consent, break, stop, and a worry said outside a form. Each runs
+one function of framework/checkin.py on this check-in and says what it returns."""
 from __future__ import annotations
+
+from abc import ABC, abstractmethod
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
-from actions.common import checkin_session, database, latest_reply, say
-from actions.forms import raise_alert_from_dialogue
+from actions.common import checkin_session, database, say
+from actions.forms import latest_reply, raise_alert_from_dialogue
 from framework import checkin
 from framework.conversation import (
     CHANGING_SLOT,
@@ -20,8 +23,33 @@ from framework.conversation import (
     REPLY_SLOT,
     REQUESTED_SLOT,
     STAGE_SLOT,
+    STATEMENT_ENTITY,
     Stage,
 )
+from framework.db.models import SurveySession
+
+
+class CheckinStep(Action, ABC):
+    """Runs `step` in one transaction, says what it returns, then moves the stage on (the
+    rules branch on it); a step that ends the check-in for now also closes any open form."""
+
+    action: str  # the name in domain.yml
+    stage: Stage | None = None
+    leaves_form = False
+
+    def name(self) -> str:
+        return self.action
+
+    @abstractmethod
+    def step(self, db: Session, session: SurveySession, tracker: Tracker) -> list[checkin.Say]:
+        ...
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        with database() as db:
+            says = self.step(db, checkin_session(db, tracker), tracker)
+        say(dispatcher, says)
+        events: list[EventType] = [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)] if self.leaves_form else []
+        return events + ([SlotSet(STAGE_SLOT, self.stage.value)] if self.stage else [])
 
 
 class ActionStartCheckin(Action):
@@ -39,51 +67,37 @@ class ActionStartCheckin(Action):
         return [SlotSet(STAGE_SLOT, stage.value), SlotSet(ON_HOLD_SLOT, False), SlotSet(CLARIFYING_SLOT, None)]
 
 
-class ActionSavePreferences(Action):
-    def name(self) -> str:
-        return "action_save_preferences"
+class ActionSavePreferences(CheckinStep):
+    action, stage = "action_save_preferences", Stage.SURVEY
 
-    def run(self, dispatcher, tracker, domain):
+    def step(self, db, session, tracker):
         input_mode, read_aloud, question_set, who_with = (tracker.get_slot(slot) for slot in PREFERENCE_SLOTS)
-        with database() as db:
-            says = checkin.save_preferences(db, checkin_session(db, tracker), input_mode=input_mode,
-                                            read_aloud=read_aloud == "on", question_set=question_set, who_with=who_with)
-        say(dispatcher, says)
-        return [SlotSet(STAGE_SLOT, Stage.SURVEY.value)]
+        return checkin.save_preferences(db, session, input_mode=input_mode, read_aloud=read_aloud == "on",
+                                        question_set=question_set, who_with=who_with)
 
 
-class ActionReadBack(Action):
-    def name(self) -> str:
-        return "action_read_back"
+class ActionReadBack(CheckinStep):
+    action, stage = "action_read_back", Stage.READBACK
 
-    def run(self, dispatcher, tracker, domain):
-        with database() as db:
-            says = checkin.read_back(db, checkin_session(db, tracker))
-        say(dispatcher, says)
-        return [SlotSet(STAGE_SLOT, Stage.READBACK.value)]
+    def step(self, db, session, tracker):
+        return checkin.read_back(db, session)
 
 
-class ActionConfirmReadBack(Action):
+class ActionConfirmReadBack(CheckinStep):
     """The read-back was right: remembered, so a break from here resumes at consent."""
 
-    def name(self) -> str:
-        return "action_confirm_readback"
+    action, stage = "action_confirm_readback", Stage.CONSENT
 
-    def run(self, dispatcher, tracker, domain):
-        with database() as db:
-            checkin.confirm_readback(db, checkin_session(db, tracker))
-        return [SlotSet(STAGE_SLOT, Stage.CONSENT.value)]
-
-
-class ActionOfferChanges(Action):
-    def name(self) -> str:
-        return "action_offer_changes"
-
-    def run(self, dispatcher, tracker, domain):
-        with database() as db:
-            says = checkin.change_options(db, checkin_session(db, tracker))
-        say(dispatcher, says)
+    def step(self, db, session, tracker):
+        checkin.confirm_readback(db, session)
         return []
+
+
+class ActionOfferChanges(CheckinStep):
+    action = "action_offer_changes"
+
+    def step(self, db, session, tracker):
+        return checkin.change_options(db, session)
 
 
 class ActionChangeAnswer(Action):
@@ -93,7 +107,7 @@ class ActionChangeAnswer(Action):
         return "action_change_answer"
 
     def run(self, dispatcher, tracker, domain):
-        statement_id = next(tracker.get_latest_entity_values("statement_id"), None)
+        statement_id = next(tracker.get_latest_entity_values(STATEMENT_ENTITY), None)
         with database() as db:
             ok = statement_id is not None and checkin.begin_change(db, checkin_session(db, tracker), statement_id)
         if not ok:
@@ -102,48 +116,32 @@ class ActionChangeAnswer(Action):
         return [SlotSet(CHANGING_SLOT, True), SlotSet(STAGE_SLOT, Stage.SURVEY.value), SlotSet(REPLY_SLOT, None)]
 
 
-class ActionSaveConsent(Action):
-    def name(self) -> str:
-        return "action_save_consent"
+class ActionSaveConsent(CheckinStep):
+    action, stage = "action_save_consent", Stage.FINISHED
 
-    def run(self, dispatcher, tracker, domain):
-        with database() as db:
-            says = checkin.save_consent(db, checkin_session(db, tracker), tracker.get_slot(CONSENT_SLOT))
-        say(dispatcher, says)
-        return [SlotSet(STAGE_SLOT, Stage.FINISHED.value)]
+    def step(self, db, session, tracker):
+        return checkin.save_consent(db, session, tracker.get_slot(CONSENT_SLOT))
 
 
-class ActionTakeBreak(Action):
-    def name(self) -> str:
-        return "action_take_break"
+class ActionTakeBreak(CheckinStep):
+    action, stage, leaves_form = "action_take_break", Stage.PAUSED, True
 
-    def run(self, dispatcher, tracker, domain):
-        with database() as db:
-            says = checkin.take_break(db, checkin_session(db, tracker))
-        say(dispatcher, says)
-        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(STAGE_SLOT, Stage.PAUSED.value)]
+    def step(self, db, session, tracker):
+        return checkin.take_break(db, session)
 
 
-class ActionStopCheckin(Action):
-    def name(self) -> str:
-        return "action_stop_checkin"
+class ActionStopCheckin(CheckinStep):
+    action, stage, leaves_form = "action_stop_checkin", Stage.STOPPED, True
 
-    def run(self, dispatcher, tracker, domain):
-        with database() as db:
-            says = checkin.stop(db, checkin_session(db, tracker))
-        say(dispatcher, says)
-        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(STAGE_SLOT, Stage.STOPPED.value)]
+    def step(self, db, session, tracker):
+        return checkin.stop(db, session)
 
 
-class ActionConcern(Action):
+class ActionConcern(CheckinStep):
     """A worry said outside the questions (the language model's signal)."""
 
-    def name(self) -> str:
-        return "action_concern"
+    action = "action_concern"
 
-    def run(self, dispatcher, tracker, domain):
+    def step(self, db, session, tracker):
         reply = latest_reply(tracker)
-        with database() as db:
-            says = raise_alert_from_dialogue(db, checkin_session(db, tracker), reply.text if reply else "")
-        say(dispatcher, says)
-        return []
+        return raise_alert_from_dialogue(db, session, reply.text if reply else "")

@@ -9,7 +9,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from framework.answers import Reply
 from framework.checkin import Say
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory
@@ -48,15 +47,3 @@ def say(dispatcher: CollectingDispatcher, says: list[Say]) -> None:
             json_message=item.custom,
             **item.fill,
         )
-
-
-def latest_reply(tracker: Tracker) -> Reply | None:
-    """The young person's latest message, as the engine understood it."""
-    message = tracker.latest_message or {}
-    text = message.get("text")
-    if text is None:
-        return None
-    intent = (message.get("intent") or {}).get("name")
-    confidence = (message.get("intent") or {}).get("confidence")
-    # Buttons send "/intent" payloads; nobody types a leading slash by accident here.
-    return Reply(text=text, intent=intent, confidence=confidence, tapped=text.startswith("/"))

@@ -1,4 +1,4 @@
-"""The three forms (preferences, survey, consent) and how each asks its question.
+"""The three forms (preferences, survey, consent): reading the young person's reply, and how each asks its question.
 
 One base class serves every form: it answers conversation control (help, repeat, a
 greeting, "are you a bot?", a worry) itself and then lets the form ask again, so no
@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import checkin_session, database, latest_reply, say
+from actions.common import checkin_session, database, say
 from framework import checkin
 from framework.alerts import raise_alert
 from framework.answers import CONFIDENT, Reply
@@ -34,6 +34,18 @@ from framework.conversation import (
     form_replies,
 )
 from framework.leaving import asks_to_leave
+
+
+def latest_reply(tracker: Tracker) -> Reply | None:
+    """The young person's latest message, as the engine understood it."""
+    message = tracker.latest_message or {}
+    text = message.get("text")
+    if text is None:
+        return None
+    intent = (message.get("intent") or {}).get("name")
+    confidence = (message.get("intent") or {}).get("confidence")
+    # Buttons send "/intent" payloads; nobody types a leading slash by accident here.
+    return Reply(text=text, intent=intent, confidence=confidence, tapped=text.startswith("/"))
 
 
 class HeardFormValidation(FormValidationAction, ABC):
