@@ -1,10 +1,16 @@
-"""The chat gateway: every message is stored, then screened, then (if safe) sent to Rasa.
+"""The chat gateway: the only way from the widget to Rasa. Every message is stored, then
+screened, then (if safe) sent to Rasa; its replies are stored and shaped in replies.py.
 
 The order is what keeps a child's words: the message is committed to the transcript
 before anything else can fail, a worry is answered here even with Rasa down, and a
 message Rasa never got is sent when the widget retries it (same client_message_id).
 Messages of one check-in are handled one at a time, so a double-submit waits for the
 first and then gets its replies rather than reaching Rasa twice.
+
+What comes in is made safe here too. Control characters are removed before storing. Rasa
+treats a message starting with "/" as an intent (with entities) and skips its language
+model: our buttons send such payloads, and anything else typed with a leading slash has
+the slash removed, so a child cannot set slots or trigger intents by typing.
 
 Rasa keeps conversations in its SQL tracker store, but that store can be new or wiped
 while this process was not looking: the first message of a check-in after this process
@@ -14,37 +20,170 @@ and if not sends /start_checkin, which resumes at the step the database holds.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
+import unicodedata
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from accessibility.tts import SpeechCache
 from bot.chat import texts
-from bot.chat.incoming import ForRasa, clean_text, for_rasa, known_payload
 from bot.chat.limits import ChatLimits
 from bot.chat.prompts import fixed_prompts
-from bot.chat.rasa import RasaClient, RasaUnavailable
 from bot.chat.replies import bot_message, drafts_from_rasa, long_message_draft, progress, store, support_drafts
 from bot.chat.schemas import BotMessage, MessagesOut, Progress, SessionStartOut
 from bot.chat.texts import ChatError
 from bot.safeguarding.screen import screen
 from framework.alerts import raise_alert
+from framework.checkin import MAX_COMMENT_CHARS
+from framework.choices import choices, choose_payload
+from framework.conversation import CHOICE_SLOTS, CHOOSE, PAYLOADS, START, STATEMENT_ENTITY
 from framework.db import repository as repo
 from framework.db.models import SurveySession, TranscriptMessage
 from framework.loader import load_framework
+from framework.scale import answer_scale
 from framework.schema import Framework
+from framework.settings import Settings
 
 log = logging.getLogger(__name__)
 
-START = "/start_checkin"
+START_PAYLOAD = f"/{START}"
+CHOOSE_PAYLOAD = f"/{CHOOSE}"  # followed by {"slot":"value"}
+# Rasa is sent at most this much of one message (the transcript keeps it all).
+MAX_FORWARDED_CHARS = MAX_COMMENT_CHARS
 PREVIOUS_SCREENED = 2  # earlier typed messages screened with a new one (a worry split over messages)
 CHECKED_SENDERS = 10_000  # conversations remembered as known to Rasa
+# Rasa answers in well under a second; the first message after a start loads more.
+RASA_TIMEOUT = httpx.Timeout(60.0, connect=3.0)
+_KEPT_CONTROLS = {"\n", "\t"}
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
+
+
+# ---- what comes in, made safe --------------------------------------------------------------------
+
+
+def clean_text(text: str) -> str:
+    """The text with control characters removed (newline and tab stay), and lone surrogates
+    (which JSON can carry but no database can store)."""
+    text = text.replace("\r\n", "\n")
+    return "".join(
+        ch for ch in text
+        if ch in _KEPT_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cs")
+    )
+
+
+@lru_cache(maxsize=1)
+def _button_payloads() -> frozenset[str]:
+    fixed = {b.payload for b in choices().buttons.values()}
+    return frozenset({a.payload for a in answer_scale().answers} | fixed | PAYLOADS)
+
+
+def known_payload(text: str, framework: Framework) -> str | None:
+    """The payload one of our buttons sends, if `text` is one (in its canonical form), else None.
+
+    /choose{...} must name one known slot and one of its values: a choice from
+    framework/choices.yml, or a statement of this check-in's framework (to change an answer).
+    """
+    text = text.strip()
+    if text in _button_payloads():
+        return text
+    if not text.startswith(CHOOSE_PAYLOAD + "{"):
+        return None
+    try:
+        chosen = json.loads(text[len(CHOOSE_PAYLOAD):])
+    except ValueError:
+        return None
+    if not isinstance(chosen, dict) or len(chosen) != 1:
+        return None
+    [(slot, value)] = chosen.items()
+    if not isinstance(value, str):
+        return None
+    if slot in CHOICE_SLOTS and value in {o.value for o in choices().options(slot)}:
+        return choose_payload(slot, value)
+    if slot == STATEMENT_ENTITY and any(st.id == value for area in framework.areas for st in area.statements):
+        return choose_payload(slot, value)
+    return None
+
+
+@dataclass(frozen=True)
+class ForRasa:
+    text: str  # empty: nothing to send
+    payload: bool  # one of our buttons' payloads
+    cut: bool  # the words were longer than MAX_FORWARDED_CHARS
+
+
+def for_rasa(text: str, framework: Framework) -> ForRasa:
+    """What Rasa is sent for a stored message: a known payload as is, else the words with
+    any leading slashes removed, cut to MAX_FORWARDED_CHARS."""
+    payload = known_payload(text, framework)
+    if payload is not None:
+        return ForRasa(payload, payload=True, cut=False)
+    words = _LEADING_SLASHES.sub("", text).rstrip()
+    return ForRasa(words[:MAX_FORWARDED_CHARS], payload=False, cut=len(words) > MAX_FORWARDED_CHARS)
+
+
+# ---- Rasa's REST channel, on this machine, with Rasa's auth token ------------------------------
+
+
+class RasaUnavailable(Exception):
+    """Rasa or its action server could not answer; the message was not processed."""
+
+
+class RasaClient:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient):
+        self.webhook = f"{settings.rasa_url}/webhooks/rest/webhook"
+        self.conversations = f"{settings.rasa_url}/conversations"
+        self.action_health = f"{settings.action_server_url}/health"
+        self.token = settings.resolved_rasa_token
+        self.http = http
+
+    async def send(self, sender_id: str, text: str) -> list[dict]:
+        """Rasa's reply elements for one message from `sender_id` (made by us, never by a client)."""
+        try:
+            response = await self.http.post(
+                self.webhook, params={"token": self.token}, json={"sender": sender_id, "message": text},
+                timeout=RASA_TIMEOUT,
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"Rasa not reachable: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
+        elements = response.json()
+        # Rasa logs a failed custom action and carries on with nothing to say: every turn of
+        # ours runs actions, so silence means the action server is down, and the turn is lost.
+        if not elements and not await self._actions_reachable():
+            raise RasaUnavailable("the action server is not reachable")
+        return elements
+
+    async def has_conversation(self, sender_id: str) -> bool:
+        """False when Rasa holds nothing from this sender (its tracker store is new or was wiped)."""
+        try:
+            response = await self.http.get(
+                f"{self.conversations}/{sender_id}/tracker", params={"token": self.token, "include_events": "NONE"},
+                timeout=RASA_TIMEOUT,
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"Rasa not reachable: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
+        return bool((response.json().get("latest_message") or {}).get("text"))
+
+    async def _actions_reachable(self) -> bool:
+        try:
+            return (await self.http.get(self.action_health, timeout=3.0)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+# ---- the gateway ------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=4)
@@ -102,8 +241,8 @@ class ChatGateway:
             if invite is None or invite.is_expired():
                 return None
             session, token, resumed = repo.start_or_resume_session(db, invite)
-            message, _ = repo.add_message(db, session, "in", START, payload={"payload": START})
-            return Received(session.id, message.id, session.sender_id, False, ForRasa(START, payload=True, cut=False)), token, resumed
+            message, _ = repo.add_message(db, session, "in", START_PAYLOAD, payload={"payload": START_PAYLOAD})
+            return Received(session.id, message.id, session.sender_id, False, ForRasa(START_PAYLOAD, payload=True, cut=False)), token, resumed
 
     # ---- messages -----------------------------------------------------------------------------
 
@@ -165,10 +304,10 @@ class ChatGateway:
     async def _ask_rasa(self, received: Received) -> tuple[list[BotMessage], Progress | None]:
         sender = received.sender_id
         try:
-            if received.forward.text != START and self._checked.get(sender) != self._rasa_outages:
+            if received.forward.text != START_PAYLOAD and self._checked.get(sender) != self._rasa_outages:
                 if not await self.rasa.has_conversation(sender):
                     # Its replies are dropped: the child already has the question they are answering.
-                    await self.rasa.send(sender, START)
+                    await self.rasa.send(sender, START_PAYLOAD)
             elements = await self.rasa.send(sender, received.forward.text)
         except RasaUnavailable:
             self._rasa_outages += 1

@@ -5,25 +5,28 @@ bytes that are not UTF-8 included, gets the same kind {"error": ...} answer.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat import texts
-from bot.chat.gateway import ChatGateway, speech_cache
-from bot.chat.incoming import read_json
+from bot.chat.gateway import ChatGateway, RasaClient, speech_cache
 from bot.chat.limits import ChatLimits
-from bot.chat.rasa import RasaClient
 from bot.chat.schemas import ErrorOut, MessageIn, MessagesOut, SessionStartIn, SessionStartOut
 from bot.chat.texts import ChatError
 from bot.safeguarding.screen import default_screener
 from framework.db.engine import make_engine, make_session_factory
 from framework.settings import get_settings
+
+MAX_BODY_BYTES = 100_000
 
 
 @asynccontextmanager
@@ -41,6 +44,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(prefix="/api", tags=["chat"], lifespan=lifespan)
 bearer = HTTPBearer(auto_error=False, description="The token from POST /api/sessions")
+
+
+async def read_json(request: Request, model: type[BaseModel], invalid: str) -> Any:
+    """The request body as `model`: 413 past MAX_BODY_BYTES (read no further), 422 for
+    anything that is not UTF-8 JSON of that shape (`invalid` says so)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ChatError(413, texts.TOO_BIG)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ChatError(413, texts.TOO_BIG)
+    try:
+        return model.model_validate(json.loads(body.decode("utf-8")))
+    except (UnicodeDecodeError, ValueError, ValidationError):  # JSONDecodeError is a ValueError
+        raise ChatError(422, invalid) from None
 
 
 def _error(status: int, error: str, stored: bool | None = None) -> JSONResponse:
