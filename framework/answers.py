@@ -1,15 +1,65 @@
-"""Turn one reply to a question into an answer, or decide to ask back.
+"""Answers to the questions: the answer scale every question uses (Yes / Sometimes / No /
+I don't know / Skip), and how one reply becomes one of its answers, or is asked back.
 
-The bot never guesses: a typed reply becomes an answer only when the language model is
-confident it is one; otherwise the young person is asked "Do you mean yes, sometimes or
-no?" and their own words are kept with whatever they then choose.
+The words and symbols are data (answer_scale.yml); this module gives them types and the
+lookups the chat needs (by value, by Rasa intent). The bot never guesses: a typed reply
+becomes an answer only when the language model is confident it is one; otherwise the young
+person is asked "Do you mean yes, sometimes or no?" and their own words are kept with
+whatever they then choose.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from framework.scale import answer_scale
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from framework.loader import load_yaml_model
+from framework.schema import SYMBOL_PATTERN
+
+SCALE_FILE = Path(__file__).parent / "answer_scale.yml"
+AnswerValue = Literal["yes", "sometimes", "no", "dont_know", "skipped"]
+
+
+class ScaleAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: AnswerValue
+    intent: str = Field(min_length=2)
+    label: str = Field(min_length=1)
+    symbol: str = Field(pattern=SYMBOL_PATTERN)
+    readback: str = Field(min_length=1)
+
+    @property
+    def payload(self) -> str:
+        return f"/{self.intent}"
+
+
+class AnswerScale(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    answers: tuple[ScaleAnswer, ...]
+
+    @model_validator(mode="after")
+    def _every_value_once(self) -> "AnswerScale":
+        values = [a.value for a in self.answers]
+        missing = set(AnswerValue.__args__) - set(values)
+        if missing or len(values) != len(set(values)):
+            raise ValueError(f"list each answer value exactly once: {', '.join(AnswerValue.__args__)}")
+        return self
+
+    def by_value(self, value: str) -> ScaleAnswer:
+        return next(a for a in self.answers if a.value == value)
+
+    def by_intent(self, intent: str) -> ScaleAnswer | None:
+        return next((a for a in self.answers if a.intent == intent), None)
+
+
+@lru_cache(maxsize=1)
+def answer_scale() -> AnswerScale:
+    scale, _ = load_yaml_model(SCALE_FILE, AnswerScale)
+    return scale
+
 
 # Below this intent confidence a typed answer is checked with the young person.
 CONFIDENT = 0.70

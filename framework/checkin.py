@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from framework import choices as choice_data
-from framework.answers import Answer, Clarify, Reply, answer_buttons, interpret
+from framework.answers import Answer, Clarify, Reply, answer_buttons, answer_scale, interpret
 from framework.conversation import Stage
 from framework.db import repository as repo
 from framework.db.models import SurveySession
 from framework.loader import load_framework
 from framework.mapping import mapper_for
-from framework.scale import answer_scale
 from framework.survey import Progress, SurveyPlan, Step
 
 # A comment longer than this is kept whole in the transcript; the comment keeps this much.

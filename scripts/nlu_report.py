@@ -20,8 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from framework.answers import answer_scale
 from framework.conversation import INTENTS
-from framework.scale import answer_scale
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_F1 = 0.90

@@ -43,13 +43,13 @@ from bot.chat.schemas import BotMessage, MessagesOut, Progress, SessionStartOut
 from bot.chat.texts import ChatError
 from bot.safeguarding.screen import screen
 from framework.alerts import raise_alert
+from framework.answers import answer_scale
 from framework.checkin import MAX_COMMENT_CHARS
 from framework.choices import choices, choose_payload
 from framework.conversation import CHOICE_SLOTS, CHOOSE, PAYLOADS, START, STATEMENT_ENTITY
 from framework.db import repository as repo
 from framework.db.models import SurveySession, TranscriptMessage
 from framework.loader import load_framework
-from framework.scale import answer_scale
 from framework.schema import Framework
 from framework.settings import Settings
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from framework.answers import answer_scale
 from framework.choices import choices
 from framework.loader import all_frameworks
-from framework.scale import answer_scale
 from framework.settings import PROJECT_ROOT
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"

@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from framework.answers import answer_scale
 from framework.choices import choices
 from framework.db import repository as repo
 from framework.db.models import Answer, Comment, Pupil, SurveySession
 from framework.loader import load_framework
-from framework.scale import answer_scale
 from framework.schema import Area, Framework, Statement
 
 # The scale's labels are the buttons a child presses; staff read "Skipped", not "Skip".

@@ -11,9 +11,8 @@ from ruamel.yaml import YAML
 
 from framework import checkin
 from framework import conversation as vocabulary
-from framework.answers import Reply
+from framework.answers import Reply, answer_scale
 from framework.db import repository as repo
-from framework.scale import answer_scale
 from framework.settings import PROJECT_ROOT
 
 STORY_FILES = sorted((PROJECT_ROOT / "data" / "stories").glob("*.yml")) + sorted((PROJECT_ROOT / "tests" / "stories").glob("*.yml"))

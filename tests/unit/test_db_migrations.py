@@ -3,9 +3,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from framework.answers import answer_scale
 from framework.db import models
 from framework.db.engine import current_revision, downgrade, head_revision, make_engine, upgrade
-from framework.scale import answer_scale
 from framework.survey import COMMENT_KINDS
 
 

@@ -12,9 +12,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from accessibility.plain_language import problems, reading_age
+from framework.answers import answer_scale
 from framework.choices import choices
 from framework.loader import all_frameworks
-from framework.scale import answer_scale
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"^\{[a-z_]+\}$")  # filled at run time from framework data, checked below
