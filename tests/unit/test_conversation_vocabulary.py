@@ -4,9 +4,11 @@ slot, entity or intent in one place and not the other fails here, before Rasa is
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
+from rasa_sdk.executor import ActionExecutor
 from ruamel.yaml import YAML
 
 from framework import checkin
@@ -19,6 +21,7 @@ STORY_FILES = sorted((PROJECT_ROOT / "data" / "stories").glob("*.yml")) + sorted
 RULE_FILES = sorted((PROJECT_ROOT / "data" / "rules").glob("*.yml"))
 NLU_FILES = sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))
 ACTION_FILES = sorted((PROJECT_ROOT / "actions").glob("*.py"))
+WIDGET = PROJECT_ROOT / "bot" / "static" / "widget" / "widget.js"
 ANSWER_INTENTS = {a.intent for a in answer_scale().answers}
 
 
@@ -174,3 +177,17 @@ def test_the_form_replies_are_domain_responses_and_the_payloads_name_their_inten
     for intent in vocabulary.INTENTS:
         assert set(intent.form_replies or ()) <= responses, intent.name
         assert intent.payload in (None, f"/{intent.name}"), intent.name
+
+
+def test_the_widget_sends_only_payloads_the_vocabulary_knows():
+    sent = set(re.findall(r'"(/[a-z_]+)[{"]', WIDGET.read_text(encoding="utf-8")))
+    assert sent and sent <= vocabulary.PAYLOADS | {f"/{vocabulary.CHOOSE}"}
+
+
+# ---- actions --------------------------------------------------------------------------------------
+
+
+def test_the_action_server_runs_exactly_the_domains_actions():
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert set(executor.actions) == set(domain()["actions"])
