@@ -112,6 +112,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     try:
         for running in processes.values():
             wait_until_healthy(running, RASA_START_TIMEOUT)
+        # Rasa finishes loading its language model on the first message it reads: do that now,
+        # so no test's first turn waits for it (on busy cores it can take longer than a page waits).
+        httpx.post(f"{settings.rasa_url}/model/parse", params={"token": settings.rasa_token},
+                   json={"text": "hello"}, timeout=RASA_START_TIMEOUT).raise_for_status()
         engine = make_engine(settings.resolved_database_url)
         yield Stack(settings, make_session_factory(engine), processes)
         engine.dispose()
