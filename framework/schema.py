@@ -154,18 +154,14 @@ class Framework(_Strict):
                 return area
         raise KeyError(area_id)
 
-    def statement(self, statement_id: str) -> Statement:
-        for area in self.areas:
-            for st in area.statements:
-                if st.id == statement_id:
-                    return st
-        raise KeyError(statement_id)
-
     def area_of(self, statement_id: str) -> Area:
         for area in self.areas:
             if any(st.id == statement_id for st in area.statements):
                 return area
         raise KeyError(statement_id)
+
+    def statement(self, statement_id: str) -> Statement:
+        return next(st for st in self.area_of(statement_id).statements if st.id == statement_id)
 
     def questions(self, perspective: str, question_set: str) -> list[Statement]:
         """The statements asked, in order, for one perspective and question set."""

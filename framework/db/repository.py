@@ -232,15 +232,9 @@ def find_session_by_sender(db: Session, sender_id: str) -> SurveySession | None:
     return db.scalar(select(SurveySession).where(SurveySession.sender_id == sender_id))
 
 
-def save_preferences(
-    db: Session,
-    survey_session: SurveySession,
-    *,
-    input_mode: str | None = None,
-    read_aloud: bool | None = None,
-    question_set: str | None = None,
-    who_with: str | None = None,
-) -> None:
+def save_preferences(db: Session, survey_session: SurveySession, *, input_mode: str | None = None,
+                     read_aloud: bool | None = None, question_set: str | None = None,
+                     who_with: str | None = None) -> None:
     """Store whichever preferences are given; the others stay as they were."""
     if input_mode is not None:
         _require(input_mode, INPUT_MODES, "input_mode")
@@ -278,18 +272,9 @@ def set_status(db: Session, survey_session: SurveySession, status: str, now: dat
 # ---- answers and comments ---------------------------------------------------------------------
 
 
-def record_answer(
-    db: Session,
-    survey_session: SurveySession,
-    statement_id: str,
-    area_id: str,
-    value: str,
-    method: str,
-    *,
-    words: str | None = None,
-    confidence: float | None = None,
-    now: datetime | None = None,
-) -> Answer:
+def record_answer(db: Session, survey_session: SurveySession, statement_id: str, area_id: str, value: str,
+                  method: str, *, words: str | None = None, confidence: float | None = None,
+                  now: datetime | None = None) -> Answer:
     """Store an answer. An earlier answer to the same statement is kept, marked superseded.
 
     Read-aloud and who answered are copied from the session's preferences at this moment.
@@ -334,14 +319,8 @@ def current_answers(db: Session, survey_session: SurveySession) -> list[Answer]:
     )
 
 
-def record_comment(
-    db: Session,
-    survey_session: SurveySession,
-    area_id: str,
-    kind: str,
-    text: str,
-    mappings: Iterable[Mapping] = (),
-) -> Comment:
+def record_comment(db: Session, survey_session: SurveySession, area_id: str, kind: str, text: str,
+                   mappings: Iterable[Mapping] = ()) -> Comment:
     """Store free text word for word, with the statements it maps to.
 
     `mappings` are the mapper's matches: mappings with statement_id, area_id and score
@@ -371,15 +350,8 @@ def comments_for(db: Session, survey_session: SurveySession) -> list[Comment]:
 # ---- transcript -------------------------------------------------------------------------------
 
 
-def add_message(
-    db: Session,
-    survey_session: SurveySession,
-    direction: str,
-    text: str,
-    *,
-    payload: dict | None = None,
-    client_message_id: str | None = None,
-) -> tuple[TranscriptMessage, bool]:
+def add_message(db: Session, survey_session: SurveySession, direction: str, text: str, *,
+                payload: dict | None = None, client_message_id: str | None = None) -> tuple[TranscriptMessage, bool]:
     """Store a message word for word. Returns (message, created): a repeated client_message_id
     in the same session returns the stored message and False, so double-submits count once."""
     _require(direction, DIRECTIONS, "direction")
@@ -467,18 +439,9 @@ def replies_to(db: Session, message: TranscriptMessage) -> list[TranscriptMessag
 # ---- safeguarding alerts ------------------------------------------------------------------------
 
 
-def raise_alert(
-    db: Session,
-    survey_session: SurveySession,
-    words: str,
-    categories: Iterable[str],
-    evidence: Iterable,
-    source: str,
-    *,
-    message: TranscriptMessage | None = None,
-    window: timedelta = ALERT_GROUPING_WINDOW,
-    now: datetime | None = None,
-) -> tuple[SafeguardingAlert, bool]:
+def raise_alert(db: Session, survey_session: SurveySession, words: str, categories: Iterable[str], evidence: Iterable,
+                source: str, *, message: TranscriptMessage | None = None, window: timedelta = ALERT_GROUPING_WINDOW,
+                now: datetime | None = None) -> tuple[SafeguardingAlert, bool]:
     """Store a possible disclosure, word for word. Returns (alert, created).
 
     A message within `window` of the session's last one in a still-open alert joins that
