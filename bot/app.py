@@ -1,21 +1,64 @@
-"""The Heard web app: chat API, widget, audio, staff pages. Routers live in bot/routers/."""
+"""The Heard web app: chat API, widget, audio, staff pages. Everything is assembled here:
+one lifespan, one database engine, every router and middleware, and the outbox sender.
+Routers live in bot/routers/, one per resource."""
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
-from bot.routers import chat, health, media, staff, widget
+import httpx
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from bot.auth.headers import StaffSecurityHeaders
+from bot.auth.sessions import add_session_middleware
+from bot.auth.signin import SignInGuard
+from bot.chat.gateway import ChatGateway, RasaClient, speech_cache
+from bot.chat.limits import ChatLimits
+from bot.outbox import running_outbox
+from bot.routers import admin, alerts, chat, council, health, media, pupils, staff, summaries, widget
+from bot.safeguarding.screen import default_screener
+from framework.db.engine import make_engine, make_session_factory
+from framework.settings import get_settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    app.state.sessions = make_session_factory(engine)  # the one way to the database, for chat and staff
+    # Load the screen's language data now, not while the first child waits.
+    await run_in_threadpool(default_screener)
+    speech = await run_in_threadpool(speech_cache, settings.var_dir / "audio")
+    async with AsyncExitStack() as running:
+        http = await running.enter_async_context(httpx.AsyncClient())
+        app.state.chat = ChatGateway(app.state.sessions, RasaClient(settings, http), speech, ChatLimits())
+        # The alert emails: sent from the web app, so nothing more has to be running.
+        if settings.outbox_every_seconds > 0:
+            await running.enter_async_context(
+                running_outbox(app.state.sessions, settings, every=settings.outbox_every_seconds))
+        yield
+    engine.dispose()
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = FastAPI(
         title="Heard",
         summary="Pupil-voice chat for children and young people with SEND",
         version="0.1.0",
+        lifespan=lifespan,
     )
+    app.state.sign_in_guard = SignInGuard()
+    app.add_middleware(StaffSecurityHeaders)
+    add_session_middleware(app, settings)  # the staff sign-in cookie, scoped to /staff
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(media.router)
     app.include_router(widget.router)
-    widget.mount_static(app)
-    staff.install(app)  # sign-in sessions, security headers, staff pages, alert queue, outbox sender
+    app.mount("/static/widget", widget.WidgetFiles(directory=widget.STATIC_DIR), name="widget-static")
+    app.mount("/staff/static", StaticFiles(directory=staff.STATIC_DIR), name="staff-static")
+    for pages in (staff, alerts, pupils, summaries, council, admin):
+        app.include_router(pages.router)
     return app

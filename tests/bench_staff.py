@@ -19,13 +19,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import psycopg
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from bot.auth.passwords import hash_password
-from bot.routers import staff
+from bot.app import create_app
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.db.models import Answer, Comment, ConsentDecision, Invite, Pupil, SurveySession, utcnow
@@ -99,12 +98,6 @@ def analyse(database_url: str) -> None:
         connection.execute("ANALYZE")
 
 
-def staff_app() -> FastAPI:
-    app = FastAPI()
-    staff.install(app)
-    return app
-
-
 def signed_in(client: TestClient, email: str) -> None:
     page = client.get("/staff/login")
     token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -146,13 +139,13 @@ def measure(backend: str, database_url: str, args) -> list[tuple[str, float, flo
         "profile PDF": [f"/staff/checkins/{s}/profile.pdf" for s in checkins],
     }
     results = []
-    with TestClient(staff_app()) as client:
+    with TestClient(create_app()) as client:
         signed_in(client, "senco@bench.example")
         for name, paths in pages.items():
             timed(client, paths[:1], 1)  # warm: templates compiled, fonts loaded
             took = timed(client, paths, args.repeat)
             results.append((name, statistics.median(took), statistics.quantiles(took, n=20)[18]))
-    with TestClient(staff_app()) as client:
+    with TestClient(create_app()) as client:
         signed_in(client, "council@bench.example")
         timed(client, ["/staff/council"], 1)
         took = timed(client, ["/staff/council"], args.repeat)

@@ -83,7 +83,7 @@ templates = Jinja2Templates(env=_environment())
 
 
 def staff_db(request: Request) -> sessionmaker[Session]:
-    return request.app.state.staff_sessions
+    return request.app.state.sessions
 
 
 def signed_in_staff(request: Request, db: Session) -> StaffUser | None:

@@ -6,43 +6,22 @@ bytes that are not UTF-8 included, gets the same kind {"error": ...} answer.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from bot.chat import texts
-from bot.chat.gateway import ChatGateway, RasaClient, speech_cache
-from bot.chat.limits import ChatLimits
+from bot.chat.gateway import ChatGateway
 from bot.chat.schemas import ErrorOut, MessageIn, MessagesOut, SessionStartIn, SessionStartOut
 from bot.chat.texts import ChatError
-from bot.safeguarding.screen import default_screener
-from framework.db.engine import make_engine, make_session_factory
-from framework.settings import get_settings
 
 MAX_BODY_BYTES = 100_000
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = get_settings()
-    engine = make_engine(settings.resolved_database_url)
-    # Load the screen's language data now, not while the first child waits.
-    await run_in_threadpool(default_screener)
-    speech = await run_in_threadpool(speech_cache, settings.var_dir / "audio")
-    async with httpx.AsyncClient() as http:
-        app.state.chat = ChatGateway(make_session_factory(engine), RasaClient(settings, http), speech, ChatLimits())
-        yield
-    engine.dispose()
-
-
-router = APIRouter(prefix="/api", tags=["chat"], lifespan=lifespan)
+router = APIRouter(prefix="/api", tags=["chat"])
 bearer = HTTPBearer(auto_error=False, description="The token from POST /api/sessions")
 
 

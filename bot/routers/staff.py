@@ -1,22 +1,16 @@
 """Staff pages: signing in and out, and the home page. One sign-in serves every staff page.
-
-`install(app)` adds everything the staff side needs: the session cookie, the security
-headers, the stylesheet, these pages, the safeguarding queue, and the outbox sender.
+(bot/app.py adds the session cookie, the security headers and the stylesheet.)
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from bot.auth.csrf import FIELD as CSRF_FIELD
 from bot.auth.csrf import csrf_ok
-from bot.auth.headers import StaffSecurityHeaders
 from bot.auth.pages import (
     DRAFT_PREFIX,
     HOME,
@@ -30,13 +24,9 @@ from bot.auth.pages import (
     signed_in_staff,
     staff_db,
 )
-from bot.auth.sessions import add_session_middleware, sign_in, sign_out
-from bot.auth.signin import Outcome, SignInGuard, check_sign_in
-from bot.outbox import running_outbox
-from bot.routers import admin, alerts, council, pupils, summaries
+from bot.auth.sessions import sign_in, sign_out
+from bot.auth.signin import Outcome, check_sign_in
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory
-from framework.settings import get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "staff"
 
@@ -52,32 +42,7 @@ MISSING_FIELDS = "Please type your email and your password."
 SIGNED_BACK_IN = "You are signed in again. Nothing was saved yet: check what you typed, then press the button again."
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = get_settings()
-    engine = make_engine(settings.resolved_database_url)
-    app.state.staff_sessions = make_session_factory(engine)
-    # The alert emails: sent from the web app, so nothing more has to be running.
-    if settings.outbox_every_seconds > 0:
-        async with running_outbox(app.state.staff_sessions, settings, every=settings.outbox_every_seconds):
-            yield
-    else:
-        yield
-    engine.dispose()
-
-
-router = APIRouter(prefix="/staff", include_in_schema=False, lifespan=lifespan)
-
-
-def install(app: FastAPI) -> None:
-    settings = get_settings()
-    app.state.sign_in_guard = SignInGuard()
-    app.add_middleware(StaffSecurityHeaders)
-    add_session_middleware(app, settings)
-    app.mount("/staff/static", StaticFiles(directory=STATIC_DIR), name="staff-static")
-    app.include_router(router)
-    for pages in (alerts, pupils, summaries, council, admin):
-        app.include_router(pages.router)
+router = APIRouter(prefix="/staff", include_in_schema=False)
 
 
 def _client_address(request: Request) -> str:

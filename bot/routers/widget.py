@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -58,10 +58,6 @@ class WidgetFiles(StaticFiles):
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
-
-
-def mount_static(app: FastAPI) -> None:
-    app.mount("/static/widget", WidgetFiles(directory=STATIC_DIR), name="widget-static")
 
 
 def _seconds(request: Request, name: str, default: int) -> int:

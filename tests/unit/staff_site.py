@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.auth.passwords import hash_password
-from bot.routers import staff
+from bot.app import create_app
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.db.models import AuditEntry, Pupil, SafeguardingAlert, School, StaffUser, utcnow
@@ -204,12 +204,6 @@ def staff_settings_env(monkeypatch, database_url: str, var_dir, **extra: str) ->
     get_settings.cache_clear()
 
 
-def make_staff_app() -> FastAPI:
-    app = FastAPI()
-    staff.install(app)
-    return app
-
-
 @pytest.fixture
 def staff_db_url(sqlite_url) -> str:
     """The staff site's database; a test module may override this (e.g. with `db_url`)."""
@@ -221,7 +215,7 @@ def staff_site(staff_db_url, tmp_path, monkeypatch) -> Iterator[StaffSite]:
     upgrade(staff_db_url)
     staff_settings_env(monkeypatch, staff_db_url, tmp_path)
     engine = make_engine(staff_db_url)
-    app = make_staff_app()
+    app = create_app()
     with TestClient(app) as client:
         yield StaffSite(app, client, make_session_factory(engine))
     engine.dispose()

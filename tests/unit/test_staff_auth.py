@@ -21,7 +21,7 @@ from bot.auth.signin import SignInGuard
 from bot.chat.limits import SlidingWindow
 from bot.routers import alerts, staff
 from framework.db.models import StaffUser, utcnow
-from tests.unit.staff_site import PASSWORD, make_staff_app, staff_db_url, staff_settings_env, staff_site  # noqa: F401
+from tests.unit.staff_site import PASSWORD, staff_db_url, staff_settings_env, staff_site  # noqa: F401
 
 WRONG = "That email or password is not right"
 LOCKED = "too many wrong passwords for this account, so it is locked for now"
@@ -121,7 +121,7 @@ def test_the_session_cookie_is_httponly_samesite_and_only_for_staff_pages(staff_
 def test_the_session_cookie_is_secure_when_heard_is_served_over_https(staff_site, monkeypatch, sqlite_url, tmp_path):
     staff_settings_env(monkeypatch, sqlite_url, tmp_path, HEARD_PUBLIC_URL="https://heard.example.org")
     email = staff_site.account("dsl", staff_site.school("Oak School"))
-    with TestClient(make_staff_app(), base_url="https://testserver") as client:
+    with TestClient(create_app(), base_url="https://testserver") as client:
         page = client.get("/staff/login")
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
         response = client.post("/staff/login", follow_redirects=False,
@@ -228,3 +228,9 @@ def test_the_web_app_serves_the_staff_pages():
     assert app.url_path_for("sign_in_form") == "/staff/login"
     assert app.url_path_for("alert_step", alert_id="7") == "/staff/alerts/7"
     assert app.url_path_for("staff-static", path="staff.css") == "/staff/static/staff.css"
+
+
+def test_the_chat_and_the_staff_pages_share_one_database_connection_pool(staff_site):
+    state = staff_site.app.state
+    assert state.chat.sessions is state.sessions
+    assert staff_site.client.get("/staff/login").status_code == 200

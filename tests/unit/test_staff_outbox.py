@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import create_app
 from bot.auth.passwords import verify_password
 from bot.outbox import send_due
 from framework import alerts
@@ -22,7 +23,7 @@ from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.db.models import OutboxEmail, StaffUser, utcnow
 from framework.settings import Settings, get_settings
-from tests.unit.staff_site import mail_server, make_staff_app, password_hash, staff_settings_env  # noqa: F401
+from tests.unit.staff_site import mail_server, password_hash, staff_settings_env  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,7 +102,7 @@ def test_the_web_app_sends_an_alert_email_at_once_without_the_childs_words(sqlit
     engine = make_engine(sqlite_url)
     sessions = make_session_factory(engine)
     words = "my step dad hurts me"
-    with TestClient(make_staff_app()):
+    with TestClient(create_app()):
         time.sleep(0.5)  # the sender's first run finds nothing; the next is ten seconds away
         with sessions.begin() as db:
             school = repo.create_school(db, "Oak School")
