@@ -25,6 +25,7 @@ from bot.auth.csrf import csrf_token
 from bot.auth.sessions import pop_expired, session_staff_id, sign_out
 from framework.db import repository as repo
 from framework.db.models import Pupil, StaffUser
+from framework.safeguarding import safeguarding_categories
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SCHOOL_TIME = ZoneInfo("Europe/London")
@@ -37,16 +38,6 @@ ROLE_LABELS = {
     "senco": "SENCO",
     "dsl": "Designated safeguarding lead",
     "la_officer": "Local authority officer",
-}
-CATEGORY_LABELS = {  # bot/safeguarding/rules.py CATEGORIES
-    "self_harm_suicide": "Self-harm or suicide",
-    "abuse_physical": "Physical abuse",
-    "abuse_sexual": "Sexual abuse",
-    "abuse_emotional": "Emotional abuse",
-    "neglect": "Neglect",
-    "exploitation_grooming": "Exploitation or grooming",
-    "bullying_threats": "Bullying or threats",
-    "weapons": "Weapons",
 }
 
 MAX_ID = 2**31 - 1  # larger numbers are no id (and would overflow PostgreSQL's integer)
@@ -74,7 +65,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["school_time"] = school_time
-    env.filters["category"] = lambda c: CATEGORY_LABELS.get(c, c.replace("_", " "))
+    env.filters["category"] = safeguarding_categories().label
     env.filters["role"] = lambda r: ROLE_LABELS.get(r, r)
     return env
 

@@ -14,16 +14,9 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-CATEGORIES = (
-    "self_harm_suicide",
-    "abuse_physical",
-    "abuse_sexual",
-    "abuse_emotional",
-    "neglect",
-    "exploitation_grooming",
-    "bullying_threats",
-    "weapons",
-)
+from framework.safeguarding import safeguarding_categories
+
+CATEGORIES = safeguarding_categories().ids  # framework/safeguarding_categories.yml
 RULES_PATH = Path(__file__).with_name("rules.yml")
 MAX_GAP = 10
 

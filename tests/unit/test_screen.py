@@ -155,7 +155,7 @@ def test_negation_never_hides_these(screener, text):
         ("there's no food at home", "neglect"),
         ("no one feeds me", "neglect"),
         ("a man online said keep it secret", "exploitation_grooming"),
-        ("I get given money to carry packages", "exploitation_grooming"),
+        ("I get given money to carry packages", "criminal_exploitation"),
         ("someone sent me pictures and said don't tell", "exploitation_grooming"),
         ("they said they'll stab me", "bullying_threats"),
         ("I have a knife in my bag", "weapons"),
