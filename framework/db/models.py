@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from framework.safeguarding import safeguarding_categories
 from framework.schema import QUESTION_SETS
 from framework.survey import COMMENT_KINDS
 
@@ -305,7 +306,9 @@ class SafeguardingAlert(Base):
     """A possible disclosure. Never deleted: not by retention, not by "delete my data".
 
     A flood of worrying messages from one session is one alert; each message is an AlertMessage.
-    `words` are the first message's exact words; `categories` and `evidence` gather all messages'.
+    `words` are the exact words of its most serious message (by category severity; the earliest
+    among equals): the headline the safeguarding lead reads first. `categories` and `evidence`
+    gather all messages'.
     """
 
     __tablename__ = "safeguarding_alerts"
@@ -342,6 +345,13 @@ class SafeguardingAlert(Base):
     messages: Mapped[list[AlertMessage]] = relationship(
         back_populates="alert", cascade="all, delete-orphan", order_by="AlertMessage.id"
     )
+
+
+    @property
+    def messages_most_serious_first(self) -> list[AlertMessage]:
+        """The messages by severity of their categories, most serious first; equals in order."""
+        severity = safeguarding_categories().severity
+        return sorted(self.messages, key=lambda m: severity(m.categories))
 
 
 @event.listens_for(SafeguardingAlert, "before_delete")

@@ -445,8 +445,9 @@ def raise_alert(db: Session, survey_session: SurveySession, words: str, categori
     """Store a possible disclosure, word for word. Returns (alert, created).
 
     A message within `window` of the session's last one in a still-open alert joins that
-    alert (created is False): notify the safeguarding lead only when created is True.
-    `message` is the stored transcript message, if any; the messages before it become the context.
+    alert (created is False); if it is more serious than the alert's headline, its words become
+    the headline. `message` is the stored transcript message, if any; the messages before it
+    become the context.
     """
     _require(source, ALERT_SOURCES, "source")
     now = now or utcnow()
@@ -490,6 +491,7 @@ def raise_alert(db: Session, survey_session: SurveySession, words: str, categori
             created_at=now,
         )
     )
+    alert.words = alert.messages_most_serious_first[0].words
     db.flush()
     return alert, created
 

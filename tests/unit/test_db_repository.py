@@ -5,9 +5,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from framework import alerts
 from framework.db import repository as repo
 from framework.db.codes import ALPHABET, format_code
-from framework.db.models import Answer, AuditEntry, Invite, Pupil, SafeguardingAlert, TranscriptMessage, utcnow
+from framework.db.models import Answer, AuditEntry, Invite, OutboxEmail, Pupil, SafeguardingAlert, TranscriptMessage, utcnow
 
 MATCHES = [
     {"statement_id": "york.safe.1", "area_id": "safe", "area_title": "Being safe", "score": 0.8},
@@ -425,3 +426,28 @@ def test_audit_entries_round_trip(db, dsl, pupil):
     assert (stored.actor_id, stored.action, stored.object_type, stored.object_id, stored.pupil_id, stored.detail) == (
         dsl.id, "export_section_a", "pupil", str(pupil.id), pupil.id, {"format": "docx"})
     assert reloaded(db, system).actor_id is None
+
+
+def test_a_grouped_alert_leads_with_its_most_serious_message_and_a_more_serious_one_tells_the_lead_again(
+        db, check_in, dsl):
+    def emails() -> list[OutboxEmail]:
+        return list(db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+
+    first = alerts.raise_alert(db, check_in, words="people are mean to me at lunch", categories=["bullying_threats"],
+                               evidence=["mean to me"], source="screen")
+    assert len(emails()) == 1
+    worse = alerts.raise_alert(db, check_in, words="my uncle hits me", categories=["abuse_physical"],
+                               evidence=["uncle hits me"], source="screen")
+    assert worse.id == first.id
+    assert len(emails()) == 2 and "more serious message" in emails()[-1].body
+    # As serious, less serious, or only the model's signal: the lead already has it.
+    for words, categories, source in [("he hit me again", ["abuse_physical"], "screen"),
+                                      ("they call me names", ["bullying_threats"], "screen"),
+                                      ("i dont like it at home", [], "intent")]:
+        alerts.raise_alert(db, check_in, words=words, categories=categories, evidence=[], source=source)
+    assert len(emails()) == 2
+    stored = reloaded(db, first)
+    assert stored.words == "my uncle hits me"
+    assert [m.words for m in stored.messages_most_serious_first] == [
+        "my uncle hits me", "he hit me again", "people are mean to me at lunch", "they call me names",
+        "i dont like it at home"]
