@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from framework import choices as choice_data
+from framework import comment_cards as cards
 from framework.answers import Answer, Clarify, Reply, answer_buttons, answer_scale, interpret
 from framework.conversation import Stage
 from framework.db import repository as repo
-from framework.db.models import SurveySession
+from framework.db.models import Comment, SurveySession
 from framework.loader import load_framework
 from framework.mapping import mapper_for
 from framework.survey import Progress, SurveyPlan, Step
@@ -110,17 +111,37 @@ def ask_current(db: Session, session: SurveySession, clarifying: str | None = No
                                 "symbol": statement.symbol}))
     else:
         prompt = getattr(prompts, step.kind)
-        skip = answer_scale().by_value("skipped")
-        says.append(Say(response="utter_comment_prompt", fill={"prompt": prompt},
-                        buttons=[{"title": skip.label, "payload": skip.payload, "symbol": skip.symbol}],
+        says.append(Say(response="utter_comment_prompt", fill={"prompt": prompt}, buttons=[no_more_button()],
                         custom={"kind": "comment", "comment_kind": step.kind, "area_id": area.id,
-                                "symbol": area.symbol}))
+                                "symbol": area.symbol, "board": card_board(plan, area.id, step.kind)}))
     return says
 
 
-def _advance(db: Session, session: SurveySession, plan: SurveyPlan, step: Step, changing: bool) -> bool:
-    """Move to the next step; True when there is none (or a change at read-back is done)."""
+def no_more_button() -> dict:
+    """Under a comment prompt: nothing more to say (the answer scale's skip)."""
+    words = cards.comment_cards().controls.no_more
+    return {"title": words.words, "payload": answer_scale().by_value("skipped").payload, "symbol": words.symbol}
+
+
+def card_board(plan: SurveyPlan, area_id: str, kind: str) -> dict:
+    """The cards under one comment prompt, with the words of the buttons that go with them."""
+    data = cards.comment_cards()
+    return {
+        "cards": [{"id": card_id, "words": card.words, "symbol": card.symbol}
+                  for card_id, card in data.board(plan.framework, area_id, kind)],
+        "payload": cards.PAYLOAD_PREFIX,  # the widget adds {"cards": "<chosen ids>"}
+        "send": data.controls.send.model_dump(),
+        "own_way": data.controls.own_way.model_dump(),
+    }
+
+
+def _advance(db: Session, session: SurveySession, plan: SurveyPlan, step: Step, changing: bool,
+             nothing_more: bool = False) -> bool:
+    """Move to the next step; True when there is none (or a change at read-back is done).
+    An area's second comment prompt is asked only when the first one was answered."""
     following = None if changing else plan.after(step.key)
+    if nothing_more and following is not None and following.area_id == step.area_id and not following.is_question:
+        following = plan.after(following.key)
     repo.set_position(db, session, following.key if following else None)
     return following is None
 
@@ -130,6 +151,9 @@ def handle_reply(db: Session, session: SurveySession, reply: Reply, *, clarifyin
     """Store one reply to the current step and move on, or ask back when unsure."""
     plan = plan_for(session)
     step = plan.step(session.position)
+    chosen = cards.chosen_in(reply.text) if reply.tapped else None
+    if step.is_question and chosen is not None:
+        return ReplyOutcome(says=[], clarifying=clarifying)  # cards from an earlier board: ask again
     if step.is_question:
         result = interpret(reply, clarifying)
         if isinstance(result, Clarify):
@@ -140,22 +164,31 @@ def handle_reply(db: Session, session: SurveySession, reply: Reply, *, clarifyin
         if changing:
             says.append(Say(response="utter_changed"))
         return ReplyOutcome(says=says, done=_advance(db, session, plan, step, changing))
-    # A comment step: any words are kept exactly; Skip (or a plain "no") passes.
+    # A comment step: any words are kept exactly, so are chosen cards; No more (or a plain "no") passes.
     says = []
     option = answer_scale().by_intent(reply.intent) if reply.intent else None
     declined = option is not None and option.value in ("skipped", "no") and (reply.tapped or len(reply.text.split()) <= 3)
-    if reply.tapped and not declined:
+    if chosen is not None:
+        card_words = [cards.comment_cards().cards[card_id].words for card_id in chosen]
+        _keep_comment(db, session, plan, step, "; ".join(card_words), card_words)
+        says.append(Say(response="utter_cards_kept"))
+    elif reply.tapped and not declined:
         # a button from an earlier question is not a comment: ask this prompt again
         return ReplyOutcome(says=[])
-    if not declined and reply.text.strip():
-        words = reply.text[:MAX_COMMENT_CHARS]
-        matches = mapper_for(plan.framework.id, session.perspective).map(words)
-        repo.record_comment(db, session, area_id=step.area_id, kind=step.kind, text=words,
-                            mappings=[m.as_json() for m in matches])
+    elif not declined and reply.text.strip():
+        _keep_comment(db, session, plan, step, reply.text[:MAX_COMMENT_CHARS])
         says.append(Say(response="utter_comment_kept"))
         if len(reply.text) > MAX_COMMENT_CHARS:
             says.append(Say(response="utter_long_message"))
-    return ReplyOutcome(says=says, done=_advance(db, session, plan, step, changing))
+    return ReplyOutcome(says=says, done=_advance(db, session, plan, step, changing, nothing_more=declined))
+
+
+def _keep_comment(db: Session, session: SurveySession, plan: SurveyPlan, step: Step, words: str,
+                  card_words: list[str] | None = None) -> None:
+    """Store a comment (typed words, or the words of the cards chosen) with the statements it speaks to."""
+    matches = mapper_for(plan.framework.id, session.perspective).map(words)
+    repo.record_comment(db, session, area_id=step.area_id, kind=step.kind, text=words,
+                        mappings=[m.as_json() for m in matches], cards=card_words)
 
 
 def _store_answer(db: Session, session: SurveySession, step: Step, answer: Answer) -> None:
@@ -179,7 +212,7 @@ def read_back(db: Session, session: SurveySession) -> list[Say]:
             answer = current.get(statement.id)
             if answer is not None:
                 lines.append(f"{statement.question} {scale.by_value(answer.value).readback}.")
-        lines += [f"You said: \u201c{c.text}\u201d" for c in comments if c.area_id == area.id]
+        lines += [_comment_line(c) for c in comments if c.area_id == area.id]
         if lines:
             says.append(Say(response="utter_readback_area", fill={"lines": "\n".join(lines)},
                             custom={"kind": "readback_area", "area_id": area.id, "area_title": area.plain_title,
@@ -187,6 +220,12 @@ def read_back(db: Session, session: SurveySession) -> list[Say]:
     says.append(Say(response="utter_readback_check",
                     buttons=[choice_data.fixed_button("readback_right"), choice_data.fixed_button("readback_change")]))
     return says
+
+
+def _comment_line(comment: Comment) -> str:
+    if comment.cards:
+        return "You chose: " + ", ".join(comment.cards) + "."
+    return f"You said: \u201c{comment.text}\u201d"
 
 
 def change_options(db: Session, session: SurveySession) -> list[Say]:

@@ -8,6 +8,7 @@ deny, sometimes, dont_know, skip) belong to the answer scale (framework/answer_s
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
 
@@ -40,7 +41,8 @@ REQUESTED_SLOT = "requested_slot"  # Rasa's own: the slot a form is asking for
 
 # ---- entities (domain.yml `entities:`) -------------------------------------------------------------
 STATEMENT_ENTITY = "statement_id"  # which answer to change, from a read-back button
-ENTITIES = (*CHOICE_SLOTS, STATEMENT_ENTITY)
+CARDS_ENTITY = "cards"  # the comment cards chosen, by id: /comment_cards{"cards":"too_noisy people_kind"}
+ENTITIES = (*CHOICE_SLOTS, STATEMENT_ENTITY, CARDS_ENTITY)
 
 
 # ---- intents that are not answers ------------------------------------------------------------------
@@ -63,6 +65,7 @@ class Intent:
 CONCERN = "concern"  # a worry: the action server raises an alert (the web app's screen comes first)
 START = "start_checkin"
 CHOOSE = "choose"  # carries a choice as an entity: /choose{"consent":"school"}
+CARDS = "comment_cards"  # a comment made by tapping cards (framework/comment_cards.yml)
 
 INTENTS: tuple[Intent, ...] = (
     Intent("help", control=True, form_replies=("utter_help", "utter_help_more"), payload="/help"),
@@ -80,12 +83,26 @@ INTENTS: tuple[Intent, ...] = (
     # The web app starts every visit with this; a form already open just asks its question again.
     Intent(START, control=False, form_replies=("utter_welcome_back",), payload="/start_checkin", typed=False),
     Intent(CHOOSE, control=False, typed=False),
+    Intent(CARDS, control=False, typed=False),
 )
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's own, below its confidence threshold: never in domain.yml
 
 _BY_NAME = {intent.name: intent for intent in INTENTS}
 LEAVING_INTENTS = frozenset(i.name for i in INTENTS if i.leaves_form)
 PAYLOADS = frozenset(i.payload for i in INTENTS if i.payload)
+
+
+def payload_entities(text: str, intent: str) -> dict | None:
+    """The entities a button payload for `intent` carries (`/choose{"consent":"school"}`), or
+    None when `text` is not such a payload."""
+    prefix = f"/{intent}"
+    if not text.startswith(prefix + "{"):
+        return None
+    try:
+        entities = json.loads(text[len(prefix):])
+    except ValueError:
+        return None
+    return entities if isinstance(entities, dict) else None
 
 
 def form_replies(intent: str | None) -> tuple[str, ...] | None:

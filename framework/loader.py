@@ -5,6 +5,7 @@ never show a traceback.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -114,13 +115,15 @@ def load_yaml_model(path: str | Path, model: type[M]) -> tuple[M, Any]:
         raise FrameworkError(path, problems) from None
 
 
+def located(path: Path, tree: Any, found: Iterable[tuple[tuple[Any, ...], str]]) -> list[str]:
+    """Problems found in a loaded file's content, each as "file:line: at place: problem"."""
+    return [f"{path}:{_line_of(tree, loc) or 1}: at {_describe(loc)}: {msg}" for loc, msg in found]
+
+
 def load_framework_file(path: str | Path) -> Framework:
     path = Path(path)
     framework, tree = load_yaml_model(path, Framework)
-    problems = [
-        f"{path}:{_line_of(tree, loc) or 1}: at {_describe(loc)}: {msg}"
-        for loc, msg in _content_problems(framework)
-    ]
+    problems = located(path, tree, _content_problems(framework))
     if problems:
         raise FrameworkError(path, problems)
     return framework

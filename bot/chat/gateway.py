@@ -20,7 +20,6 @@ and if not sends /start_checkin, which resumes at the step the database holds.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import unicodedata
@@ -46,7 +45,9 @@ from framework.alerts import raise_alert
 from framework.answers import answer_scale
 from framework.checkin import MAX_COMMENT_CHARS
 from framework.choices import choices, choose_payload
-from framework.conversation import CHOICE_SLOTS, CHOOSE, PAYLOADS, START, STATEMENT_ENTITY
+from framework.comment_cards import chosen_in
+from framework.comment_cards import payload as cards_payload
+from framework.conversation import CHOICE_SLOTS, CHOOSE, PAYLOADS, START, STATEMENT_ENTITY, payload_entities
 from framework.db import repository as repo
 from framework.db.models import SurveySession, TranscriptMessage
 from framework.loader import load_framework
@@ -56,7 +57,6 @@ from framework.settings import Settings
 log = logging.getLogger(__name__)
 
 START_PAYLOAD = f"/{START}"
-CHOOSE_PAYLOAD = f"/{CHOOSE}"  # followed by {"slot":"value"}
 # Rasa is sent at most this much of one message (the transcript keeps it all).
 MAX_FORWARDED_CHARS = MAX_COMMENT_CHARS
 PREVIOUS_SCREENED = 2  # earlier typed messages screened with a new one (a worry split over messages)
@@ -91,17 +91,16 @@ def known_payload(text: str, framework: Framework) -> str | None:
 
     /choose{...} must name one known slot and one of its values: a choice from
     framework/choices.yml, or a statement of this check-in's framework (to change an answer).
+    /comment_cards{...} must name only known comment cards.
     """
     text = text.strip()
     if text in _button_payloads():
         return text
-    if not text.startswith(CHOOSE_PAYLOAD + "{"):
-        return None
-    try:
-        chosen = json.loads(text[len(CHOOSE_PAYLOAD):])
-    except ValueError:
-        return None
-    if not isinstance(chosen, dict) or len(chosen) != 1:
+    cards = chosen_in(text)
+    if cards is not None:
+        return cards_payload(cards)
+    chosen = payload_entities(text, CHOOSE)
+    if chosen is None or len(chosen) != 1:
         return None
     [(slot, value)] = chosen.items()
     if not isinstance(value, str):

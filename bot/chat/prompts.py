@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 
 from framework.answers import answer_scale
 from framework.choices import choices
+from framework.comment_cards import comment_cards
 from framework.loader import all_frameworks
 from framework.settings import PROJECT_ROOT
 
@@ -61,6 +62,8 @@ def _button_labels() -> list[str]:
     labels = [option.label for options in data.choices.values() for option in options]
     labels += [b.label for b in data.buttons.values()]
     labels += [a.label for a in answer_scale().answers]
+    cards = comment_cards()
+    labels += [card.words for card in cards.cards.values()] + [control.words for _, control in cards.controls]
     return labels
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from accessibility.tts import SpeechCache
 from bot.chat.prompts import domain_text, support
-from bot.chat.schemas import AreaProgress, BotMessage, ChatButton, Progress
+from bot.chat.schemas import AreaProgress, BotMessage, CardBoard, ChatButton, ChatCard, Progress
 from framework import checkin
 from framework.choices import fixed_button
 from framework.db import repository as repo
@@ -28,6 +28,7 @@ class Draft:
     statement_id: str | None = None
     area_title: str | None = None
     contains_child_words: bool = False
+    board: dict | None = None  # comment cards, as framework/checkin.py's card_board() makes them
 
 
 def support_drafts() -> list[Draft]:
@@ -72,7 +73,7 @@ def drafts_from_rasa(elements: list[dict], framework: Framework) -> list[Draft]:
         drafts.append(Draft(
             text=text, kind=kind, buttons=list(element.get("buttons") or []), symbol=custom.get("symbol"),
             statement_id=statement_id, area_title=area_title,
-            contains_child_words=bool(custom.get("contains_child_words")),
+            contains_child_words=bool(custom.get("contains_child_words")), board=custom.get("board"),
         ))
     return drafts
 
@@ -101,6 +102,18 @@ def bot_message(row: TranscriptMessage, speech: SpeechCache) -> BotMessage:
         symbol=draft.symbol, symbol_url=symbol_url(draft.symbol), audio_url=audio_url(speech, row.text),
         statement_id=draft.statement_id, area_title=draft.area_title,
         contains_child_words=draft.contains_child_words,
+        board=card_board(draft.board, speech) if draft.board else None,
+    )
+
+
+def card_board(board: dict, speech: SpeechCache) -> CardBoard:
+    def card(card_id: str, words: str, symbol: str) -> ChatCard:
+        return ChatCard(id=card_id, label=words, symbol=symbol, symbol_url=symbol_url(symbol),
+                        audio_url=audio_url(speech, words))
+
+    return CardBoard(
+        cards=[card(c["id"], c["words"], c["symbol"]) for c in board["cards"]], payload=board["payload"],
+        send=card("", **board["send"]), own_way=card("", **board["own_way"]),
     )
 
 

@@ -14,6 +14,23 @@ class ChatButton(BaseModel):
     audio_url: str = Field(description="The label read aloud.")
 
 
+class ChatCard(BaseModel):
+    id: str = Field(description="The card's id in framework/comment_cards.yml; empty for the board's own buttons.")
+    label: str
+    symbol: str = Field(description="OpenMoji code.")
+    symbol_url: str
+    audio_url: str = Field(description="The label read aloud.")
+
+
+class CardBoard(BaseModel):
+    """Under a comment prompt: cards to choose instead of typing."""
+
+    cards: list[ChatCard]
+    payload: str = Field(description='Send this followed by {"cards": "<chosen ids, space-separated>"}.')
+    send: ChatCard = Field(description="The button that sends the chosen cards.")
+    own_way: ChatCard = Field(description="The button that goes to the text box instead.")
+
+
 class BotMessage(BaseModel):
     id: int = Field(description="The transcript row of this message.")
     text: str
@@ -27,6 +44,7 @@ class BotMessage(BaseModel):
     statement_id: str | None = None
     area_title: str | None = None
     contains_child_words: bool = Field(default=False, description="True when the text repeats the young person's own words.")
+    board: CardBoard | None = Field(default=None, description="Comment cards, under a comment prompt.")
 
 
 class AreaProgress(BaseModel):

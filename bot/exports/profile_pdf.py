@@ -98,7 +98,10 @@ class _Profile(FPDF):
         self.text_block(text, bold=True, scale=1.2, after=1)
 
     def quote(self, words: str, about: str) -> None:
-        self.text_block(f"“{words}”", indent=4, after=0)
+        self.said(f"“{words}”", about)
+
+    def said(self, line: str, about: str) -> None:
+        self.text_block(line, indent=4, after=0)
         self.text_block(about, muted=True, scale=0.85, indent=4, after=1.2)
 
     def draw(self, summary: CheckinSummary) -> None:
@@ -120,7 +123,10 @@ class _Profile(FPDF):
             about = f"{comment.kind_label}, {area.title}"
             if comment.about:
                 about += ". About: " + " ".join(s.text for s in comment.about)
-            self.quote(comment.text, about)
+            if comment.cards:
+                self.said(f"I {comment.cards_chosen}.", about)
+            else:
+                self.quote(comment.text, about)
         if not summary.typed_words and not summary.comments:
             self.text_block("I did not type any words this time. What I said with my answers is below.")
 

@@ -259,6 +259,8 @@ class Comment(Base):
     area_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(24))
     text: Mapped[str] = mapped_column(Text)  # exactly as given
+    # The words of the comment cards the young person chose (text joins them); None when typed.
+    cards: Mapped[list | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     mappings: Mapped[list[CommentMapping]] = relationship(

@@ -320,8 +320,8 @@ def current_answers(db: Session, survey_session: SurveySession) -> list[Answer]:
 
 
 def record_comment(db: Session, survey_session: SurveySession, area_id: str, kind: str, text: str,
-                   mappings: Iterable[Mapping] = ()) -> Comment:
-    """Store free text word for word, with the statements it maps to.
+                   mappings: Iterable[Mapping] = (), cards: list[str] | None = None) -> Comment:
+    """Store free text word for word (or the words of the cards chosen), with the statements it maps to.
 
     `mappings` are the mapper's matches: mappings with statement_id, area_id and score
     (the `heard map --json` shape; other keys are ignored).
@@ -332,6 +332,7 @@ def record_comment(db: Session, survey_session: SurveySession, area_id: str, kin
         area_id=area_id,
         kind=kind,
         text=text,
+        cards=cards,
         mappings=[
             CommentMapping(statement_id=m["statement_id"], area_id=m["area_id"], score=float(m["score"]))
             for m in mappings

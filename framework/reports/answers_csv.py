@@ -88,7 +88,7 @@ def _comment_row(session: SurveySession, comment: Comment, timezone: tzinfo) -> 
         statement_id=" ".join(s.id for s in mapped),
         statement=" | ".join(s.text for s in mapped),
         answer="",
-        how_given="Typed",
+        how_given="Chose cards" if comment.cards else "Typed",
         words=comment.text,
         who_answered=WHO_SPOKE.get(session.who_with, ""),
         read_aloud="yes" if session.read_aloud else "no",

@@ -141,10 +141,20 @@ class CommentView:
     prompt: str | None  # the question the child was asked, when the framework has it
     text: str  # exactly as given
     about: tuple[Statement, ...]  # the statements the mapper matched, best first
+    cards: tuple[str, ...] = ()  # the words of the comment cards chosen, when the comment was cards
 
     @property
     def kind_label(self) -> str:
         return COMMENT_WORDS.get(self.kind, self.kind)
+
+    @property
+    def cards_chosen(self) -> str:
+        """'chose the cards “too noisy” and “people are kind”'; empty for typed words."""
+        if not self.cards:
+            return ""
+        quoted = [f"\u201c{words}\u201d" for words in self.cards]
+        listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+        return f"chose the card{'s' if len(quoted) > 1 else ''} {listed}"
 
 
 @dataclass(frozen=True)
@@ -268,7 +278,7 @@ def mapped_statements(framework: Framework, comment: Comment) -> tuple[Statement
 def _comment_view(framework: Framework, area: Area, perspective: str, comment: Comment) -> CommentView:
     prompts = area.prompts.get(perspective)
     return CommentView(comment.kind, getattr(prompts, comment.kind, None) if prompts else None, comment.text,
-                       mapped_statements(framework, comment))
+                       mapped_statements(framework, comment), tuple(comment.cards or ()))
 
 
 def _how_gathered(session: SurveySession, answers: list[Answer]) -> HowGathered:

@@ -8,7 +8,9 @@ import time
 import httpx
 import pytest
 
-from tests.browser.widget import AXE_TAGS, MESSAGES_API, Widget, answer_to_the_end, choose_preferences
+from tests.browser.widget import (
+    AXE_TAGS, MESSAGES_API, NO_MORE, OWN_WAY, SEND_CARDS, Widget, answer_to_the_end, choose_preferences,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -37,8 +39,13 @@ def test_axe_finds_nothing_on_any_state(open_widget, new_invite):
     assert "Do you mean yes, sometimes or no?" in widget.bot_texts()
     widget.assert_axe_clean("clarify question")
     widget.tap("Sometimes")
-    assert widget.answer_labels() == ["Skip"]
+    assert widget.answer_labels()[-2:] == [OWN_WAY, NO_MORE]
     widget.assert_axe_clean("comment prompt")
+    widget.card("too noisy").click()
+    assert widget.answer_labels()[-1] == SEND_CARDS
+    widget.assert_axe_clean("comment prompt with a card chosen")
+    widget.tap(SEND_CARDS)
+    widget.assert_axe_clean("second comment prompt")
 
     def at_each_turn():
         if "Yes, that is right" in widget.answer_labels():
@@ -174,8 +181,7 @@ def test_progress_shows_words_and_area_icons(open_widget, new_invite):
     assert first_area.endswith(": now")
     assert widget.page.inner_text("#progress-area").strip(" ·") == first_area.removesuffix(": now")
     widget.tap("Yes")
-    widget.tap("Skip")
-    widget.tap("Skip")
+    widget.tap(NO_MORE)
     assert widget.progress_label() == "Question 2 of 7"
     assert areas.first.inner_text().endswith(": done")
     assert "done" in areas.first.get_attribute("class")

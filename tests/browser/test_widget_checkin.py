@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.widget import CORE_ANSWERS, STORED_VALUE, Widget, choose_preferences, complete_core_checkin, stored_checkin
+from tests.browser.widget import (
+    CORE_ANSWERS, NO_MORE, STORED_VALUE, Widget, choose_preferences, complete_core_checkin, stored_checkin,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -169,7 +171,7 @@ def test_a_young_person_who_types(open_widget, new_invite, stack):
     comment = "i like art <img src=x id=injected> and <b>music</b> 😕"
     commented = False
     for _ in range(30):
-        if widget.answer_labels() != ["Skip"]:
+        if NO_MORE not in widget.answer_labels():
             words = next(typed, None)
             if words is None:
                 break

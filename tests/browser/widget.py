@@ -22,6 +22,7 @@ MESSAGES_API = "**/api/sessions/current/messages"
 CORE_ANSWERS = ["Yes", "Sometimes", "No", "I don't know", "Skip", "Yes", "No"]
 STORED_VALUE = {"Yes": "yes", "Sometimes": "sometimes", "No": "no", "I don't know": "dont_know", "Skip": "skipped"}
 FINISHED = "You have finished. You can close this now."
+NO_MORE, SEND_CARDS, OWN_WAY = "No more", "Send my cards", "Say it my own way"  # under a comment prompt
 MAX_TURNS = 40  # York's core check-in takes 24 after the preferences
 
 
@@ -114,6 +115,12 @@ class Widget:
 
     # ---- what the child sees ----------------------------------------------------------------------
 
+    def card(self, label: str):
+        return self.page.locator("#answers .card").filter(has_text=label)
+
+    def chosen_cards(self) -> list[str]:
+        return [t.strip() for t in self.page.locator("#answers .card[aria-pressed=true]").all_inner_texts()]
+
     def answer_labels(self) -> list[str]:
         return [label.strip() for label in self.page.locator("#answers button").all_inner_texts()]
 
@@ -198,15 +205,16 @@ def choose_preferences(answer: Callable[[str], object], read_aloud: bool = False
 def complete_core_checkin(widget: Widget, answer: Callable[[str], object], after_turn: Callable[[], None] = lambda: None,
                           read_aloud: bool = False) -> list[str]:
     """A whole check-in: the preferences, York's core questions answered with CORE_ANSWERS,
-    every comment prompt skipped, the read-back confirmed, then consent. Returns the progress
+    nothing more said at each comment prompt, the read-back confirmed, then consent. Returns the progress
     label shown at each question."""
     choose_preferences(lambda label: (answer(label), after_turn()), read_aloud)
     return answer_to_the_end(widget, answer, after_turn)
 
 
 def answer_to_the_end(widget: Widget, answer: Callable[[str], object], after_turn: Callable[[], None] = lambda: None,
-                      ) -> list[str]:
-    """From wherever the check-in is, on to its end (see complete_core_checkin)."""
+                      answers: list[str] = CORE_ANSWERS) -> list[str]:
+    """From wherever the check-in is, on to its end (see complete_core_checkin), giving
+    `answers` to the questions still to come."""
     asked: list[str] = []
     for _ in range(MAX_TURNS):
         if widget.finished():
@@ -214,9 +222,9 @@ def answer_to_the_end(widget: Widget, answer: Callable[[str], object], after_tur
         labels = widget.answer_labels()
         if "Sometimes" in labels:
             asked.append(widget.progress_label())
-            answer(CORE_ANSWERS[len(asked) - 1])
-        elif labels == ["Skip"]:
-            answer("Skip")
+            answer(answers[len(asked) - 1])
+        elif NO_MORE in labels:
+            answer(NO_MORE)
         elif "Yes, that is right" in labels:
             answer("Yes, that is right")
         elif "Only my school" in labels:

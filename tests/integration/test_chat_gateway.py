@@ -66,8 +66,7 @@ def test_a_checkin_through_the_gateway(chat_client, new_invite, stack):
 
     reply = send(chat_client, auth, "/affirm").json()
     assert reply["messages"][-1]["kind"] == "comment"
-    send(chat_client, auth, "/skip")
-    reply = send(chat_client, auth, "/skip").json()
+    reply = send(chat_client, auth, "/skip").json()  # "No more": the area's second prompt is not asked
     assert reply["messages"][-1]["statement_id"] == YORK_CORE.questions[1].id
     assert reply["progress"]["label"] == "Question 2 of 7"
     assert reply["progress"]["areas_done"] == [first_area.id] and reply["progress"]["areas"][0]["done"]
@@ -164,15 +163,19 @@ def test_a_readback_of_a_childs_words_is_never_sent_to_gtts(chat_client, new_inv
     _, auth = start(chat_client, new_invite())
     reply = through_preferences(chat_client, auth)
     comment = "<b>I like art</b> & my friend Sam"
-    for step in YORK_CORE.steps:
+    questions = iter(YORK_CORE.questions)
+    commented = False
+    while reply["messages"][-1]["kind"] in ("question", "comment"):
         current = reply["messages"][-1]
-        if step.is_question:
-            assert current["statement_id"] == step.statement_id
+        if current["kind"] == "question":
+            assert current["statement_id"] == next(questions).id
             reply = send(chat_client, auth, "/affirm").json()
-        elif step.key == YORK_CORE.steps[1].key:
+        elif not commented:
             reply = send(chat_client, auth, comment).json()
+            commented = True
         else:
             reply = send(chat_client, auth, "/skip").json()
+    assert next(questions, None) is None
     readback = [m for m in reply["messages"] if m["kind"] == "readback_area"]
     with_words = [m for m in readback if m["contains_child_words"]]
     assert len(with_words) == 1 and f"\u201c{comment}\u201d" in with_words[0]["text"]
@@ -198,3 +201,29 @@ def test_the_web_process_serves_the_chat(web_url, new_invite):
     reply = httpx.post(f"{web_url}{MESSAGES}", json={"text": "/help"}, timeout=60,
                        headers={"Authorization": f"Bearer {started.json()['token']}"})
     assert reply.status_code == 200 and reply.json()["messages"]
+
+
+def test_comment_cards_through_the_gateway(chat_client, new_invite, stack):
+    """A comment made of cards: the board comes with the prompt, the cards' payload is passed
+    to Rasa as a payload, kept as one comment with the cards' words, and the second prompt follows."""
+    _, auth = start(chat_client, new_invite())
+    through_preferences(chat_client, auth)
+    prompt = send(chat_client, auth, "/affirm").json()["messages"][-1]
+    assert prompt["kind"] == "comment" and [b["label"] for b in prompt["buttons"]] == ["No more"]
+    board = prompt["board"]
+    cards = {card["label"]: card for card in board["cards"]}
+    assert {"too noisy", "people are kind", "I like it", "I need more help"} <= set(cards)
+    assert all(card["symbol_url"] and card["audio_url"] for card in board["cards"])
+    assert (board["send"]["label"], board["own_way"]["label"]) == ("Send my cards", "Say it my own way")
+    chosen = board["payload"] + '{"cards":"%s %s"}' % (cards["too noisy"]["id"], cards["people are kind"]["id"])
+    reply = send(chat_client, auth, chosen)
+    assert reply.status_code == 200, reply.text
+    assert "Thank you. I have kept your cards." in said(reply)
+    assert rasa_last_text(stack, auth) == chosen
+    helping = reply.json()["messages"][-1]
+    assert helping["kind"] == "comment" and helping["board"]["cards"]
+    assert helping["text"] == load_framework("york").area("york.safe").prompts["children_young_people"].what_would_help
+    with stack.sessions() as db:
+        [comment] = repo.comments_for(db, session_of(stack, auth))
+        assert (comment.kind, comment.cards) == ("anything_else", ["too noisy", "people are kind"])
+        assert comment.text == "too noisy; people are kind"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from framework import checkin
+from framework import checkin, comment_cards
 from framework.answers import Reply
 from framework.db import repository as repo
 from framework.loader import load_framework
@@ -110,6 +110,54 @@ def test_comments_are_kept_word_for_word_and_mapped(db, session):
     checkin.handle_reply(db, session, tapped("skip"))
     assert len(repo.comments_for(db, session)) == 1
     assert session.position == f"question:{plan.questions[1].id}"
+
+
+def test_no_more_at_the_first_comment_prompt_skips_the_second(db, session):
+    prefer(db, session)
+    plan = SurveyPlan(load_framework("york"), "children_young_people", "core")
+    checkin.handle_reply(db, session, tapped("affirm"))
+    prompt = checkin.ask_current(db, session)[-1]
+    assert [b["title"] for b in prompt.buttons] == ["No more"]
+    assert prompt.buttons[0]["payload"] == "/skip"
+    checkin.handle_reply(db, session, tapped("skip"))
+    assert session.position == f"question:{plan.questions[1].id}"
+    assert repo.comments_for(db, session) == []
+
+
+def cards_reply(*card_ids: str) -> Reply:
+    return Reply(text=comment_cards.payload(list(card_ids)), intent="comment_cards", confidence=1.0, tapped=True)
+
+
+def test_chosen_cards_are_kept_as_one_mapped_comment_then_the_second_prompt_is_asked(db, session):
+    prefer(db, session)
+    checkin.handle_reply(db, session, tapped("affirm"))
+    board = checkin.ask_current(db, session)[-1].custom["board"]
+    shown = [card["id"] for card in board["cards"]]
+    assert {"people_kind", "too_noisy", "like_it", "need_help"} <= set(shown)
+    assert board["send"]["words"] == "Send my cards" and board["own_way"]["words"] == "Say it my own way"
+    outcome = checkin.handle_reply(db, session, cards_reply("too_noisy", "need_help"))
+    assert [s.response for s in outcome.says] == ["utter_cards_kept"]
+    [comment] = repo.comments_for(db, session)
+    assert comment.cards == ["too noisy", "I need more help"]
+    assert comment.text == "too noisy; I need more help"
+    assert comment.mappings == [] or all(m.area_id.startswith("york.") for m in comment.mappings)
+    # there was more to say, so "What would help?" comes next, with its own cards
+    assert session.position.startswith("what_would_help:")
+    helping = checkin.ask_current(db, session)[-1].custom["board"]
+    assert "quiet_place" in [card["id"] for card in helping["cards"]]
+    checkin.handle_reply(db, session, cards_reply("quiet_place"))
+    assert session.position.startswith("question:")
+    answer_everything(db, session)
+    lines = "\n".join(s.fill["lines"] for s in checkin.read_back(db, session) if s.response == "utter_readback_area")
+    assert "You chose: too noisy, I need more help." in lines and "You chose: a quiet place." in lines
+
+
+def test_cards_sent_to_a_question_are_not_an_answer(db, session):
+    prefer(db, session)
+    question = session.position
+    outcome = checkin.handle_reply(db, session, cards_reply("like_it"))
+    assert outcome.says == [] and outcome.clarifying is None and session.position == question
+    assert repo.current_answers(db, session) == [] and repo.comments_for(db, session) == []
 
 
 def answer_everything(db, session, intent="affirm"):

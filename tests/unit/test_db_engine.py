@@ -5,6 +5,7 @@ from framework.db.engine import (
     DatabaseUnavailable,
     check_database,
     database_url,
+    head_revision,
     make_engine,
     upgrade,
 )
@@ -69,7 +70,7 @@ def test_default_is_a_sqlite_file_in_var_made_when_missing(settings_env):
     assert not settings_env.exists()
     upgrade()
     assert (settings_env / "heard.db").is_file()
-    assert check_database() == (True, "sqlite ok, schema 0002")
+    assert check_database() == (True, f"sqlite ok, schema {head_revision()}")
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_url):

@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 from accessibility.plain_language import problems, reading_age
 from framework.answers import answer_scale
 from framework.choices import choices
+from framework.comment_cards import comment_cards
 from framework.loader import all_frameworks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +50,9 @@ def _button_texts() -> list[tuple[str, str]]:
     texts += [(f"button {name}", b.label) for name, b in data.buttons.items()]
     texts += [(f"answer {a.value}", a.label) for a in answer_scale().answers]
     texts += [(f"readback {a.value}", a.readback) for a in answer_scale().answers]
+    cards = comment_cards()
+    texts += [(f"card {card_id}", card.words) for card_id, card in cards.cards.items()]
+    texts += [(f"card control {name}", control.words) for name, control in cards.controls]
     return texts
 
 
@@ -67,6 +71,7 @@ def test_the_sweep_covers_every_source():
     assert any(n.startswith("shropshire.") for n in names)
     assert any(n.startswith("answer ") for n in names)
     assert any(n.startswith("support ") for n in names)
+    assert any(n.startswith("card ") for n in names) and any(n.startswith("card control ") for n in names)
     assert len(ALL_TEXTS) > 100
 
 

@@ -3,7 +3,9 @@ exact words (always inert), counts that match the database, consent and preferen
 own school only, SENCOs only, every view audited."""
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from collections import Counter
 from datetime import timedelta
@@ -212,3 +214,19 @@ def test_over_time_with_nothing_answered_says_so(staff_site, oak):
     newcomer = staff_site.pupil(school, "Dan New")
     page = staff_site.client.get(f"/staff/pupils/{newcomer}/over-time")
     assert page.status_code == 200 and "Dan New has not answered any questions yet" in page.text
+
+
+def test_comment_cards_show_as_the_cards_chosen_in_the_summary_pdf_and_csv(staff_site, oak):
+    school, pupil, checkin, _ = oak
+    with staff_site.sessions.begin() as db:
+        session = db.get(SurveySession, checkin)
+        repo.record_comment(db, session, "york.independent", "anything_else", "I like it; I need more help",
+                            cards=["I like it", "I need more help"])
+    page = staff_site.client.get(f"/staff/checkins/{checkin}").text
+    said = re.search(r'<p class="child-cards">(.*?)</p>', page, re.S)[1]
+    assert html.unescape(said) == "They chose the cards \u201cI like it\u201d and \u201cI need more help\u201d."
+    assert "I like it; I need more help" not in child_words(page)  # cards are not typed words
+    rows = list(csv.DictReader(io.StringIO(staff_site.client.get(f"/staff/pupils/{pupil}/answers.csv")
+                                           .content.decode("utf-8-sig"))))
+    [cards] = [r for r in rows if r["How given"] == "Chose cards"]
+    assert (cards["Record"], cards["Exact words"]) == ("Comment: anything else", "I like it; I need more help")

@@ -44,7 +44,7 @@ settings.apply(prefs);
 // Everything about one child's check-in. Replaced whole when the page goes back to the code,
 // so a reply that arrives late for the last child is dropped, not shown to the next.
 function newCheckin() {
-  return { token: null, busy: false, starting: false, preferTyping: false, shown: new Set(), lastButtons: [] };
+  return { token: null, busy: false, starting: false, preferTyping: false, shown: new Set(), asking: null };
 }
 let checkin = newCheckin();
 
@@ -177,7 +177,7 @@ function send(text, shown, shownSymbol) {
   if (prefs.readAloud) reader.unlock();
   reader.stop();
   addMine(shown, shownSymbol);
-  showAnswers([]);
+  showAnswers(null);
   deliver({ text, id: newMessageId() });
 }
 
@@ -202,7 +202,7 @@ async function deliver(message) {
   } else {
     // The words could not be taken (too long, empty): nothing to retry, answer again.
     showProblem(data.error || WORDS.sayMissing);
-    showAnswers(mine.lastButtons);
+    showAnswers(mine.asking);
     focusAfterTurn(null);
   }
 }
@@ -257,8 +257,8 @@ function receive(data) {
   const asking = [...fresh].reverse().find((m) => m.buttons && m.buttons.length);
   showProgress(data.progress);
   const over = fresh.some((m) => OVER.has(m.kind));
-  checkin.lastButtons = over || !asking ? [] : asking.buttons;
-  showAnswers(checkin.lastButtons);
+  checkin.asking = over || !asking ? null : asking;
+  showAnswers(checkin.asking);
   ui.sayForm.hidden = over;
   ui.finished.hidden = !over;
   if (over && idle) idle.waitFor(Number(page.endSeconds));
@@ -305,17 +305,24 @@ function addMine(words, symbolUrl) {
   ui.log.append(item);
 }
 
-function showAnswers(buttons) {
-  ui.answers.replaceChildren(...buttons.map(answerButton));
+/** The answers to the message that asks (null: none): its buttons, or its comment cards. */
+function showAnswers(asking) {
+  const buttons = asking ? asking.buttons : [];
+  ui.answers.replaceChildren(...(asking && asking.board ? cardBoard(asking.board, buttons) : buttons.map(answerButton)));
   ui.answers.hidden = buttons.length === 0;
 }
 
-function answerButton(choice) {
+function choiceButton(label, symbolUrl) {
   const button = make("button", "answer");
   button.type = "button";
-  if (choice.label.length > WIDE_LABEL) button.classList.add("wide");
-  if (choice.symbol_url) button.append(symbol(choice.symbol_url));
-  button.append(make("span", null, choice.label));
+  if (label.length > WIDE_LABEL) button.classList.add("wide");
+  if (symbolUrl) button.append(symbol(symbolUrl));
+  button.append(make("span", null, label));
+  return button;
+}
+
+function answerButton(choice) {
+  const button = choiceButton(choice.label, choice.symbol_url);
   button.addEventListener("click", () => {
     if (checkin.busy) return;
     checkin.preferTyping = false;
@@ -325,11 +332,57 @@ function answerButton(choice) {
   return button;
 }
 
+/** Cards to tap on and off, then one button that says "No more" until a card is chosen and
+ * "Send my cards" after, in the same place; and a way to the text box. */
+function cardBoard(board, buttons) {
+  const cards = board.cards.map((card) => {
+    const button = choiceButton(card.label, card.symbol_url);
+    button.classList.add("card");
+    button.setAttribute("aria-pressed", "false");
+    button.card = card;
+    button.addEventListener("click", () => {
+      button.setAttribute("aria-pressed", String(button.getAttribute("aria-pressed") !== "true"));
+      showFinish();
+    });
+    return button;
+  });
+  const chosen = () => cards.filter((b) => b.getAttribute("aria-pressed") === "true").map((b) => b.card);
+  const ownWay = choiceButton(board.own_way.label, board.own_way.symbol_url);
+  ownWay.classList.add("wide");
+  ownWay.addEventListener("click", () => {
+    checkin.preferTyping = true;
+    ui.sayInput.focus();
+  });
+  const noMore = buttons[0];
+  const finish = choiceButton(noMore.label, noMore.symbol_url);
+  finish.classList.add("wide");
+  function showFinish() {
+    const some = chosen().length > 0;
+    finish.querySelector("img").src = some ? board.send.symbol_url : noMore.symbol_url;
+    finish.querySelector("span").textContent = some ? board.send.label : noMore.label;
+  }
+  finish.addEventListener("click", () => {
+    if (checkin.busy) return;
+    checkin.preferTyping = false;
+    const picked = chosen();
+    if (!picked.length) {
+      send(noMore.payload, noMore.label, noMore.symbol_url);
+      return;
+    }
+    const payload = board.payload + JSON.stringify({ cards: picked.map((card) => card.id).join(" ") });
+    send(payload, picked.map((card) => card.label).join(", "));
+  });
+  return [...cards, ownWay, finish];
+}
+
 function readAloud(messages, items) {
   const queue = items.map((item) => item.heard);
   // A child who cannot read the buttons hears them too, after the question.
   const asking = [...messages].reverse().find((m) => m.buttons && m.buttons.length);
-  if (asking) queue.push(...asking.buttons.map((b) => ({ audioUrl: b.audio_url, text: b.label })));
+  if (asking) {
+    const said = [...(asking.board ? [...asking.board.cards, asking.board.own_way] : []), ...asking.buttons];
+    queue.push(...said.map((b) => ({ audioUrl: b.audio_url, text: b.label })));
+  }
   reader.add(queue);
 }
 
