@@ -90,16 +90,16 @@ class Widget:
     def focused_text(self) -> str:
         return self.page.evaluate("() => (document.activeElement.innerText || '').trim()")
 
-    def press_until_focused(self, label: str, limit: int = 15) -> None:
-        """Tab to the button that says `label`."""
+    def arrow_to(self, label: str, limit: int = 15) -> None:
+        """Move with the right arrow key to the answer that says `label`."""
         for _ in range(limit):
             if self.focused_text() == label:
                 return
-            self.page.keyboard.press("Tab")
-        raise AssertionError(f"Tab never reached {label!r}; focus is on {self.focused_text()!r}")
+            self.page.keyboard.press("ArrowRight")
+        raise AssertionError(f"the arrows never reached {label!r}; focus is on {self.focused_text()!r}")
 
     def choose_by_keyboard(self, label: str, key: str = "Enter") -> None:
-        self.press_until_focused(label)
+        self.arrow_to(label)
         before = self.bot_count()
         with self.page.expect_response(MESSAGES_API, timeout=REPLY_TIMEOUT_MS):
             self.page.keyboard.press(key)

@@ -5,11 +5,13 @@ const KEY = "heard-settings";
 const CHOICES = {
   size: ["normal", "big", "bigger"],
   tint: ["white", "cream", "blue", "green", "pink", "yellow"],
+  switches: ["off", "one", "two"],  // switch access (keys.js)
+  speed: ["slow", "medium", "fast"],  // how fast one switch's highlight moves
 };
 const SWITCHES = ["easyFont", "contrast", "readAloud"];
 
 export const DEFAULTS = Object.freeze({
-  size: "normal", tint: "white", easyFont: false, contrast: false, readAloud: false,
+  size: "normal", tint: "white", easyFont: false, contrast: false, readAloud: false, switches: "off", speed: "medium",
 });
 
 /** Only known values survive: whatever is stored is treated as untrusted. */

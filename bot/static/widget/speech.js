@@ -16,6 +16,13 @@ export class Reader {
     this.turn = 0;         // bumped on every start and stop, so late events of an old one are ignored
     this.unlocked = false;
     this.watchdog = 0;
+    this.quietWaiters = [];
+  }
+
+  /** Call `callback` once nothing is being read (now, if nothing is). */
+  whenQuiet(callback) {
+    if (this.current) this.quietWaiters.push(callback);
+    else callback();
   }
 
   /** Call from a tap or key press, before replies arrive. */
@@ -56,11 +63,20 @@ export class Reader {
   next() {
     const item = this.queue.shift();
     this.current = item || null;
-    if (!item) return;
+    if (!item) {
+      const waiting = this.quietWaiters;
+      this.quietWaiters = [];
+      waiting.forEach((callback) => callback());
+      return;
+    }
     const turn = ++this.turn;
     if (item.onState) item.onState(true);
     const mine = () => turn === this.turn;
     this.audio.onended = () => { if (mine()) this.finished(item); };
+    if (!item.audioUrl) {
+      this.speak(item, turn);  // words with no recording (a button of the page itself)
+      return;
+    }
     this.audio.onerror = () => { if (mine()) this.speak(item, turn); };
     this.audio.src = item.audioUrl;
     this.audio.play().catch(() => { if (mine()) this.speak(item, turn); });

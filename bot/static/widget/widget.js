@@ -5,6 +5,7 @@
 
 import * as settings from "./settings.js";
 import { IdleWatch } from "./idle.js";
+import { Scanner, rove, setStop } from "./keys.js";
 import { Reader } from "./speech.js";
 
 const WORDS = {
@@ -18,6 +19,7 @@ const WORDS = {
   listen: "Listen",
   stop: "Stop",
   youSaid: "You said: ",
+  listenKey: "L",  // reads the question again, while an answer has focus
   codeTitle: "Type your code – Heard",
   chatTitle: "Your check-in – Heard",
 };
@@ -38,8 +40,20 @@ const ui = Object.fromEntries([
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), document.getElementById(id)]));
 
 const reader = new Reader();
+const scanner = new Scanner({
+  targets: () => [ui.problemAction, ...ui.answers.querySelectorAll("button"), ui.finish]
+    .filter((b) => !b.closest("[hidden]")),
+  say: (button) => reader.playNow(button.heard || { audioUrl: null, text: button.innerText.trim() }),
+  isFree: (event) => !ui.chatPage.hidden && !document.querySelector("dialog[open]") && event.target !== ui.sayInput,
+  whenQuiet: (callback) => reader.whenQuiet(callback),
+});
 let prefs = settings.load();
-settings.apply(prefs);
+applySettings();
+
+function applySettings() {
+  settings.apply(prefs);
+  scanner.configure(prefs.switches, prefs.speed);
+}
 
 // Everything about one child's check-in. Replaced whole when the page goes back to the code,
 // so a reply that arrives late for the last child is dropped, not shown to the next.
@@ -161,7 +175,7 @@ function backToCode() {
   ui.sayForm.hidden = false;
   if (tablet) {
     prefs = settings.forget();  // the next child starts with the usual look
-    settings.apply(prefs);
+    applySettings();
   }
   ui.chatPage.hidden = true;
   ui.codePage.hidden = false;
@@ -224,6 +238,7 @@ function showProblem(words, actionWords, action) {
     button.querySelector("span").textContent = actionWords;
     button.onclick = () => { hideProblem(); action(); };
     button.focus();
+    scanner.restart();
   }
 }
 
@@ -258,12 +273,23 @@ function receive(data) {
   showProgress(data.progress);
   const over = fresh.some((m) => OVER.has(m.kind));
   checkin.asking = over || !asking ? null : asking;
+  const askingItem = asking ? added[fresh.indexOf(asking)] : added[added.length - 1];
+  if (askingItem) listenStop(askingItem);
   showAnswers(checkin.asking);
   ui.sayForm.hidden = over;
   ui.finished.hidden = !over;
   if (over && idle) idle.waitFor(Number(page.endSeconds));
   if (prefs.readAloud) readAloud(fresh, added);
   focusAfterTurn(added[0] || null);
+  scanner.restart();
+}
+
+/** The current question's Listen is the log's one Tab stop, and the L key's. */
+function listenStop(item) {
+  for (const old of ui.log.querySelectorAll("[aria-keyshortcuts]")) old.removeAttribute("aria-keyshortcuts");
+  item.listen.setAttribute("aria-keyshortcuts", WORDS.listenKey);
+  setStop(ui.log, ".listen", item.listen);
+  checkin.listenNow = item;
 }
 
 function addBotMessage(message) {
@@ -275,6 +301,7 @@ function addBotMessage(message) {
   words.append(make("p", "msg-text", message.text));
   const listen = make("button", "listen");
   listen.type = "button";
+  listen.tabIndex = -1;  // the log's Listen buttons are one Tab stop (setStop in receive)
   const listenWord = make("span", null, WORDS.listen);
   listen.append(symbol(SPEAKER), listenWord);
   const heard = {
@@ -292,6 +319,7 @@ function addBotMessage(message) {
   words.append(listen);
   item.append(words);
   item.heard = heard;
+  item.listen = listen;
   ui.log.append(item);
   return item;
 }
@@ -310,11 +338,13 @@ function showAnswers(asking) {
   const buttons = asking ? asking.buttons : [];
   ui.answers.replaceChildren(...(asking && asking.board ? cardBoard(asking.board, buttons) : buttons.map(answerButton)));
   ui.answers.hidden = buttons.length === 0;
+  setStop(ui.answers, "button");
 }
 
-function choiceButton(label, symbolUrl) {
+function choiceButton(label, symbolUrl, audioUrl) {
   const button = make("button", "answer");
   button.type = "button";
+  button.heard = { audioUrl, text: label };  // said when a switch highlights it
   if (label.length > WIDE_LABEL) button.classList.add("wide");
   if (symbolUrl) button.append(symbol(symbolUrl));
   button.append(make("span", null, label));
@@ -322,7 +352,7 @@ function choiceButton(label, symbolUrl) {
 }
 
 function answerButton(choice) {
-  const button = choiceButton(choice.label, choice.symbol_url);
+  const button = choiceButton(choice.label, choice.symbol_url, choice.audio_url);
   button.addEventListener("click", () => {
     if (checkin.busy) return;
     checkin.preferTyping = false;
@@ -336,7 +366,7 @@ function answerButton(choice) {
  * "Send my cards" after, in the same place; and a way to the text box. */
 function cardBoard(board, buttons) {
   const cards = board.cards.map((card) => {
-    const button = choiceButton(card.label, card.symbol_url);
+    const button = choiceButton(card.label, card.symbol_url, card.audio_url);
     button.classList.add("card");
     button.setAttribute("aria-pressed", "false");
     button.card = card;
@@ -347,19 +377,20 @@ function cardBoard(board, buttons) {
     return button;
   });
   const chosen = () => cards.filter((b) => b.getAttribute("aria-pressed") === "true").map((b) => b.card);
-  const ownWay = choiceButton(board.own_way.label, board.own_way.symbol_url);
+  const ownWay = choiceButton(board.own_way.label, board.own_way.symbol_url, board.own_way.audio_url);
   ownWay.classList.add("wide");
   ownWay.addEventListener("click", () => {
     checkin.preferTyping = true;
     ui.sayInput.focus();
   });
   const noMore = buttons[0];
-  const finish = choiceButton(noMore.label, noMore.symbol_url);
+  const finish = choiceButton(noMore.label, noMore.symbol_url, noMore.audio_url);
   finish.classList.add("wide");
   function showFinish() {
-    const some = chosen().length > 0;
-    finish.querySelector("img").src = some ? board.send.symbol_url : noMore.symbol_url;
-    finish.querySelector("span").textContent = some ? board.send.label : noMore.label;
+    const now = chosen().length > 0 ? board.send : noMore;
+    finish.querySelector("img").src = now.symbol_url;
+    finish.querySelector("span").textContent = now.label;
+    finish.heard = { audioUrl: now.audio_url, text: now.label };
   }
   finish.addEventListener("click", () => {
     if (checkin.busy) return;
@@ -471,6 +502,13 @@ ui.sayForm.addEventListener("submit", (event) => {
 
 ui.finish.addEventListener("click", backToCode);
 
+rove(ui.answers, "button");
+rove(ui.log, ".listen");
+ui.answers.addEventListener("keydown", (event) => {
+  if (event.key.toUpperCase() !== WORDS.listenKey || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (checkin.listenNow) checkin.listenNow.listen.click();
+});
+
 ui.openSettings.addEventListener("click", () => {
   settings.fill(ui.settings.querySelector("form"), prefs);
   ui.settings.showModal();
@@ -479,7 +517,7 @@ ui.openSettings.addEventListener("click", () => {
 ui.settings.addEventListener("change", (event) => {
   const wasReading = prefs.readAloud;
   prefs = settings.read(event.currentTarget.querySelector("form"));
-  settings.apply(prefs);
+  applySettings();
   settings.save(prefs);
   if (prefs.readAloud) reader.unlock();
   else if (wasReading) reader.stop();
