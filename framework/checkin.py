@@ -23,6 +23,7 @@ from framework.survey import Progress, SurveyPlan, Step
 
 # A comment longer than this is kept whole in the transcript; the comment keeps this much.
 MAX_COMMENT_CHARS = 2000
+COMMENT_SYMBOL = "1F4AC"  # speech balloon: beside a comment in the read-back
 
 
 @dataclass
@@ -207,25 +208,27 @@ def read_back(db: Session, session: SurveySession) -> list[Say]:
     comments = repo.comments_for(db, session)
     says = [Say(response="utter_readback_intro", custom={"kind": "readback"})]
     for area in plan.areas:
-        lines = []
+        lines = []  # each with the symbol of its answer, so a child who reads little can check it
         for statement in area.asked(session.perspective, session.question_set):
             answer = current.get(statement.id)
             if answer is not None:
-                lines.append(f"{statement.question} {scale.by_value(answer.value).readback}.")
+                said = scale.by_value(answer.value)
+                lines.append({"text": f"{statement.question} {said.readback}.", "symbol": said.symbol})
         lines += [_comment_line(c) for c in comments if c.area_id == area.id]
         if lines:
-            says.append(Say(response="utter_readback_area", fill={"lines": "\n".join(lines)},
+            says.append(Say(response="utter_readback_area", fill={"lines": "\n".join(line["text"] for line in lines)},
                             custom={"kind": "readback_area", "area_id": area.id, "area_title": area.plain_title,
-                                    "symbol": area.symbol, "contains_child_words": any(c.area_id == area.id for c in comments)}))
+                                    "symbol": area.symbol, "lines": lines,
+                                    "contains_child_words": any(c.area_id == area.id for c in comments)}))
     says.append(Say(response="utter_readback_check",
                     buttons=[choice_data.fixed_button("readback_right"), choice_data.fixed_button("readback_change")]))
     return says
 
 
-def _comment_line(comment: Comment) -> str:
+def _comment_line(comment: Comment) -> dict:
     if comment.cards:
-        return "You chose: " + ", ".join(comment.cards) + "."
-    return f"You said: \u201c{comment.text}\u201d"
+        return {"text": "You chose: " + ", ".join(comment.cards) + ".", "symbol": COMMENT_SYMBOL}
+    return {"text": f"You said: \u201c{comment.text}\u201d", "symbol": COMMENT_SYMBOL}
 
 
 def change_options(db: Session, session: SurveySession) -> list[Say]:

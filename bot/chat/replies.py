@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from accessibility.tts import SpeechCache
 from bot.chat.prompts import domain_text, support
-from bot.chat.schemas import AreaProgress, BotMessage, CardBoard, ChatButton, ChatCard, Progress
+from bot.chat.schemas import AreaProgress, BotMessage, CardBoard, ChatButton, ChatCard, Progress, ReadbackLine
 from framework import checkin
 from framework.choices import fixed_button
 from framework.db import repository as repo
@@ -29,6 +29,7 @@ class Draft:
     area_title: str | None = None
     contains_child_words: bool = False
     board: dict | None = None  # comment cards, as framework/checkin.py's card_board() makes them
+    lines: list[dict] | None = None  # a read-back's lines: {"text", "symbol"}
 
 
 def support_drafts() -> list[Draft]:
@@ -74,6 +75,7 @@ def drafts_from_rasa(elements: list[dict], framework: Framework) -> list[Draft]:
             text=text, kind=kind, buttons=list(element.get("buttons") or []), symbol=custom.get("symbol"),
             statement_id=statement_id, area_title=area_title,
             contains_child_words=bool(custom.get("contains_child_words")), board=custom.get("board"),
+            lines=custom.get("lines"),
         ))
     return drafts
 
@@ -103,6 +105,8 @@ def bot_message(row: TranscriptMessage, speech: SpeechCache) -> BotMessage:
         statement_id=draft.statement_id, area_title=draft.area_title,
         contains_child_words=draft.contains_child_words,
         board=card_board(draft.board, speech) if draft.board else None,
+        lines=[ReadbackLine(text=line["text"], symbol=line["symbol"], symbol_url=symbol_url(line["symbol"]))
+               for line in draft.lines] if draft.lines else None,
     )
 
 

@@ -31,6 +31,12 @@ class CardBoard(BaseModel):
     own_way: ChatCard = Field(description="The button that goes to the text box instead.")
 
 
+class ReadbackLine(BaseModel):
+    text: str
+    symbol: str = Field(description="OpenMoji code of the answer given (or of a comment).")
+    symbol_url: str
+
+
 class BotMessage(BaseModel):
     id: int = Field(description="The transcript row of this message.")
     text: str
@@ -45,6 +51,7 @@ class BotMessage(BaseModel):
     area_title: str | None = None
     contains_child_words: bool = Field(default=False, description="True when the text repeats the young person's own words.")
     board: CardBoard | None = Field(default=None, description="Comment cards, under a comment prompt.")
+    lines: list[ReadbackLine] | None = Field(default=None, description="A read-back's lines (the text, line by line), each with a symbol.")
 
 
 class AreaProgress(BaseModel):

@@ -70,12 +70,18 @@ def test_a_whole_checkin_at_320_px_never_scrolls_sideways(open_widget, new_invit
     widget.assert_no_horizontal_scroll()
     widget.start(new_invite())
 
+    read_backs = []
+
     def after_turn():
         widget.assert_no_horizontal_scroll()
         widget.assert_targets_big_enough()
+        if "Yes, that is right" in widget.answer_labels():
+            widget.assert_readback_in_view()
+            read_backs.append(True)
 
     after_turn()
     assert complete_core_checkin(widget, widget.tap, after_turn) == QUESTION_LABELS
+    assert read_backs == [True]
 
 
 def test_the_biggest_text_and_easy_read_letters_still_fit_320_px(open_widget, new_invite):

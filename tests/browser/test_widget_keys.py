@@ -141,7 +141,7 @@ def test_a_whole_checkin_with_only_two_switch_keys(open_widget, new_invite, stac
     status, answers = stored_checkin(stack, code)
     assert status == "finished"
     assert answers == [(STORED_VALUE[label], "tapped") for label in CORE_ANSWERS]
-    assert highlighted(widget) == ["I have finished"]
+    assert highlighted(widget) == ["Close"]
 
 
 def test_one_switch_scans_by_itself_and_a_press_chooses(open_widget, new_invite, stack):

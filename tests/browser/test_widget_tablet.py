@@ -49,7 +49,7 @@ def test_code_pad_then_the_end_leaves_nothing_for_the_next_child(open_widget, ne
     widget.close_settings()
     choose_preferences(widget.tap)
     answer_to_the_end(widget, widget.tap)
-    assert widget.focused_text() == "I have finished"
+    assert widget.focused_text() == "Close"
     # Nobody touches it: soon after the end, a warning, then the code page for the next child.
     widget.page.wait_for_selector("#idle-warning[open]", timeout=10_000)
     widget.page.wait_for_selector("#code-page:not([hidden])", timeout=10_000)

@@ -157,6 +157,19 @@ class Widget:
             "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]")
         assert widths[0] <= widths[1], f"the page scrolls sideways: {widths[0]} px of content in {widths[1]} px"
 
+    def assert_readback_in_view(self) -> None:
+        """The read-back shows from its start with its buttons on screen, each line with a symbol."""
+        place = self.page.evaluate("""() => {
+            const start = document.querySelector('#log .kind-readback').getBoundingClientRect();
+            const buttons = [...document.querySelectorAll('#answers button')].map(b => b.getBoundingClientRect());
+            const lines = [...document.querySelectorAll('#log .readback-lines li')];
+            return {start: start.top, height: innerHeight, buttons: buttons.map(b => [b.top, b.bottom]),
+                    lines: lines.length, bare: lines.filter(li => !li.querySelector('img[src^="/symbols/"]')).length};
+        }""")
+        assert 0 <= place["start"] < place["height"] / 2, place
+        assert all(0 <= top and bottom <= place["height"] for top, bottom in place["buttons"]), place
+        assert place["lines"] >= 7 and place["bare"] == 0, place
+
     def assert_targets_big_enough(self) -> None:
         small = self.page.evaluate("""min => [...document.querySelectorAll('button')]
             .filter(b => b.getClientRects().length)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from framework import checkin, comment_cards
-from framework.answers import Reply
+from framework.answers import Reply, answer_scale
 from framework.db import repository as repo
 from framework.loader import load_framework
 from framework.survey import SurveyPlan
@@ -174,6 +174,10 @@ def test_after_the_last_step_the_readback_says_every_answer(db, session):
     for statement in SurveyPlan(load_framework("york"), "children_young_people", "core").questions:
         assert f"{statement.question} Yes." in lines
     assert [b["payload"] for b in says[-1].buttons] == ["/affirm", "/change_answer"]
+    # Line by line, each with the symbol of its answer.
+    areas = [s for s in says if s.response == "utter_readback_area"]
+    assert all("\n".join(line["text"] for line in s.custom["lines"]) == s.fill["lines"] for s in areas)
+    assert {line["symbol"] for s in areas for line in s.custom["lines"]} == {answer_scale().by_value("yes").symbol}
 
 
 def test_one_answer_changed_at_readback_keeps_the_original(db, session):

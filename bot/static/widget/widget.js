@@ -274,6 +274,8 @@ function receive(data) {
   const over = fresh.some((m) => OVER.has(m.kind));
   checkin.asking = over || !asking ? null : asking;
   const askingItem = asking ? added[fresh.indexOf(asking)] : added[added.length - 1];
+  // The read-back's buttons stay at the foot of the screen while the child reads it from the top.
+  ui.answers.classList.toggle("pinned", fresh.some((m) => m.kind === "readback"));
   if (askingItem) listenStop(askingItem);
   showAnswers(checkin.asking);
   ui.sayForm.hidden = over;
@@ -298,7 +300,7 @@ function addBotMessage(message) {
   item.dataset.messageId = message.id;
   if (message.symbol_url) item.append(symbol(message.symbol_url, "msg-symbol"));
   const words = make("div", "msg-body");
-  words.append(make("p", "msg-text", message.text));
+  words.append(message.lines ? readbackLines(message.lines) : make("p", "msg-text", message.text));
   const listen = make("button", "listen");
   listen.type = "button";
   listen.tabIndex = -1;  // the log's Listen buttons are one Tab stop (setStop in receive)
@@ -322,6 +324,17 @@ function addBotMessage(message) {
   item.listen = listen;
   ui.log.append(item);
   return item;
+}
+
+/** A read-back's lines, each with the symbol of the answer given. */
+function readbackLines(lines) {
+  const list = make("ul", "msg-text readback-lines");
+  list.append(...lines.map((line) => {
+    const item = make("li");
+    item.append(symbol(line.symbol_url, "line-symbol"), make("span", null, line.text));
+    return item;
+  }));
+  return list;
 }
 
 function addMine(words, symbolUrl) {
@@ -438,13 +451,15 @@ function focusAfterTurn(firstNew) {
   if (!ui.finished.hidden) target = ui.finish;
   else if (checkin.preferTyping || ui.answers.hidden) target = ui.sayInput;
   else target = ui.answers.querySelector("button");
-  target.focus();
+  const pinned = ui.answers.classList.contains("pinned");
+  target.focus({ preventScroll: pinned });
   if (!firstNew) return;
-  // Show the new messages from their start when they fit on screen with the answer.
+  // Show the new messages from their start when they fit on screen with the answer, and
+  // always when the answers are pinned to the foot of the screen.
   const above = stickyHeight() + SCROLL_MARGIN;
   const top = firstNew.getBoundingClientRect().top;
   const bottom = target.getBoundingClientRect().bottom;
-  if (top < above && bottom - top <= window.innerHeight - above) window.scrollBy(0, top - above);
+  if (pinned || (top < above && bottom - top <= window.innerHeight - above)) window.scrollBy(0, top - above);
 }
 
 function stickyHeight() {
