@@ -1,11 +1,13 @@
 """Every sentence the bot says to a child is plain: <= 12 words, common words, reading age <= 9.
 
 Swept over all child-facing text: the domain's responses, every framework's questions
-and area prompts, and the words on every button.
+and area prompts, the words on every button and comment card, and the chat page's and
+widget script's own words.
 """
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -61,7 +63,42 @@ def _support_texts() -> list[tuple[str, str]]:
     return [(f"support {i}", text) for i, text in enumerate(support["messages"])]
 
 
-ALL_TEXTS = _domain_texts() + _framework_texts() + _button_texts() + _support_texts()
+class _PageText(HTMLParser):
+    """The words a page shows or names (aria-label), outside scripts, the title and <noscript>
+    (which speaks to an adult)."""
+
+    SKIPPED = {"script", "style", "title", "noscript"}
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.skipping += tag in self.SKIPPED
+        self.texts += [value for name, value in attrs if name == "aria-label" and value]
+
+    def handle_endtag(self, tag):
+        self.skipping -= tag in self.SKIPPED
+
+    def handle_data(self, data):
+        if not self.skipping and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def _widget_texts() -> list[tuple[str, str]]:
+    """The chat page's own words (its template, Jinja removed) and the widget script's WORDS."""
+    page = (ROOT / "bot" / "templates" / "widget" / "chat.html").read_text(encoding="utf-8")
+    page = re.sub(r"\{\{.*?\}\}", "8", re.sub(r"\{%.*?%\}", "", page, flags=re.S))
+    parser = _PageText()
+    parser.feed(page)
+    script = (ROOT / "bot" / "static" / "widget" / "widget.js").read_text(encoding="utf-8")
+    words = re.search(r"const WORDS = \{(.*?)\n\};", script, re.S)[1]
+    return ([(f"chat page {i}", text) for i, text in enumerate(parser.texts)]
+            + [(f"widget {name}", text) for name, text in re.findall(r'(\w+): "([^"]*)"', words)])
+
+
+ALL_TEXTS = _domain_texts() + _framework_texts() + _button_texts() + _support_texts() + _widget_texts()
 
 
 def test_the_sweep_covers_every_source():
@@ -72,6 +109,8 @@ def test_the_sweep_covers_every_source():
     assert any(n.startswith("answer ") for n in names)
     assert any(n.startswith("support ") for n in names)
     assert any(n.startswith("card ") for n in names) and any(n.startswith("card control ") for n in names)
+    assert ("chat page", "Two switches") in {(n.rsplit(" ", 1)[0], t) for n, t in ALL_TEXTS}
+    assert any(n.startswith("widget ") for n in names)
     assert len(ALL_TEXTS) > 100
 
 
