@@ -19,13 +19,13 @@ const WORDS = {
   listen: "Listen",
   stop: "Stop",
   youSaid: "You said: ",
-  listenKey: "L",  // reads the question again, while an answer has focus
   codeTitle: "Type your code – Heard",
   chatTitle: "Your check-in – Heard",
 };
 const START = "/start_checkin";
 const OVER = new Set(["end", "stopped", "paused"]);  // kinds after which the bot asks nothing more
 const SPEAKER = "/symbols/1F50A.svg";
+const LISTEN_KEY = "L";  // reads the question again, while an answer has focus
 const WIDE_LABEL = 28;  // characters: longer button words get a whole row
 const WRITING_DELAY_MS = 300;  // quick replies show no "writing" dots at all
 const SCROLL_MARGIN = 12;  // px between the top of the screen (or the progress) and new messages
@@ -58,7 +58,8 @@ function applySettings() {
 // Everything about one child's check-in. Replaced whole when the page goes back to the code,
 // so a reply that arrives late for the last child is dropped, not shown to the next.
 function newCheckin() {
-  return { token: null, busy: false, starting: false, preferTyping: false, shown: new Set(), asking: null };
+  return { token: null, busy: false, starting: false, preferTyping: false, shown: new Set(), asking: null,
+           listenNow: null };
 }
 let checkin = newCheckin();
 
@@ -289,7 +290,7 @@ function receive(data) {
 /** The current question's Listen is the log's one Tab stop, and the L key's. */
 function listenStop(item) {
   for (const old of ui.log.querySelectorAll("[aria-keyshortcuts]")) old.removeAttribute("aria-keyshortcuts");
-  item.listen.setAttribute("aria-keyshortcuts", WORDS.listenKey);
+  item.listen.setAttribute("aria-keyshortcuts", LISTEN_KEY);
   setStop(ui.log, ".listen", item.listen);
   checkin.listenNow = item;
 }
@@ -520,7 +521,7 @@ ui.finish.addEventListener("click", backToCode);
 rove(ui.answers, "button");
 rove(ui.log, ".listen");
 ui.answers.addEventListener("keydown", (event) => {
-  if (event.key.toUpperCase() !== WORDS.listenKey || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.key.toUpperCase() !== LISTEN_KEY || event.altKey || event.ctrlKey || event.metaKey) return;
   if (checkin.listenNow) checkin.listenNow.listen.click();
 });
 
