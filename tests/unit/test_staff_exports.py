@@ -83,6 +83,17 @@ def test_the_profile_pdf_keeps_the_childs_exact_words_on_one_page(staff_site, oa
 
 
 @PDF_TOOLS
+def test_the_profile_pdf_says_which_comment_cards_were_chosen(staff_site, oak, tmp_path):
+    _, _, checkin, _ = oak
+    with staff_site.sessions.begin() as db:
+        repo.record_comment(db, db.get(SurveySession, checkin), "york.heard", "anything_else",
+                            "people listen to me; I like it", cards=["people listen to me", "I like it"])
+    text = pdf_text(staff_site.client.get(f"/staff/checkins/{checkin}/profile.pdf").content, tmp_path)
+    assert "I chose the cards “people listen to me” and “I like it”." in text
+    assert "“people listen to me; I like it”" not in text  # not quoted as if typed
+
+
+@PDF_TOOLS
 def test_a_long_profile_runs_on_to_a_second_page_rather_than_losing_words(staff_site, oak, tmp_path):
     school, _, _, _ = oak
     full = YORK.questions("children_young_people", "full")
