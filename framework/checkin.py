@@ -208,12 +208,15 @@ def read_back(db: Session, session: SurveySession) -> list[Say]:
     comments = repo.comments_for(db, session)
     says = [Say(response="utter_readback_intro", custom={"kind": "readback"})]
     for area in plan.areas:
-        lines = []  # each with the symbol of its answer, so a child who reads little can check it
+        # Each line with the symbol of its answer, so a child who reads little can check it, and an
+        # answer's line with the payload that asks it again (change in one tap).
+        lines = []
         for statement in area.asked(session.perspective, session.question_set):
             answer = current.get(statement.id)
             if answer is not None:
                 said = scale.by_value(answer.value)
-                lines.append({"text": f"{statement.question} {said.readback}.", "symbol": said.symbol})
+                lines.append({"text": f"{statement.question} {said.readback}.", "symbol": said.symbol,
+                              "change": choice_data.choose_payload("statement_id", statement.id)})
         lines += [_comment_line(c) for c in comments if c.area_id == area.id]
         if lines:
             says.append(Say(response="utter_readback_area", fill={"lines": "\n".join(line["text"] for line in lines)},

@@ -29,7 +29,7 @@ class Draft:
     area_title: str | None = None
     contains_child_words: bool = False
     board: dict | None = None  # comment cards, as framework/checkin.py's card_board() makes them
-    lines: list[dict] | None = None  # a read-back's lines: {"text", "symbol"}
+    lines: list[dict] | None = None  # a read-back's lines: {"text", "symbol", "change"}
 
 
 def support_drafts() -> list[Draft]:
@@ -105,8 +105,8 @@ def bot_message(row: TranscriptMessage, speech: SpeechCache) -> BotMessage:
         statement_id=draft.statement_id, area_title=draft.area_title,
         contains_child_words=draft.contains_child_words,
         board=card_board(draft.board, speech) if draft.board else None,
-        lines=[ReadbackLine(text=line["text"], symbol=line["symbol"], symbol_url=symbol_url(line["symbol"]))
-               for line in draft.lines] if draft.lines else None,
+        lines=[ReadbackLine(text=line["text"], symbol=line["symbol"], symbol_url=symbol_url(line["symbol"]),
+                            change=line.get("change")) for line in draft.lines] if draft.lines else None,
     )
 
 

@@ -35,6 +35,7 @@ class ReadbackLine(BaseModel):
     text: str
     symbol: str = Field(description="OpenMoji code of the answer given (or of a comment).")
     symbol_url: str
+    change: str | None = Field(default=None, description="Send this to change the answer (a comment has none).")
 
 
 class BotMessage(BaseModel):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.widget import (
-    CORE_ANSWERS, NO_MORE, STORED_VALUE, Widget, choose_preferences, complete_core_checkin, stored_checkin,
+    CORE_ANSWERS, MAX_TURNS, NO_MORE, STORED_VALUE, Widget, choose_preferences, complete_core_checkin,
+    stored_checkin,
 )
 
 pytestmark = pytest.mark.browser
@@ -199,3 +200,33 @@ def in_order(expected: list[str], asked: list[str]) -> bool:
     """Each of `expected` was asked for, in that order (a player may ask for a file more than once)."""
     remaining = iter(asked)
     return all(any(path == wanted for path in remaining) for wanted in expected)
+
+
+def test_an_answer_changes_in_one_tap_on_its_read_back_line(open_widget, new_invite, stack):
+    code = new_invite()
+    widget: Widget = open_widget("/", width=320, height=640)
+    widget.start(code)
+    choose_preferences(widget.tap)
+    for _ in range(MAX_TURNS):
+        labels = widget.answer_labels()
+        if "Yes, that is right" in labels:
+            break
+        widget.tap("Yes" if "Sometimes" in labels else NO_MORE)
+    lines = widget.page.locator("#log .line-change")
+    assert lines.count() == 7 and widget.page.locator("#log .line-change[tabindex='0']").count() == 1
+    first = widget.page.locator("#log").get_by_role("button", name="Change: Do you feel safe at school? Yes.")
+    assert first.count() == 1
+    before = widget.bot_count()
+    first.click()
+    widget.wait_for_reply(before)
+    assert widget.bot_texts()[-1] == "Do you feel safe at school?"
+    widget.tap("No")
+    assert "Yes, that is right" in widget.answer_labels()
+    widget.assert_readback_in_view()
+    # Only the newest read-back's lines change answers; the first one's are plain lines now.
+    assert lines.count() == 7
+    assert widget.page.locator("#log").get_by_role("button", name="Change: Do you feel safe at school? No.").count() == 1
+    widget.tap("Yes, that is right")
+    widget.tap("Only my school")
+    status, answers = stored_checkin(stack, code)
+    assert status == "finished" and sorted(answers) == [("no", "tapped")] + [("yes", "tapped")] * 6

@@ -158,9 +158,9 @@ class Widget:
         assert widths[0] <= widths[1], f"the page scrolls sideways: {widths[0]} px of content in {widths[1]} px"
 
     def assert_readback_in_view(self) -> None:
-        """The read-back shows from its start with its buttons on screen, each line with a symbol."""
+        """The newest read-back shows from its start with its buttons on screen, each line with a symbol."""
         place = self.page.evaluate("""() => {
-            const start = document.querySelector('#log .kind-readback').getBoundingClientRect();
+            const start = [...document.querySelectorAll('#log .kind-readback')].pop().getBoundingClientRect();
             const buttons = [...document.querySelectorAll('#answers button')].map(b => b.getBoundingClientRect());
             const lines = [...document.querySelectorAll('#log .readback-lines li')];
             return {start: start.top, height: innerHeight, buttons: buttons.map(b => [b.top, b.bottom]),

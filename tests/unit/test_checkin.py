@@ -178,6 +178,10 @@ def test_after_the_last_step_the_readback_says_every_answer(db, session):
     areas = [s for s in says if s.response == "utter_readback_area"]
     assert all("\n".join(line["text"] for line in s.custom["lines"]) == s.fill["lines"] for s in areas)
     assert {line["symbol"] for s in areas for line in s.custom["lines"]} == {answer_scale().by_value("yes").symbol}
+    # An answer's line changes it in one tap: the same payload as choosing it after "Change an answer".
+    first = SurveyPlan(load_framework("york"), "children_young_people", "core").questions[0]
+    assert areas[0].custom["lines"][0]["change"] == checkin.change_options(db, session)[0].buttons[0]["payload"]
+    assert first.id in areas[0].custom["lines"][0]["change"]
 
 
 def test_one_answer_changed_at_readback_keeps_the_original(db, session):

@@ -19,12 +19,14 @@ const WORDS = {
   listen: "Listen",
   stop: "Stop",
   youSaid: "You said: ",
+  change: "Change: ",
   codeTitle: "Type your code – Heard",
   chatTitle: "Your check-in – Heard",
 };
 const START = "/start_checkin";
 const OVER = new Set(["end", "stopped", "paused"]);  // kinds after which the bot asks nothing more
 const SPEAKER = "/symbols/1F50A.svg";
+const PENCIL = "/symbols/270F.svg";
 const LISTEN_KEY = "L";  // reads the question again, while an answer has focus
 const WIDE_LABEL = 28;  // characters: longer button words get a whole row
 const WRITING_DELAY_MS = 300;  // quick replies show no "writing" dots at all
@@ -269,7 +271,9 @@ function noteChoice(payload) {
 
 function receive(data) {
   const fresh = (data.messages || []).filter((m) => !checkin.shown.has(m.id));
+  if (fresh.length) retireChanges();
   const added = fresh.map(addBotMessage);
+  setStop(ui.log, ".line-change");
   const asking = [...fresh].reverse().find((m) => m.buttons && m.buttons.length);
   showProgress(data.progress);
   const over = fresh.some((m) => OVER.has(m.kind));
@@ -327,15 +331,34 @@ function addBotMessage(message) {
   return item;
 }
 
-/** A read-back's lines, each with the symbol of the answer given. */
+/** A read-back's lines, each with the symbol of the answer given; an answer's line is a
+ * button that asks that question again (one tap to change it) until the next turn. */
 function readbackLines(lines) {
   const list = make("ul", "msg-text readback-lines");
   list.append(...lines.map((line) => {
     const item = make("li");
-    item.append(symbol(line.symbol_url, "line-symbol"), make("span", null, line.text));
+    const words = [symbol(line.symbol_url, "line-symbol"), make("span", null, line.text)];
+    if (!line.change) {
+      item.append(...words);
+      return item;
+    }
+    const change = make("button", "line-change");
+    change.type = "button";
+    change.tabIndex = -1;  // one Tab stop for all the lines (setStop in receive)
+    change.append(make("span", "visually-hidden", WORDS.change), ...words, symbol(PENCIL, "change-mark"));
+    change.addEventListener("click", () => send(line.change, WORDS.change + line.text, PENCIL));
+    item.append(change);
     return item;
   }));
   return list;
+}
+
+/** An older read-back's lines no longer change anything: plain lines again. */
+function retireChanges() {
+  for (const change of ui.log.querySelectorAll(".line-change")) {
+    change.querySelectorAll(".visually-hidden, .change-mark").forEach((part) => part.remove());
+    change.replaceWith(...change.childNodes);
+  }
 }
 
 function addMine(words, symbolUrl) {
@@ -520,6 +543,7 @@ ui.finish.addEventListener("click", backToCode);
 
 rove(ui.answers, "button");
 rove(ui.log, ".listen");
+rove(ui.log, ".line-change");
 ui.answers.addEventListener("keydown", (event) => {
   if (event.key.toUpperCase() !== LISTEN_KEY || event.altKey || event.ctrlKey || event.metaKey) return;
   if (checkin.listenNow) checkin.listenNow.listen.click();
