@@ -66,9 +66,11 @@ def test_a_whole_checkin_by_buttons_only(stack, new_checkin):
     scripted = ["affirm", "sometimes", "deny", "dont_know", "skip", "affirm", "deny"]
     values = {"affirm": "yes", "sometimes": "sometimes", "deny": "no", "dont_know": "dont_know", "skip": "skipped"}
     asked_questions = []
+    prompts = []
     for _ in range(len(YORK_CORE.steps)):
         step = last_step(messages)
-        assert step is not None, chat.readable()
+        if step is None:  # the read-back
+            break
         if step["kind"] == "question":
             asked_questions.append(step["statement_id"])
             session, db = session_of(chat.stack, pupil)
@@ -77,8 +79,11 @@ def test_a_whole_checkin_by_buttons_only(stack, new_checkin):
                 assert checkin.progress(db, session).question_total == 7
             messages = chat.send(f"/{scripted[len(asked_questions) - 1]}")
         else:
-            messages = chat.send("/skip")
+            prompts.append((step["comment_kind"], step["area_id"]))
+            messages = chat.send("/skip")  # "No more"
     assert asked_questions == [st.id for st in YORK_CORE.questions]
+    # One comment prompt per area: with nothing more said, "What would help?" is not asked.
+    assert prompts == [("anything_else", area.id) for area in YORK_CORE.areas]
     said = texts(messages)
     assert "Here is what you told me." in said and said[-1] == "Is that right?"
     readback = "\n".join(said)
@@ -115,9 +120,14 @@ def test_a_whole_checkin_by_typing_with_typos_and_slang(stack, new_checkin):
     comment = "my teacher never lisens to me"
     asked = 0
     comments_given = 0
+    prompts = []
     for _ in range(len(YORK_CORE.steps)):
         step = last_step(messages)
-        assert step is not None and step["kind"] != "clarify", chat.readable()
+        if step is None:  # the read-back
+            break
+        assert step["kind"] != "clarify", chat.readable()
+        if step["kind"] == "comment":
+            prompts.append(step["comment_kind"])
         if step["kind"] == "question":
             messages = chat.send(typed[asked])
             assert f"You said: {['Yes', 'No', 'Sometimes', 'You did not know'][['yes', 'no', 'sometimes', 'dont_know'].index(expected[asked])]}." in texts(messages)
@@ -128,7 +138,9 @@ def test_a_whole_checkin_by_typing_with_typos_and_slang(stack, new_checkin):
             comments_given += 1
         else:
             messages = chat.send("no")
-    assert texts(messages)[-1] == "Is that right?"
+    assert asked == len(YORK_CORE.questions) and texts(messages)[-1] == "Is that right?"
+    # The first area had more to say, so it was asked what would help; the others were not.
+    assert prompts == ["anything_else", "what_would_help"] + ["anything_else"] * (len(YORK_CORE.areas) - 1)
 
     session, db = session_of(chat.stack, pupil)
     with db:
