@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.widget import (
-    CORE_ANSWERS, MESSAGES_API, NO_MORE, REPLY_TIMEOUT_MS, SEND_CARDS, STORED_VALUE, Widget, answer_to_the_end,
+    CORE_ANSWERS, MESSAGES_API, NO_MORE, OWN_WAY, REPLY_TIMEOUT_MS, SEND_CARDS, STORED_VALUE, Widget, answer_to_the_end,
     choose_preferences, stored_checkin,
 )
 
@@ -79,6 +79,7 @@ class TwoSwitches:
     def move_to(self, label: str, limit: int = 20) -> None:
         for _ in range(limit):
             [now] = highlighted(self.widget)
+            assert now != OWN_WAY, "a switch cannot type: the text box is never in the scan"
             if now == label:
                 assert focused(self.widget) in (f"answer: {label}", "finish")
                 return

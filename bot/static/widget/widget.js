@@ -43,7 +43,8 @@ const ui = Object.fromEntries([
 
 const reader = new Reader();
 const scanner = new Scanner({
-  targets: () => [ui.problemAction, ...ui.answers.querySelectorAll("button"), ui.finish]
+  // Not "Say it my own way": a switch cannot type, and would be left in the text box.
+  targets: () => [ui.problemAction, ...ui.answers.querySelectorAll("button:not(.own-way)"), ui.finish]
     .filter((b) => !b.closest("[hidden]")),
   say: (button) => reader.playNow(button.heard || { audioUrl: null, text: button.innerText.trim() }),
   isFree: (event) => !ui.chatPage.hidden && !document.querySelector("dialog[open]") && event.target !== ui.sayInput,
@@ -415,7 +416,7 @@ function cardBoard(board, buttons) {
   });
   const chosen = () => cards.filter((b) => b.getAttribute("aria-pressed") === "true").map((b) => b.card);
   const ownWay = choiceButton(board.own_way.label, board.own_way.symbol_url, board.own_way.audio_url);
-  ownWay.classList.add("wide");
+  ownWay.classList.add("wide", "own-way");
   ownWay.addEventListener("click", () => {
     checkin.preferTyping = true;
     ui.sayInput.focus();
