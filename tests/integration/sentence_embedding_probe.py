@@ -28,12 +28,13 @@ messages = {name: Message(data={"text": text}) for name, text in TEXTS.items()}
 tokenizer.process(list(messages.values()))
 featurizer.process(list(messages.values()))
 
-report = {"weight": featurizer._config["weight"], "messages": {}}
+report = {"weight": featurizer._config["weight"], "messages": {}, "texts": TEXTS, "vectors": {}}
 sentence = {}
 for name, message in messages.items():
     sequence_features, sentence_features = message.get_dense_features("text")
     tokens = message.get("text_tokens")
     sentence[name] = sentence_features.features[0]
+    report["vectors"][name] = (sentence[name] / featurizer._config["weight"]).tolist()
     report["messages"][name] = {
         "tokens": len(tokens),
         "sequence_rows": int(sequence_features.features.shape[0]),

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
@@ -59,13 +60,18 @@ def test_unseen_phrasings_are_understood(stack):
         assert understood[intent] >= 0.8 * total, (intent, missed)
 
 
-def test_sentence_features_carry_meaning():
+@pytest.fixture(scope="module")
+def report() -> dict:
+    """What Rasa's own featurizer makes of a few messages (run in .venv-rasa)."""
     done = subprocess.run(
         [str(RASA_BIN.parent / "python"), str(PROBE)], cwd=PROJECT_ROOT, capture_output=True,
         text=True, timeout=300, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_sentence_features_carry_meaning(report):
     for name, message in report["messages"].items():
         # One row per Rasa token, the model's width, and the configured weight as length.
         assert message["sequence_rows"] == message["tokens"], name
@@ -78,3 +84,17 @@ def test_sentence_features_carry_meaning():
     assert similar["again~repeat"] > similar["again~pet"] + 0.15
     assert similar["again~repeat"] > similar["repeat~pet"] + 0.15
     assert report["pooled"] == [[2.0, 4.0], [0.0, 0.0]]
+
+
+def test_the_app_encoder_gives_rasas_sentence_vectors(report):
+    """framework/encoder.py (NumPy, for comment mapping) and Rasa's featurizer (TensorFlow) run
+    the same weights: their sentence vectors for the same words point the same way."""
+    from framework.encoder import sentence_encoder
+
+    texts = report["texts"]
+    assert len(texts) >= 5
+    ours = sentence_encoder().encode(list(texts.values()))
+    for row, name in enumerate(texts):
+        rasa = np.array(report["vectors"][name])
+        assert float(ours[row] @ rasa / np.linalg.norm(rasa)) == pytest.approx(1.0, abs=1e-4), name
+        assert float(np.linalg.norm(ours[row])) == pytest.approx(1.0, abs=1e-5), name
