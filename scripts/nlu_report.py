@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Cross-validated precision, recall and F1 per intent for Heard's Rasa NLU.
+"""Cross-validated precision, recall and F1 per intent for Heard's Rasa NLU, then how well
+comments are filed under their outcome (scripts/mapping_eval.py) on the dev and test sets.
 
 Runs `rasa test nlu --cross-validation` on data/nlu with config.yml, prints one row
 per intent and exits 1 when any intent scores F1 below the bar (or a contract intent
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from framework.answers import answer_scale
 from framework.conversation import INTENTS
+from mapping_eval import evaluate, format_scores
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_F1 = 0.90
@@ -119,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     problems = failures(intent_rows(report), args.min_f1)
     for problem in problems:
         print("FAIL", problem, file=sys.stderr)
+    for split in ("dev", "test"):
+        print()
+        print(format_scores(evaluate(split)))
     return 1 if problems else 0
 
 
