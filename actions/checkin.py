@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import checkin_session, database, say
+from actions.common import checkin_session, database, fails_visibly, say, turn
 from actions.forms import latest_reply, raise_alert_from_dialogue
 from framework import checkin
 from framework.conversation import (
@@ -31,11 +31,14 @@ from framework.db.models import SurveySession
 
 class CheckinStep(Action, ABC):
     """Runs `step` in one transaction, says what it returns, then moves the stage on (the
-    rules branch on it); a step that ends the check-in for now also closes any open form."""
+    rules branch on it); a step that ends the check-in for now also closes any open form.
+    A step that stores what the young person said does it once per message: for a message
+    sent again it says the same and keeps nothing new."""
 
     action: str  # the name in domain.yml
     stage: Stage | None = None
     leaves_form = False
+    stores = True  # False for a step that only reads
 
     def name(self) -> str:
         return self.action
@@ -44,9 +47,14 @@ class CheckinStep(Action, ABC):
     def step(self, db: Session, session: SurveySession, tracker: Tracker) -> list[checkin.Say]:
         ...
 
+    @fails_visibly
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        with database() as db:
-            says = self.step(db, checkin_session(db, tracker), tracker)
+        if not self.stores:
+            with database() as db:
+                says = self.step(db, checkin_session(db, tracker), tracker)
+        else:
+            with turn(tracker) as now, now.stored_once() as db:
+                says = self.step(db, now.session, tracker)
         say(dispatcher, says)
         events: list[EventType] = [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)] if self.leaves_form else []
         return events + ([SlotSet(STAGE_SLOT, self.stage.value)] if self.stage else [])
@@ -58,6 +66,7 @@ class ActionStartCheckin(Action):
     def name(self) -> str:
         return "action_start_checkin"
 
+    @fails_visibly
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         with database() as db:
             session = checkin_session(db, tracker)
@@ -77,7 +86,7 @@ class ActionSavePreferences(CheckinStep):
 
 
 class ActionReadBack(CheckinStep):
-    action, stage = "action_read_back", Stage.READBACK
+    action, stage, stores = "action_read_back", Stage.READBACK, False
 
     def step(self, db, session, tracker):
         return checkin.read_back(db, session)
@@ -94,7 +103,7 @@ class ActionConfirmReadBack(CheckinStep):
 
 
 class ActionOfferChanges(CheckinStep):
-    action = "action_offer_changes"
+    action, stores = "action_offer_changes", False
 
     def step(self, db, session, tracker):
         return checkin.change_options(db, session)
@@ -106,6 +115,7 @@ class ActionChangeAnswer(Action):
     def name(self) -> str:
         return "action_change_answer"
 
+    @fails_visibly
     def run(self, dispatcher, tracker, domain):
         statement_id = next(tracker.get_latest_entity_values(STATEMENT_ENTITY), None)
         with database() as db:

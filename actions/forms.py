@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import checkin_session, database, say
+from actions.common import checkin_session, database, fails_visibly, say, turn
 from framework import checkin
 from framework.alerts import raise_alert
 from framework.answers import CONFIDENT, Reply
@@ -55,6 +55,7 @@ class HeardFormValidation(FormValidationAction, ABC):
     def name(self) -> str:
         """validate_<form name>"""
 
+    @fails_visibly
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reply = latest_reply(tracker)
         requested = tracker.get_slot(REQUESTED_SLOT)
@@ -83,9 +84,8 @@ class HeardFormValidation(FormValidationAction, ABC):
         if not confident:
             return None
         if reply.intent == CONCERN:
-            with database() as db:
-                session = checkin_session(db, tracker)
-                says = raise_alert_from_dialogue(db, session, reply.text)
+            with turn(tracker) as now, now.stored_once() as db:
+                says = raise_alert_from_dialogue(db, now.session, reply.text)
             say(dispatcher, says)
             return [SlotSet(ON_HOLD_SLOT, True)]
         replies = form_replies(reply.intent)
@@ -153,13 +153,16 @@ class ValidateSurveyForm(HeardFormValidation):
         return list(domain_slots) if position is not None else []
 
     async def validate_reply(self, dispatcher, tracker, domain, reply):
-        with database() as db:
-            session = checkin_session(db, tracker)
-            outcome = checkin.handle_reply(
-                db, session, reply,
-                clarifying=tracker.get_slot(CLARIFYING_SLOT),
-                changing=bool(tracker.get_slot(CHANGING_SLOT)),
-            )
+        with turn(tracker) as now:
+            if now.repeated:
+                # Stored when it first came: the form asks whatever step the database is on now.
+                outcome = checkin.ReplyOutcome(says=[], done=now.session.position is None)
+            else:
+                outcome = checkin.handle_reply(
+                    now.db, now.session, reply,
+                    clarifying=tracker.get_slot(CLARIFYING_SLOT),
+                    changing=bool(tracker.get_slot(CHANGING_SLOT)),
+                )
         say(dispatcher, outcome.says)
         events: list[EventType] = [SlotSet(REPLY_SLOT, None), SlotSet(CLARIFYING_SLOT, outcome.clarifying)]
         if outcome.done:
@@ -170,6 +173,7 @@ class ValidateSurveyForm(HeardFormValidation):
 class AskAction(Action, ABC):
     """Asks a form's question, unless the young person was just offered carry on or stop."""
 
+    @fails_visibly
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if tracker.get_slot(ON_HOLD_SLOT):
             return []

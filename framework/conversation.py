@@ -45,6 +45,15 @@ CARDS_ENTITY = "cards"  # the comment cards chosen, by id: /comment_cards{"cards
 ENTITIES = (*CHOICE_SLOTS, STATEMENT_ENTITY, CARDS_ENTITY)
 
 
+# ---- between the web app and the action server (through Rasa) -------------------------------------
+# Each message Rasa is sent carries its transcript row in its metadata, so the actions can tell a
+# message sent again (its reply was lost) from a new one.
+MESSAGE_ID = "message_id"
+# The kind of the reply an action sends when it could not do its part (the database refused):
+# Rasa would drop its events and carry on, so the web app undoes the turn and answers 503.
+TURN_FAILED = "turn_failed"
+
+
 # ---- intents that are not answers ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Intent:

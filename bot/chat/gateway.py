@@ -1,11 +1,15 @@
 """The chat gateway: the only way from the widget to Rasa. Every message is stored, then
 screened, then (if safe) sent to Rasa; its replies are stored and shaped in replies.py.
 
-The order is what keeps a child's words: the message is committed to the transcript
-before anything else can fail, a worry is answered here even with Rasa down, and a
-message Rasa never got is sent when the widget retries it (same client_message_id).
-Messages of one check-in are handled one at a time, so a double-submit waits for the
-first and then gets its replies rather than reaching Rasa twice.
+The order is what keeps a child's words: the message is committed to the transcript on
+its own, before anything else can fail; then it is screened, and a worry's alert is stored
+(in a second transaction) and answered here even with Rasa down. A turn is all or nothing:
+if Rasa cannot be reached, or an action could not store its part (it says so: Rasa itself
+would drop the action's events and carry on), Rasa is told to forget the turn, the message
+stays undelivered and the answer is 503; the widget's retry (same client_message_id) sends
+it again. Rasa gets each message's transcript id, so the actions store what a message says
+once, even when it reaches them twice. Messages of one check-in are handled one at a time,
+so a double-submit waits for the first and then gets its replies rather than reaching Rasa twice.
 
 What comes in is made safe here too. Control characters are removed before storing. Rasa
 treats a message starting with "/" as an intent (with entities) and skips its language
@@ -30,6 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -47,7 +52,16 @@ from framework.checkin import MAX_COMMENT_CHARS
 from framework.choices import choices, choose_payload
 from framework.comment_cards import chosen_in
 from framework.comment_cards import payload as cards_payload
-from framework.conversation import CHOICE_SLOTS, CHOOSE, PAYLOADS, START, STATEMENT_ENTITY, payload_entities
+from framework.conversation import (
+    CHOICE_SLOTS,
+    CHOOSE,
+    MESSAGE_ID,
+    PAYLOADS,
+    START,
+    STATEMENT_ENTITY,
+    TURN_FAILED,
+    payload_entities,
+)
 from framework.db import repository as repo
 from framework.db.models import SurveySession, TranscriptMessage
 from framework.loader import load_framework
@@ -136,6 +150,10 @@ class RasaUnavailable(Exception):
     """Rasa or its action server could not answer; the message was not processed."""
 
 
+class TurnFailed(Exception):
+    """An action could not store its part of the turn; Rasa was told to forget the turn."""
+
+
 class RasaClient:
     def __init__(self, settings: Settings, http: httpx.AsyncClient):
         self.webhook = f"{settings.rasa_url}/webhooks/rest/webhook"
@@ -144,23 +162,49 @@ class RasaClient:
         self.token = settings.resolved_rasa_token
         self.http = http
 
-    async def send(self, sender_id: str, text: str) -> list[dict]:
-        """Rasa's reply elements for one message from `sender_id` (made by us, never by a client)."""
+    async def send(self, sender_id: str, text: str, message_id: int | None = None) -> list[dict]:
+        """Rasa's reply elements for one message from `sender_id` (made by us, never by a client);
+        `message_id`, its transcript row, goes to the actions in the message's metadata."""
+        body: dict = {"sender": sender_id, "message": text}
+        if message_id is not None:
+            body["metadata"] = {MESSAGE_ID: message_id}
         try:
-            response = await self.http.post(
-                self.webhook, params={"token": self.token}, json={"sender": sender_id, "message": text},
-                timeout=RASA_TIMEOUT,
-            )
+            response = await self.http.post(self.webhook, params={"token": self.token}, json=body, timeout=RASA_TIMEOUT)
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"Rasa not reachable: {type(exc).__name__}") from exc
         if response.status_code != 200:
             raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
         elements = response.json()
+        if any(isinstance(e.get("custom"), dict) and e["custom"].get("kind") == TURN_FAILED for e in elements):
+            await self._forget_turn(sender_id, message_id)
+            raise TurnFailed(f"an action could not store its part of message {message_id}")
         # Rasa logs a failed custom action and carries on with nothing to say: every turn of
         # ours runs actions, so silence means the action server is down, and the turn is lost.
         if not elements and not await self._actions_reachable():
             raise RasaUnavailable("the action server is not reachable")
         return elements
+
+    async def _forget_turn(self, sender_id: str, message_id: int | None) -> None:
+        """Undo message `message_id` in Rasa (its slots and form state too), so when it is sent
+        again it is read from where it first was: Rasa's "rewind" event, unless Rasa already
+        undid it (its fallback rewinds too, and a second rewind would undo the message before)."""
+        try:
+            response = await self.http.get(
+                f"{self.conversations}/{sender_id}/tracker", params={"token": self.token, "include_events": "NONE"},
+                timeout=RASA_TIMEOUT,
+            )
+            response.raise_for_status()
+            latest = (response.json().get("latest_message") or {}).get("metadata") or {}
+            if message_id is None or latest.get(MESSAGE_ID) != message_id:
+                return
+            response = await self.http.post(
+                f"{self.conversations}/{sender_id}/tracker/events", params={"token": self.token},
+                json={"event": "rewind"}, timeout=RASA_TIMEOUT,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            # The actions still store each message once; the retry may just meet a form asking again.
+            log.warning("Rasa could not forget a failed turn: %s", exc)
 
     async def has_conversation(self, sender_id: str) -> bool:
         """False when Rasa holds nothing from this sender (its tracker store is new or was wiped)."""
@@ -219,7 +263,11 @@ class ChatGateway:
         """Start or resume the check-in of an invite code, and say hello."""
         if self.limits.code_failures.full(ip):
             raise ChatError(429, texts.TOO_MANY_CODE_TRIES)
-        started = await run_in_threadpool(self._start, code)
+        try:
+            started = await run_in_threadpool(self._start, code)
+        except SQLAlchemyError:
+            log.exception("a check-in could not be started")
+            raise ChatError(503, texts.NOT_SENT) from None
         if started is None:
             # Wrong and expired codes look the same, so a guesser learns nothing.
             self.limits.code_failures.record(ip)
@@ -228,8 +276,8 @@ class ChatGateway:
         async with self._lock(received.session_id):
             try:
                 messages, at = await self._ask_rasa(received)
-            except RasaUnavailable as exc:
-                log.warning("check-in start not sent to Rasa: %s", exc)
+            except (RasaUnavailable, TurnFailed, SQLAlchemyError) as exc:
+                log.warning("check-in start not finished: %r", exc)
                 return SessionStartOut(token=token, resumed=resumed, messages=[], progress=None,
                                        error=texts.LOST_CONNECTION)
         return SessionStartOut(token=token, resumed=resumed, messages=messages, progress=at)
@@ -251,52 +299,73 @@ class ChatGateway:
                 session = repo.find_session_by_token(db, token)
                 return session.id if session else None
 
-        return await run_in_threadpool(find) if token else None
+        if not token:
+            return None
+        try:
+            return await run_in_threadpool(find)
+        except SQLAlchemyError:
+            log.exception("the database could not find a check-in's token")
+            raise ChatError(503, texts.NOT_SENT, stored=False) from None
 
     async def send(self, session_id: int, text: str, client_message_id: str | None) -> MessagesOut:
         async with self._lock(session_id):
-            received = await run_in_threadpool(self._receive, session_id, text, client_message_id)
-            answer = received.answered
-            if answer is None:
-                try:
+            try:
+                message_id, duplicate = await run_in_threadpool(self._store, session_id, text, client_message_id)
+            except SQLAlchemyError:
+                log.exception("a message to check-in %s could not be stored", session_id)
+                raise ChatError(503, texts.NOT_SENT, stored=False) from None
+            try:
+                received = await run_in_threadpool(self._route, message_id, duplicate)
+                answer = received.answered
+                if answer is None:
                     answer = await self._ask_rasa(received)
-                except RasaUnavailable as exc:
-                    log.warning("message %s stored, not yet sent to Rasa: %s", received.message_id, exc)
-                    raise ChatError(503, texts.LOST_CONNECTION, stored=True) from None
+            except RasaUnavailable as exc:
+                log.warning("message %s stored, not yet sent to Rasa: %s", message_id, exc)
+                raise ChatError(503, texts.LOST_CONNECTION, stored=True) from None
+            except (TurnFailed, SQLAlchemyError) as exc:
+                log.warning("message %s stored, its turn not finished: %r", message_id, exc)
+                raise ChatError(503, texts.NOT_FINISHED, stored=True) from None
         messages, at = answer
         return MessagesOut(messages=messages, progress=at, duplicate=received.duplicate)
 
-    def _receive(self, session_id: int, text: str, client_message_id: str | None) -> Received:
-        """Store the message (once), then screen it; a worry is answered here and goes no further."""
+    def _store(self, session_id: int, text: str, client_message_id: str | None) -> tuple[int, bool]:
+        """Commit the message on its own, word for word (once per client_message_id):
+        (its id, whether it was here before)."""
         text = clean_text(text)
         with self.sessions.begin() as db:
             session = db.get(SurveySession, session_id)
-            framework = load_framework(session.framework_id)
-            forward = for_rasa(text, framework)
+            forward = for_rasa(text, load_framework(session.framework_id))
             if not forward.text.strip():
                 raise ChatError(422, texts.EMPTY_OR_NOT_TEXT)
-            previous = self._typed_before(db, session, framework)
             message, created = repo.add_message(
                 db, session, "in", text, client_message_id=client_message_id,
                 payload={"payload": forward.text} if forward.payload else None,
             )
-            if not created:
-                if message.delivered_at is not None:
-                    return Received(session.id, message.id, session.sender_id, True, answered=self._answer(db, session, repo.replies_to(db, message)))
-                return Received(session.id, message.id, session.sender_id, True, forward=for_rasa(message.text, framework))
-            found = screen(text, previous=previous)
+            return message.id, not created
+
+    def _route(self, message_id: int, duplicate: bool) -> Received:
+        """A stored message's way on: its replies if it was answered before; else it is screened,
+        and a worry's alert is stored and answered here (in this one transaction); else Rasa's."""
+        with self.sessions.begin() as db:
+            message = db.get(TranscriptMessage, message_id)
+            session = db.get(SurveySession, message.session_id)
+            if message.delivered_at is not None:
+                return Received(session.id, message.id, session.sender_id, duplicate,
+                                answered=self._answer(db, session, repo.replies_to(db, message)))
+            framework = load_framework(session.framework_id)
+            found = screen(message.text, previous=self._typed_before(db, session, framework, message))
             if found.risk:
-                raise_alert(db, session, words=text, categories=list(found.categories), evidence=list(found.evidence),
-                            source="screen", message=message)
+                raise_alert(db, session, words=message.text, categories=list(found.categories),
+                            evidence=list(found.evidence), source="screen", message=message)
                 repo.mark_delivered(db, message)  # answered here: it is never to be sent to Rasa
                 rows = store(db, session, support_drafts())
-                return Received(session.id, message.id, session.sender_id, False, answered=self._answer(db, session, rows))
-            return Received(session.id, message.id, session.sender_id, False, forward=forward)
+                return Received(session.id, message.id, session.sender_id, duplicate, answered=self._answer(db, session, rows))
+            return Received(session.id, message.id, session.sender_id, duplicate, forward=for_rasa(message.text, framework))
 
     @staticmethod
-    def _typed_before(db: Session, session: SurveySession, framework: Framework) -> list[str]:
-        """The child's last few typed messages (not button taps), oldest first."""
-        recent = repo.recent_messages(db, session, direction="in", limit=PREVIOUS_SCREENED * 4)
+    def _typed_before(db: Session, session: SurveySession, framework: Framework, message: TranscriptMessage) -> list[str]:
+        """The child's last few typed messages (not button taps) before `message`, oldest first."""
+        recent = repo.recent_messages(db, session, before=message, direction="in", limit=PREVIOUS_SCREENED * 4)
         typed = [m.text for m in recent if known_payload(m.text, framework) is None]
         return typed[-PREVIOUS_SCREENED:]
 
@@ -307,7 +376,7 @@ class ChatGateway:
                 if not await self.rasa.has_conversation(sender):
                     # Its replies are dropped: the child already has the question they are answering.
                     await self.rasa.send(sender, START_PAYLOAD)
-            elements = await self.rasa.send(sender, received.forward.text)
+            elements = await self.rasa.send(sender, received.forward.text, received.message_id)
         except RasaUnavailable:
             self._rasa_outages += 1
             raise

@@ -6,6 +6,7 @@ bytes that are not UTF-8 included, gets the same kind {"error": ...} answer.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,6 +20,8 @@ from bot.chat.schemas import ErrorOut, MessageIn, MessagesOut, SessionStartIn, S
 from bot.chat.texts import ChatError
 
 MAX_BODY_BYTES = 100_000
+
+log = logging.getLogger(__name__)
 
 
 router = APIRouter(prefix="/api", tags=["chat"])
@@ -61,7 +64,7 @@ def _errors(*codes: int) -> dict:
 
 @router.post(
     "/sessions", status_code=201, response_model=SessionStartOut, summary="Start or resume a check-in with an invite code",
-    responses=_errors(404, 413, 422, 429), openapi_extra=_json_body(SessionStartIn),
+    responses=_errors(404, 413, 422, 429, 500, 503), openapi_extra=_json_body(SessionStartIn),
 )
 async def start_session(request: Request):
     gateway: ChatGateway = request.app.state.chat
@@ -75,12 +78,15 @@ async def start_session(request: Request):
         started = await gateway.start(body.invite_code, ip)
     except ChatError as exc:
         return _error(exc.status, exc.error, exc.stored)
+    except Exception:  # a kind answer, never a plain-text 500
+        log.exception("starting a check-in failed")
+        return _error(500, texts.NOT_SENT)
     return JSONResponse(started.model_dump(mode="json"), status_code=201)
 
 
 @router.post(
     "/sessions/current/messages", response_model=MessagesOut, summary="Send one message; get the bot's replies",
-    responses=_errors(401, 413, 422, 429, 503), openapi_extra=_json_body(MessageIn),
+    responses=_errors(401, 413, 422, 429, 500, 503), openapi_extra=_json_body(MessageIn),
 )
 async def send_message(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
     gateway: ChatGateway = request.app.state.chat
@@ -96,3 +102,6 @@ async def send_message(request: Request, credentials: HTTPAuthorizationCredentia
         return await gateway.send(session_id, body.text, body.client_message_id)
     except ChatError as exc:
         return _error(exc.status, exc.error, exc.stored)
+    except Exception:  # a kind answer, never a plain-text 500
+        log.exception("a chat message failed")
+        return _error(500, texts.NOT_SENT)

@@ -285,7 +285,9 @@ class CommentMapping(Base):
 
 
 class TranscriptMessage(Base):
-    """Every message in and out, word for word. `delivered_at` is set once Rasa has an incoming one."""
+    """Every message in and out, word for word. `delivered_at` is set once Rasa has an incoming one;
+    `handled_at` once the action server has stored what it said (in the same transaction), so a
+    message Rasa is sent again is recognised and never stored twice."""
 
     __tablename__ = "transcript_messages"
     __table_args__ = (
@@ -301,6 +303,7 @@ class TranscriptMessage(Base):
     payload: Mapped[dict | None]
     client_message_id: Mapped[str | None] = mapped_column(String(64))
     delivered_at: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -394,6 +394,23 @@ def mark_delivered(db: Session, message: TranscriptMessage, now: datetime | None
     db.flush()
 
 
+def incoming_message(db: Session, survey_session: SurveySession, message_id: int | None) -> TranscriptMessage | None:
+    """This session's incoming message `message_id`, or None (no id, or not this session's)."""
+    if message_id is None:
+        return None
+    return db.scalar(select(TranscriptMessage).where(
+        TranscriptMessage.id == message_id, TranscriptMessage.session_id == survey_session.id,
+        TranscriptMessage.direction == "in",
+    ))
+
+
+def mark_handled(db: Session, message: TranscriptMessage, now: datetime | None = None) -> None:
+    """The action server has stored what this message said (call in that same transaction)."""
+    if message.handled_at is None:
+        message.handled_at = now or utcnow()
+        db.flush()
+
+
 def undelivered_messages(db: Session, survey_session: SurveySession) -> list[TranscriptMessage]:
     """Incoming messages Rasa has not processed yet, oldest first."""
     return list(

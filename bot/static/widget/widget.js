@@ -9,7 +9,7 @@ import { Scanner, rove, setStop } from "./keys.js";
 import { Reader } from "./speech.js";
 
 const WORDS = {
-  lostConnection: "I lost connection. Your answers are saved. Tap to try again.",
+  notSent: "Sorry, that did not send. Tap to try again.",
   noConnection: "I could not connect. Tap to try again.",
   codeMissing: "Please type your code.",
   sayMissing: "Please type something, or tap a button.",
@@ -214,9 +214,10 @@ async function deliver(message) {
   if (ok) {
     receive(data);
   } else if (status === 401) {
-    showProblem(data.error || WORDS.lostConnection, WORDS.typeCode, backToCode);
+    showProblem(data.error || WORDS.notSent, WORDS.typeCode, backToCode);
   } else if (status === 0 || status === 429 || status >= 500) {
-    showProblem(data.error || WORDS.lostConnection, WORDS.tryAgain, () => deliver(message));
+    // Only the server says whether the words are saved (its error says so); else we cannot know.
+    showProblem(data.error || WORDS.notSent, WORDS.tryAgain, () => deliver(message));
   } else {
     // The words could not be taken (too long, empty): nothing to retry, answer again.
     showProblem(data.error || WORDS.sayMissing);
