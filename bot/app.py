@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -33,7 +34,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     speech = await run_in_threadpool(speech_cache, settings.var_dir / "audio")
     async with AsyncExitStack() as running:
         http = await running.enter_async_context(httpx.AsyncClient())
-        app.state.chat = ChatGateway(app.state.sessions, RasaClient(settings, http), speech, ChatLimits())
+        app.state.chat = ChatGateway(app.state.sessions, RasaClient(settings, http), speech, ChatLimits(),
+                                     idle_after=timedelta(minutes=settings.chat_idle_minutes))
         # The alert emails: sent from the web app, so nothing more has to be running.
         if settings.outbox_every_seconds > 0:
             await running.enter_async_context(

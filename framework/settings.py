@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # Symbols (OpenMoji, installed from npm by setup).
     openmoji_dir: Path = PROJECT_ROOT / "node_modules" / "openmoji"
 
+    # A chat token stops working this long after the check-in's last message ("come back with
+    # your code"), and at once when the check-in is finished or stopped.
+    chat_idle_minutes: int = 60
+
     # Mail to safeguarding leads.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

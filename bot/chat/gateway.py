@@ -30,6 +30,7 @@ import unicodedata
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,7 +64,7 @@ from framework.conversation import (
     payload_entities,
 )
 from framework.db import repository as repo
-from framework.db.models import SurveySession, TranscriptMessage
+from framework.db.models import UNFINISHED_STATUSES, SurveySession, TranscriptMessage, utcnow
 from framework.loader import load_framework
 from framework.schema import Framework
 from framework.settings import Settings
@@ -247,11 +248,13 @@ class Received:
 
 
 class ChatGateway:
-    def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient, speech: SpeechCache, limits: ChatLimits):
+    def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient, speech: SpeechCache, limits: ChatLimits,
+                 *, idle_after: timedelta):
         self.sessions = sessions
         self.rasa = rasa
         self.speech = speech
         self.limits = limits
+        self.idle_after = idle_after  # a token unused this long stops working
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         # Goes up each time Rasa is seen down; a sender checked in an older one is checked again.
         self._rasa_outages = 0
@@ -285,19 +288,29 @@ class ChatGateway:
     def _start(self, code: str) -> tuple[Received, str, bool] | None:
         with self.sessions.begin() as db:
             invite = repo.find_invite_by_code(db, code)
-            if invite is None or invite.is_expired():
+            started = None if invite is None or invite.is_expired() else repo.start_or_resume_session(db, invite)
+            if started is None:  # no such code, expired, or its check-in is over
                 return None
-            session, token, resumed = repo.start_or_resume_session(db, invite)
+            session, token, resumed = started
             message, _ = repo.add_message(db, session, "in", START_PAYLOAD, payload={"payload": START_PAYLOAD})
             return Received(session.id, message.id, session.sender_id, False, ForRasa(START_PAYLOAD, payload=True, cut=False)), token, resumed
 
     # ---- messages -----------------------------------------------------------------------------
 
     async def session_for_token(self, token: str) -> int | None:
+        """The check-in a token is for; None for no such token. A token ends with its check-in
+        and after `idle_after` without a message (ChatError 401, with words saying so)."""
+
         def find() -> int | None:
             with self.sessions.begin() as db:
                 session = repo.find_session_by_token(db, token)
-                return session.id if session else None
+                if session is None:
+                    return None
+                if session.status not in UNFINISHED_STATUSES:
+                    raise ChatError(401, texts.CHECKIN_OVER)
+                if utcnow() - repo.last_activity(db, session) > self.idle_after:
+                    raise ChatError(401, texts.AWAY_TOO_LONG)
+                return session.id
 
         if not token:
             return None

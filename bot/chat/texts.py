@@ -6,6 +6,8 @@ CODE_NOT_FOUND = "I could not find that code. Check it, or ask your teacher."
 CODE_MISSING = "Please type your code."
 TOO_MANY_CODE_TRIES = "That is a lot of tries. Wait a few minutes, then try again."
 SESSION_ENDED = "Your session has ended. Type your code again."
+CHECKIN_OVER = "Your check-in is finished. Thank you for your answers."
+AWAY_TOO_LONG = "You were away for a long time. Come back with your code."
 EMPTY_OR_NOT_TEXT = "Please type something, or tap a button."
 TOO_BIG = "That is too much to send. Please send a shorter message."
 TOO_FAST = "You are sending messages very fast. Wait a bit, then try again."
@@ -15,7 +17,7 @@ NOT_FINISHED = "Sorry, I could not save that yet. Tap to try again."
 # Nothing was kept: say nothing about saving.
 NOT_SENT = "Sorry, that did not send. Tap to try again."
 
-ALL = (CODE_NOT_FOUND, CODE_MISSING, TOO_MANY_CODE_TRIES, SESSION_ENDED, EMPTY_OR_NOT_TEXT, TOO_BIG, TOO_FAST,
+ALL = (CODE_NOT_FOUND, CODE_MISSING, TOO_MANY_CODE_TRIES, SESSION_ENDED, CHECKIN_OVER, AWAY_TOO_LONG, EMPTY_OR_NOT_TEXT, TOO_BIG, TOO_FAST,
        LOST_CONNECTION, NOT_FINISHED, NOT_SENT)
 
 

@@ -57,6 +57,7 @@ ALERT_GROUPING_WINDOW = timedelta(minutes=10)  # worrying messages this close to
 ALERT_CONTEXT_MESSAGES = 6
 RETRY_FIRST_DELAY = timedelta(minutes=1)
 RETRY_MAX_DELAY = timedelta(hours=1)
+RESUMED = "checkin_resumed"  # the audit action: a paused check-in was picked up again with its code
 
 
 def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
@@ -193,23 +194,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_or_resume_session(db: Session, invite: Invite) -> SessionStart:
-    """The invite's unfinished check-in, active again, or a new one.
+def start_or_resume_session(db: Session, invite: Invite) -> SessionStart | None:
+    """The invite's unfinished check-in, active again, or a new one; None once the invite's
+    check-in is finished or stopped (a code is for one check-in: the SENCO makes a new one).
 
-    Each call issues a fresh token, so a token from before a break stops working.
+    Each call issues a fresh token, so a token from before a break stops working. A resume is
+    written to the audit log: the pupil's page shows it, in case the code was not theirs to use.
     """
     token = secrets.token_urlsafe(32)
-    unfinished = db.scalar(
-        select(SurveySession)
-        .where(SurveySession.invite_id == invite.id, SurveySession.status.in_(UNFINISHED_STATUSES))
-        .order_by(SurveySession.id.desc())
-        .limit(1)
+    latest = db.scalar(
+        select(SurveySession).where(SurveySession.invite_id == invite.id).order_by(SurveySession.id.desc()).limit(1)
     )
-    if unfinished is not None:
-        unfinished.status = "active"
-        unfinished.token_hash = hash_token(token)
-        db.flush()
-        return SessionStart(unfinished, token, resumed=True)
+    if latest is not None and latest.status not in UNFINISHED_STATUSES:
+        return None
+    if latest is not None:
+        latest.status = "active"
+        latest.token_hash = hash_token(token)
+        audit(db, None, RESUMED, "survey_session", latest.id, pupil=invite.pupil)
+        return SessionStart(latest, token, resumed=True)
     survey_session = SurveySession(
         invite_id=invite.id,
         pupil_id=invite.pupil_id,
@@ -226,6 +228,26 @@ def start_or_resume_session(db: Session, invite: Invite) -> SessionStart:
 
 def find_session_by_token(db: Session, token: str) -> SurveySession | None:
     return db.scalar(select(SurveySession).where(SurveySession.token_hash == hash_token(token)))
+
+
+def last_activity(db: Session, survey_session: SurveySession) -> datetime:
+    """When the check-in last had a message, either way (or started)."""
+    latest = db.scalar(select(func.max(TranscriptMessage.created_at)).where(
+        TranscriptMessage.session_id == survey_session.id))
+    return latest or survey_session.started_at
+
+
+def resumes(db: Session, pupil: Pupil) -> dict[int, list[datetime]]:
+    """When each of the pupil's check-ins was picked up again with its code, by session id."""
+    entries = db.execute(
+        select(AuditEntry.object_id, AuditEntry.created_at)
+        .where(AuditEntry.pupil_id == pupil.id, AuditEntry.action == RESUMED)
+        .order_by(AuditEntry.id)
+    )
+    found: dict[int, list[datetime]] = {}
+    for object_id, at in entries:
+        found.setdefault(int(object_id), []).append(at)
+    return found
 
 
 def find_session_by_sender(db: Session, sender_id: str) -> SurveySession | None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from framework.db import repository as repo
 from framework.db.codes import format_code
 from framework.db.models import Answer, Invite, Pupil, SafeguardingAlert, SurveySession, utcnow
 from framework.loader import all_frameworks
@@ -172,6 +173,7 @@ class CheckinRow:
     status: str
     answered: int  # questions answered (a skip is no answer)
     asked: int  # questions in the set
+    resumed_at: tuple[datetime, ...] = ()  # each time it was picked up again with its code
 
     @property
     def status_label(self) -> str:
@@ -195,12 +197,14 @@ def pupil_checkins(db: Session, pupil: Pupil) -> list[CheckinRow]:
         .order_by(SurveySession.started_at.desc(), SurveySession.id.desc())
     )
     frameworks = all_frameworks()
+    resumes = repo.resumes(db, pupil)
     checkins = []
     for session_id, started, framework_id, perspective, question_set, status, count in rows:
         framework = frameworks.get(framework_id)  # a framework file since removed still lists its check-ins
         checkins.append(CheckinRow(
             session_id, started, framework_id, framework.title if framework else framework_id, question_set,
             status, count, len(framework.questions(perspective, question_set)) if framework else count,
+            tuple(resumes.get(session_id, ())),
         ))
     return checkins
 

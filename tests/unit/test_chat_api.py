@@ -10,14 +10,14 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from accessibility.plain_language import problems
 from bot.chat import texts
 from bot.chat.limits import SlidingWindow
 from bot.chat.prompts import domain_text, support
 from bot.chat.replies import drafts_from_rasa, support_drafts
-from framework.db.models import SurveySession, TranscriptMessage
+from framework.db.models import SurveySession, TranscriptMessage, utcnow
 from framework.loader import load_framework
 from tests.stack import app_client, free_port
 
@@ -115,6 +115,31 @@ def test_a_missing_code_is_a_kind_422(chat_client):
     for body in ({}, {"invite_code": "  "}, {"invite_code": 12345678}):
         response = chat_client.post("/api/sessions", json=body)
         assert response.status_code == 422 and response.json() == {"error": texts.CODE_MISSING}
+
+
+def test_a_code_starts_nothing_once_its_checkin_is_stopped_and_the_token_ends_with_it(chat_client, new_invite):
+    code = new_invite()
+    _, auth = start(chat_client, code)
+    stopped = send(chat_client, auth, "/stop")
+    assert stopped.status_code == 200 and stopped.json()["messages"][-1]["kind"] == "stopped"
+    after = send(chat_client, auth, "/help")
+    assert after.status_code == 401 and after.json() == {"error": texts.CHECKIN_OVER}
+    again = chat_client.post("/api/sessions", json={"invite_code": code})
+    assert again.status_code == 404 and again.json() == {"error": texts.CODE_NOT_FOUND}
+
+
+def test_a_token_left_unused_too_long_ends_and_the_code_carries_on(chat_client, new_invite, stack):
+    code = new_invite()
+    _, auth = start(chat_client, code)
+    [opening] = incoming(stack, auth)
+    idle = timedelta(minutes=stack.settings.chat_idle_minutes)
+    with stack.sessions.begin() as db:
+        db.execute(update(TranscriptMessage).where(TranscriptMessage.session_id == opening.session_id)
+                   .values(created_at=utcnow() - idle - timedelta(minutes=1)))
+    away = send(chat_client, auth, "/help")
+    assert away.status_code == 401 and away.json() == {"error": texts.AWAY_TOO_LONG}
+    body, back = start(chat_client, code)
+    assert body["resumed"] is True and send(chat_client, back, "/help").status_code == 200
 
 
 # ---- messages: who may send ---------------------------------------------------------------------

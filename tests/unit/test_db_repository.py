@@ -136,6 +136,27 @@ def test_a_session_starts_from_an_invite_with_server_made_ids(db, invite):
     assert repo.find_session_by_token(db, "guessed") is None
 
 
+@pytest.mark.parametrize("ended", ["finished", "stopped"])
+def test_a_code_starts_nothing_once_its_checkin_is_over(db, invite, check_in, ended):
+    repo.set_status(db, check_in, ended)
+    assert reloaded(db, check_in).finished_at is not None
+    assert repo.start_or_resume_session(db, invite) is None
+    assert db.scalar(select(sa.func.count()).select_from(repo.SurveySession)) == 1
+
+
+def test_picking_a_checkin_up_again_with_its_code_is_audited(db, invite, pupil):
+    first = repo.start_or_resume_session(db, invite)
+    assert repo.resumes(db, pupil) == {}
+    repo.set_status(db, first.session, "paused")
+    repo.start_or_resume_session(db, invite)
+    repo.start_or_resume_session(db, invite)  # e.g. someone else with the code, on another device
+    db.commit()
+    resumed = repo.resumes(db, pupil)
+    assert list(resumed) == [first.session.id] and len(resumed[first.session.id]) == 2
+    entries = db.scalars(select(AuditEntry).where(AuditEntry.action == repo.RESUMED)).all()
+    assert {(e.actor_id, e.object_id, e.pupil_id) for e in entries} == {(None, str(first.session.id), pupil.id)}
+
+
 def test_a_break_resumes_the_same_session_with_a_new_token(db, invite):
     first = repo.start_or_resume_session(db, invite)
     repo.set_position(db, first.session, "question:york.safe.1")
@@ -147,13 +168,6 @@ def test_a_break_resumes_the_same_session_with_a_new_token(db, invite):
     assert (stored.status, stored.position, stored.finished_at) == ("active", "question:york.safe.1", None)
     assert repo.find_session_by_token(db, first.token) is None
     assert repo.find_session_by_token(db, again.token) == stored
-
-
-def test_a_finished_session_is_not_resumed(db, invite, check_in):
-    repo.set_status(db, check_in, "finished")
-    assert reloaded(db, check_in).finished_at is not None
-    again = repo.start_or_resume_session(db, invite)
-    assert not again.resumed and again.session.id != check_in.id
 
 
 def test_preferences_are_stored_and_checked(db, check_in):

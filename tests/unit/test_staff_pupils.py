@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.auth.pages import SCHOOL_TIME
+from framework.db import repository as repo
 from framework.db.models import Invite, Pupil, utcnow
 from framework.reports.invites import qr_svg, start_url
 from framework.settings import get_settings
@@ -183,6 +184,18 @@ def test_a_pupils_page_lists_their_checkins_and_invites_and_is_audited(staff_sit
     assert len(invites) == 2 and all(row[3] == "Used: check-in finished" for row in invites.values())
     [entry] = staff_site.audit("view_pupil")
     assert entry.pupil_id == oak["amy"]
+
+
+def test_a_pupils_page_says_when_a_checkin_was_picked_up_again_with_its_code(staff_site, oak):
+    with staff_site.sessions.begin() as db:
+        pupil = db.get(Pupil, oak["cat"])
+        invite = repo.create_invite(db, pupil, "york")
+        session = repo.start_or_resume_session(db, invite).session
+        repo.set_status(db, session, "paused")
+        repo.start_or_resume_session(db, invite)
+    page = staff_site.client.get(f"/staff/pupils/{oak['cat']}")
+    [row] = table(page.text, 0).values()
+    assert row[2].startswith("In progress Picked up again with its code 1 time, last ")
 
 
 def test_a_pupil_with_an_alert_shows_no_alert_words_on_their_page(staff_site, oak):
