@@ -152,10 +152,17 @@ class SpeechCache:
                 continue  # another request is writing or removing it
             if text in self.fixed_prompts:
                 continue
-            (self.folder / f"{audio_key(text, LANGUAGE, ESPEAK_VOICE)}.mp3").unlink(missing_ok=True)
-            note.unlink(missing_ok=True)
+            self.forget(text)
             removed += 1
         return removed
+
+    def forget(self, text: str) -> None:
+        """Delete the note and audio of a text, unless it is a fixed prompt (those hold no child's words)."""
+        if text in self.fixed_prompts:
+            return
+        key = audio_key(text, LANGUAGE, ESPEAK_VOICE)
+        (self.folder / f"{key}.mp3").unlink(missing_ok=True)
+        (self.folder / f"{key}.json").unlink(missing_ok=True)
 
     def build(self) -> Counter:
         """Make the audio of every fixed prompt ahead of time; counts by who made it."""

@@ -133,6 +133,36 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pupil_erase(args: argparse.Namespace) -> int:
+    from bot.erasure import erase_pupil
+    from framework.db.engine import make_engine, make_session_factory
+    from framework.db.models import Pupil
+    from framework.settings import get_settings
+
+    engine = make_engine()
+    try:
+        with make_session_factory(engine).begin() as db:
+            pupil = db.get(Pupil, args.pupil_id)
+            if pupil is None:
+                print(f"heard: there is no pupil with the id {args.pupil_id}", file=sys.stderr)
+                return EXIT_USAGE
+            if not args.yes:
+                answer = input(f"Erase everything {pupil.display_name} (id {pupil.id}) said? "
+                               "Safeguarding alerts are kept. Type yes to erase: ")
+                if answer.strip().lower() != "yes":
+                    print("Nothing was erased.")
+                    return 1
+            erased = erase_pupil(db, pupil, get_settings(), by=None)
+    finally:
+        engine.dispose()
+    checkins = erased.deleted.checkins
+    print(f"Erased {checkins.sessions} check-in(s): {checkins.answers} answer(s), {checkins.comments} comment(s), "
+          f"{checkins.messages} message(s), {erased.tracker_events} chat engine event(s).")
+    if erased.deleted.alerts_kept:
+        print(f"Kept {erased.deleted.alerts_kept} safeguarding alert(s), and the pupil's name for them.")
+    return 0
+
+
 def _staff_url() -> str:
     from framework.settings import get_settings
 
@@ -253,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add.add_argument("--role", required=True, help="admin, senco, dsl (safeguarding lead) or la_officer")
     staff_add.add_argument("--school-urn", help="the school's URN (needed for senco and dsl)")
     staff_add.set_defaults(func=cmd_staff_add)
+
+    pupil = sub.add_parser("pupil", help="pupils' data").add_subparsers(dest="pupil_command", required=True)
+    erase = pupil.add_parser("erase", help="erase everything a pupil said (safeguarding alerts are kept); audited")
+    erase.add_argument("pupil_id", type=int, metavar="ID", help="the pupil's id (in the address of their staff page)")
+    erase.add_argument("--yes", action="store_true", help="do not ask to confirm")
+    erase.set_defaults(func=cmd_pupil_erase)
 
     outbox = sub.add_parser("outbox", help="emails to staff").add_subparsers(dest="outbox_command", required=True)
     outbox_send = outbox.add_parser("send", help="send the emails that are due now (the web app also does this)")

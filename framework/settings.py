@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # your code"), and at once when the check-in is finished or stopped.
     chat_idle_minutes: int = 60
 
+    # Check-ins (answers, comments, transcript) are erased this many days after they were last
+    # touched; 0 keeps them until a pupil's data is erased. Safeguarding alerts are never erased.
+    retention_days: int = 1095
+
     # Mail to safeguarding leads.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -663,29 +663,24 @@ def retry_delay(attempts: int) -> timedelta:
     return min(RETRY_FIRST_DELAY * 2 ** (attempts - 1), RETRY_MAX_DELAY)
 
 
-# ---- deleting a pupil's data --------------------------------------------------------------------
+# ---- deleting a pupil's data, and old check-ins ---------------------------------------------------
 
 
 @dataclass(frozen=True)
-class PupilDataDeletion:
+class CheckinDeletion:
     sessions: int
     answers: int
     comments: int
     messages: int
     consents: int
-    invites: int
-    alerts_kept: int
-    pupil_deleted: bool  # False while alerts name the pupil: safeguarding records keep who they are about
 
 
-def delete_pupil_data(db: Session, pupil: Pupil) -> PupilDataDeletion:
-    """"Delete my data": remove the pupil's invites and check-ins with everything in them.
+def delete_checkins(db: Session, session_ids: Select) -> CheckinDeletion:
+    """Delete these check-ins (`session_ids`: a select of SurveySession.id) with everything in them.
 
     Safeguarding alerts are kept, with their exact words and context (they are copies, so
-    they outlive the transcript); they just lose the link to the deleted session. The audit
-    log is kept too. The pupil's own record goes only when no alert names them.
+    they outlive the transcript); they just lose the link to the deleted session.
     """
-    session_ids = select(SurveySession.id).where(SurveySession.pupil_id == pupil.id)
     message_ids = select(TranscriptMessage.id).where(TranscriptMessage.session_id.in_(session_ids))
     comment_ids = select(Comment.id).where(Comment.session_id.in_(session_ids))
 
@@ -702,10 +697,42 @@ def delete_pupil_data(db: Session, pupil: Pupil) -> PupilDataDeletion:
         "messages": delete_rows(TranscriptMessage),
         "consents": delete_rows(ConsentDecision),
     }
-    counts["sessions"] = db.execute(delete(SurveySession).where(SurveySession.pupil_id == pupil.id)).rowcount
-    counts["invites"] = db.execute(delete(Invite).where(Invite.pupil_id == pupil.id)).rowcount
+    # Materialised first: the select may read the table it deletes from.
+    ids = list(db.scalars(session_ids))
+    counts["sessions"] = db.execute(delete(SurveySession).where(SurveySession.id.in_(ids))).rowcount if ids else 0
+    db.flush()
+    return CheckinDeletion(**counts)
+
+
+def checkins_ended_before(cutoff: datetime) -> Select:
+    """The check-ins last touched before `cutoff` (finished, stopped or left), as a select of ids."""
+    return select(SurveySession.id).where(
+        func.coalesce(SurveySession.finished_at, SurveySession.updated_at) < cutoff)
+
+
+def pupil_checkins(pupil: Pupil) -> Select:
+    """All of a pupil's check-ins, as a select of ids."""
+    return select(SurveySession.id).where(SurveySession.pupil_id == pupil.id)
+
+
+@dataclass(frozen=True)
+class PupilDataDeletion:
+    checkins: CheckinDeletion
+    invites: int
+    alerts_kept: int
+    pupil_deleted: bool  # False while alerts name the pupil: safeguarding records keep who they are about
+
+
+def delete_pupil_data(db: Session, pupil: Pupil) -> PupilDataDeletion:
+    """"Delete my data": remove the pupil's invites and check-ins with everything in them.
+
+    Safeguarding alerts are kept (see delete_checkins), and the audit log too. The pupil's
+    own record goes only when no alert names them.
+    """
+    checkins = delete_checkins(db, pupil_checkins(pupil))
+    invites = db.execute(delete(Invite).where(Invite.pupil_id == pupil.id)).rowcount
     alerts_kept = db.scalar(select(func.count(SafeguardingAlert.id)).where(SafeguardingAlert.pupil_id == pupil.id))
     if not alerts_kept:
         db.delete(pupil)
     db.flush()
-    return PupilDataDeletion(**counts, alerts_kept=alerts_kept, pupil_deleted=not alerts_kept)
+    return PupilDataDeletion(checkins, invites, alerts_kept=alerts_kept, pupil_deleted=not alerts_kept)

@@ -386,7 +386,8 @@ def test_deleting_a_pupils_data_keeps_their_alerts(db, school, dsl, pupil, invit
     db.expire_all()
 
     assert report == repo.PupilDataDeletion(
-        sessions=1, answers=2, comments=1, messages=2, consents=1, invites=1, alerts_kept=1, pupil_deleted=False)
+        repo.CheckinDeletion(sessions=1, answers=2, comments=1, messages=2, consents=1),
+        invites=1, alerts_kept=1, pupil_deleted=False)
     kept = db.get(SafeguardingAlert, alert.id)
     assert (kept.words, kept.session_id, kept.pupil_id) == ("he hurts me", None, pupil.id)
     assert [c["text"] for c in kept.context] == ["How was today?"]
@@ -400,8 +401,23 @@ def test_a_pupil_without_alerts_is_deleted_entirely(db, school, pupil, check_in)
     repo.record_answer(db, check_in, "york.safe.1", "safe", "yes", "tapped")
     report = repo.delete_pupil_data(db, pupil)
     db.commit()
-    assert report.pupil_deleted and report.alerts_kept == 0 and report.answers == 1
+    assert report.pupil_deleted and report.alerts_kept == 0 and report.checkins.answers == 1
     assert db.get(Pupil, pupil.id) is None
+
+
+def test_checkins_past_retention_are_deleted_and_newer_ones_kept(db, pupil, invite, check_in):
+    now = utcnow()
+    repo.record_answer(db, check_in, "york.safe.1", "safe", "yes", "tapped")
+    repo.set_status(db, check_in, "finished", now=now - timedelta(days=40))
+    recent = repo.start_or_resume_session(db, repo.create_invite(db, pupil, "york")).session
+    repo.record_answer(db, recent, "york.safe.1", "safe", "no", "tapped")
+    repo.set_status(db, recent, "finished", now=now - timedelta(days=10))
+    db.commit()
+    report = repo.delete_checkins(db, repo.checkins_ended_before(now - timedelta(days=30)))
+    db.commit()
+    assert (report.sessions, report.answers) == (1, 1)
+    assert db.get(repo.SurveySession, check_in.id) is None
+    assert [a.value for a in repo.current_answers(db, recent)] == ["no"]
 
 
 # ---- outbox, consent, audit --------------------------------------------------------------------
