@@ -27,12 +27,16 @@ from sqlalchemy.orm import Session, object_session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from framework.db import repository as repo
-from framework.db.models import OutboxEmail, utcnow
+from framework.db.models import OutboxEmail, SafeguardingAlert, School, utcnow
 from framework.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SEND_EVERY = 10.0  # seconds
+# An alert email not gone this long after it was queued: the admins are told, and the school's
+# staff pages say so, so the concern reaches a person some other way.
+ESCALATE_AFTER = timedelta(minutes=15)
+ESCALATION_SUBJECT = "Heard: an alert email to a safeguarding lead has not been delivered"
 CLAIM_LEASE = timedelta(minutes=5)  # longer than any one run takes
 SMTP_TIMEOUT = 20.0  # seconds for each step of talking to the mail server
 _NEW_EMAIL = "heard_outbox_new_email"
@@ -43,6 +47,7 @@ class OutboxRun:
     sent: int
     failed: int
     errors: tuple[str, ...] = ()
+    escalated: int = 0  # alert emails newly reported to the admins as not delivered
 
 
 def build_message(email: OutboxEmail, settings: Settings) -> EmailMessage:
@@ -60,7 +65,9 @@ def build_message(email: OutboxEmail, settings: Settings) -> EmailMessage:
 
 
 def send_due(sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> OutboxRun:
-    """Send every email whose time has come; returns how many went and how many will be retried."""
+    """Send every email whose time has come (first telling the admins of alert emails that
+    have not gone for ESCALATE_AFTER); returns how many went and how many will be retried."""
+    escalated = escalate_undelivered(sessions, settings, now)
     sent = failed = 0
     errors: list[str] = []
     while True:
@@ -80,7 +87,33 @@ def send_due(sessions: sessionmaker[Session], settings: Settings, now: datetime 
                     errors.append(f"to {email.to_address}: {error}")
     for error in errors:
         log.warning("email not sent, will retry: %s", error)
-    return OutboxRun(sent, failed, tuple(errors))
+    return OutboxRun(sent, failed, tuple(errors), escalated)
+
+
+def escalate_undelivered(sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> int:
+    """Email the admins about each alert whose email to its school has not gone for
+    ESCALATE_AFTER (once per email); returns how many emails were escalated."""
+    now = now or utcnow()
+    with sessions.begin() as db:
+        stuck = repo.undelivered_alert_emails(db, now - ESCALATE_AFTER, escalated=False)
+        admins = repo.active_admins(db)
+        for alert_id in dict.fromkeys(email.alert_id for email in stuck):
+            alert = db.get(SafeguardingAlert, alert_id)
+            school = db.get(School, alert.school_id)
+            errors = [e.last_error for e in stuck if e.alert_id == alert_id and e.last_error]
+            body = (
+                f"An email telling {school.name} about a possible safeguarding concern has not been delivered "
+                f"for {int(ESCALATE_AFTER.total_seconds() // 60)} minutes.\n"
+                f"The mail server said: {errors[-1] if errors else 'nothing yet'}\n"
+                "Please phone the school's safeguarding lead now. Heard keeps trying to send the email.\n"
+                f"{settings.public_url}/staff"
+            )
+            for admin in admins:
+                repo.enqueue_email(db, admin.email, ESCALATION_SUBJECT, body, now=now)
+            log.error("alert %s: its email has not gone for %s; %d admin(s) told", alert_id, ESCALATE_AFTER, len(admins))
+        for email in stuck:
+            email.escalated_at = now
+        return len(stuck)
 
 
 def _claim_due(sessions: sessionmaker[Session], settings: Settings, now: datetime) -> dict[int, EmailMessage]:

@@ -383,7 +383,8 @@ class AlertMessage(Base):
 
 
 class OutboxEmail(Base):
-    """An email waiting to go, retried with backoff until sent."""
+    """An email waiting to go, retried with backoff until sent. An alert's email names the alert:
+    if it has not gone after a while, admins are told (`escalated_at`) and staff pages say so."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)
@@ -397,6 +398,8 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("safeguarding_alerts.id"), index=True)
+    escalated_at: Mapped[datetime | None]
 
 
 class ConsentDecision(Base):

@@ -113,6 +113,12 @@ def staff_for_school(db: Session, school_id: int, role: str) -> list[StaffUser]:
     ))
 
 
+def active_admins(db: Session) -> list[StaffUser]:
+    """Admins to tell when a school's safeguarding lead cannot be reached."""
+    return list(db.scalars(
+        select(StaffUser).where(StaffUser.role == "admin", StaffUser.active).order_by(StaffUser.id)))
+
+
 def create_pupil(
     db: Session,
     school: School,
@@ -624,11 +630,36 @@ def audit(
 # ---- outbox ------------------------------------------------------------------------------------
 
 
-def enqueue_email(db: Session, to_address: str, subject: str, body: str, now: datetime | None = None) -> OutboxEmail:
-    email = OutboxEmail(to_address=to_address, subject=subject, body=body, next_attempt_at=now or utcnow())
+def enqueue_email(db: Session, to_address: str, subject: str, body: str, now: datetime | None = None,
+                  *, alert: SafeguardingAlert | None = None) -> OutboxEmail:
+    """Queue an email; `alert`: the alert it tells someone about (watched until it goes)."""
+    now = now or utcnow()
+    email = OutboxEmail(to_address=to_address, subject=subject, body=body, next_attempt_at=now, created_at=now,
+                        alert_id=alert.id if alert else None)
     db.add(email)
     db.flush()
     return email
+
+
+def undelivered_alert_emails(db: Session, queued_before: datetime, *, school_id: int | None = None,
+                             escalated: bool | None = None) -> list[OutboxEmail]:
+    """Alert emails queued before `queued_before` and still not sent, oldest first; of one school's
+    alerts, and only those (not) yet escalated, when given."""
+    query = select(OutboxEmail).where(
+        OutboxEmail.alert_id.is_not(None), OutboxEmail.sent_at.is_(None), OutboxEmail.created_at < queued_before)
+    if school_id is not None:
+        query = query.join(SafeguardingAlert, SafeguardingAlert.id == OutboxEmail.alert_id).where(
+            SafeguardingAlert.school_id == school_id)
+    if escalated is not None:
+        query = query.where(OutboxEmail.escalated_at.is_not(None) if escalated else OutboxEmail.escalated_at.is_(None))
+    return list(db.scalars(query.order_by(OutboxEmail.created_at, OutboxEmail.id)))
+
+
+def schools_without_safeguarding_lead(db: Session) -> list[School]:
+    """Schools with no active DSL account: their alerts would reach no one there."""
+    has_lead = select(StaffUser.id).where(
+        StaffUser.school_id == School.id, StaffUser.role == "dsl", StaffUser.active).exists()
+    return list(db.scalars(select(School).where(~has_lead).order_by(School.name, School.id)))
 
 
 def due_emails(db: Session, now: datetime | None = None, limit: int = 20) -> list[OutboxEmail]:
