@@ -15,8 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from bot.auth.headers import StaffSecurityHeaders
 from bot.auth.sessions import add_session_middleware
 from bot.auth.signin import SignInGuard
+from bot.background import repeating
 from bot.chat.gateway import ChatGateway, RasaClient, speech_cache
 from bot.chat.limits import ChatLimits
+from bot.erasure import RETENTION_EVERY, run_retention
 from bot.outbox import running_outbox
 from bot.routers import admin, alerts, chat, council, health, media, pupils, staff, summaries, widget
 from bot.safeguarding.screen import default_screener
@@ -40,6 +42,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.outbox_every_seconds > 0:
             await running.enter_async_context(
                 running_outbox(app.state.sessions, settings, every=settings.outbox_every_seconds))
+        # Old check-ins erased (HEARD_RETENTION_DAYS), once an hour.
+        if settings.retention_days > 0:
+            await running.enter_async_context(repeating(
+                "the retention job", lambda: run_retention(app.state.sessions, settings), RETENTION_EVERY))
         yield
     engine.dispose()
 

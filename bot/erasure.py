@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, bindparam, create_engine, inspect, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.chat.gateway import speech_cache
 from bot.processes import IN_MEMORY
@@ -27,6 +27,7 @@ from framework.settings import Settings
 
 log = logging.getLogger(__name__)
 
+RETENTION_EVERY = 3600.0  # seconds between runs of the retention job
 RASA_EVENTS_TABLE = "events"  # Rasa's SQLTrackerStore: one row per event, with the conversation's sender_id
 
 
@@ -61,6 +62,12 @@ def apply_retention(db: Session, settings: Settings, now: datetime | None = None
                detail=asdict(deleted) | {"days": settings.retention_days, "tracker_events": events})
     log.info("retention: erased %d check-in(s) older than %d days", deleted.sessions, settings.retention_days)
     return deleted
+
+
+def run_retention(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """One run of the retention job, in its own transaction (bot/app.py runs it every RETENTION_EVERY)."""
+    with sessions.begin() as db:
+        apply_retention(db, settings)
 
 
 def _forget_outside_the_database(db: Session, session_ids: Select, settings: Settings) -> tuple[int, int]:

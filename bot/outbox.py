@@ -24,8 +24,8 @@ from email.utils import format_datetime
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
+from bot.background import repeating
 from framework.db import repository as repo
 from framework.db.models import OutboxEmail, SafeguardingAlert, School, utcnow
 from framework.settings import Settings
@@ -179,26 +179,6 @@ async def running_outbox(sessions: sessionmaker[Session], settings: Settings,
     """Send due emails in the background while the web app runs."""
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
-
-    async def keep_sending() -> None:
-        while True:
-            woken.clear()
-            try:
-                await run_in_threadpool(send_due, sessions, settings)
-            except Exception:  # e.g. the database is down: log it and try again next time
-                log.exception("the outbox run failed; trying again in %.0f s", every)
-            try:
-                await asyncio.wait_for(woken.wait(), timeout=every)
-            except asyncio.TimeoutError:
-                pass
-
     with wake_on_new_email(lambda: loop.call_soon_threadsafe(woken.set)):
-        task = asyncio.create_task(keep_sending(), name="heard-outbox")
-        try:
+        async with repeating("the outbox run", lambda: send_due(sessions, settings), every, woken):
             yield
-        finally:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass

@@ -2,14 +2,19 @@
 newer ones, and every safeguarding alert, are kept."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bot.app import create_app
 from bot.erasure import apply_retention
 from framework.db import repository as repo
+from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.db.models import AuditEntry, SafeguardingAlert, SurveySession, utcnow
-from framework.settings import Settings
+from framework.settings import Settings, get_settings
+from tests.unit.staff_site import staff_settings_env
 
 
 def test_old_checkins_are_erased_and_alerts_and_newer_checkins_kept(db, tmp_path):
@@ -47,3 +52,26 @@ def test_retention_days_zero_keeps_everything(db, tmp_path):
     db.commit()
     assert apply_retention(db, Settings(var_dir=tmp_path, retention_days=0)) is None
     assert db.get(SurveySession, session.id) is not None
+
+
+def test_the_web_app_applies_retention_when_it_starts(sqlite_url, tmp_path, monkeypatch):
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as db:
+        pupil = repo.create_pupil(db, repo.create_school(db, "Oak"), "Sam")
+        session = repo.start_or_resume_session(db, repo.create_invite(db, pupil, "york")).session
+        repo.set_status(db, session, "finished", now=utcnow() - timedelta(days=400))
+        old = session.id
+    staff_settings_env(monkeypatch, sqlite_url, tmp_path, HEARD_RETENTION_DAYS="365", HEARD_RASA_TRACKER_URL="memory")
+    with TestClient(create_app()):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with sessions() as db:
+                if db.get(SurveySession, old) is None:
+                    break
+            time.sleep(0.2)
+    engine.dispose()
+    get_settings.cache_clear()
+    with sessions() as db:
+        assert db.get(SurveySession, old) is None
