@@ -123,18 +123,18 @@ def test_a_worry_is_committed_before_its_alert_and_the_alert_is_stored_once(chat
             return real_route(message_id, duplicate)
 
     monkeypatch.setattr(gateway, "_route", route_while_locked)
-    refused = send(chat_client, auth, "my step dad hurts me", "worry-1")
+    refused = send(chat_client, auth, "my step dad hurts me", "worry-while-locked")
     monkeypatch.undo()
     assert refused.status_code == 503 and refused.json() == {"error": texts.NOT_FINISHED, "stored": True}
     assert incoming(stack, auth)[-1].text == "my step dad hurts me"  # the words, before any alert
 
-    again = send(chat_client, auth, "my step dad hurts me", "worry-1")
+    again = send(chat_client, auth, "my step dad hurts me", "worry-while-locked")
     assert again.status_code == 200 and {m["kind"] for m in again.json()["messages"]} == {"safeguarding"}
-    assert send(chat_client, auth, "my step dad hurts me", "worry-1").json()["duplicate"] is True
+    assert send(chat_client, auth, "my step dad hurts me", "worry-while-locked").json()["duplicate"] is True
     session = session_of(stack, auth)
     with stack.sessions() as db:
         alerts = db.scalars(select(SafeguardingAlert).where(SafeguardingAlert.session_id == session.id)).all()
         assert [a.words for a in alerts] == ["my step dad hurts me"]
         worry = db.scalar(select(TranscriptMessage).where(
-            TranscriptMessage.session_id == session.id, TranscriptMessage.client_message_id == "worry-1"))
+            TranscriptMessage.session_id == session.id, TranscriptMessage.client_message_id == "worry-while-locked"))
         assert db.scalars(select(AlertMessage.message_id).where(AlertMessage.alert_id == alerts[0].id)).all() == [worry.id]
