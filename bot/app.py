@@ -22,6 +22,7 @@ from bot.erasure import RETENTION_EVERY, run_retention
 from bot.outbox import running_outbox
 from bot.routers import admin, alerts, chat, council, health, media, pupils, staff, summaries, widget
 from bot.safeguarding.screen import default_screener
+from bot.staff.guards import Refusal, answer_refusal
 from framework.db.engine import make_engine, make_session_factory
 from framework.settings import get_settings
 
@@ -59,6 +60,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     app.state.sign_in_guard = SignInGuard()
+    app.add_exception_handler(Refusal, answer_refusal)  # sign-in needed, not for your role, not found
     app.add_middleware(StaffSecurityHeaders)
     add_session_middleware(app, settings)  # the staff sign-in cookie, scoped to /staff
     app.include_router(health.router)

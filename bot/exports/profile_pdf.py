@@ -15,7 +15,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from bot.auth.pages import SCHOOL_TIME
+from bot.staff.wording import SCHOOL_TIME
 from framework.reports.voice import CheckinSummary
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

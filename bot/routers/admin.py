@@ -9,30 +9,23 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.auth.csrf import csrf_ok
-from bot.auth.pages import (
-    ROLE_LABELS,
-    SCHOOL_TIME,
-    flash,
-    parse_id,
-    render,
-    restores_drafts,
-    staff_db,
-    staff_with_role,
-)
 from bot.auth.passwords import generate_password, hash_password
+from bot.staff.drafts import keeps, restores_drafts
+from bot.staff.guards import Db, parse_id, requires_role
+from bot.staff.pages import flash, render
+from bot.staff.wording import ROLE_LABELS, SCHOOL_TIME
 from framework.db import repository as repo
 from framework.db.models import ROLES_WITHOUT_SCHOOL, AuditEntry, Pupil, School, StaffUser, utcnow
 
-ADMIN_ROLES = ("admin",)
-WHO = "Heard administrators"
 ACCOUNTS, SCHOOLS, AUDIT = "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit"
 ACCOUNT_FIELDS = ("email", "role", "school_id")
 SCHOOL_FIELDS = ("name", "urn")
@@ -73,45 +66,36 @@ ACCOUNT_CHANGES = {
 }
 
 router = APIRouter(prefix="/staff/admin", include_in_schema=False)
+administrator = requires_role("admin", who="Heard administrators")
+Administrator = Annotated[StaffUser, Depends(administrator)]
 
 
 # ---- accounts ----------------------------------------------------------------------------------
 
 
 @router.get("/accounts")
-def accounts(request: Request) -> Response:
-    with staff_db(request).begin() as db:
-        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
-        if isinstance(admin, Response):
-            return admin
-        return accounts_page(request, db, admin)
+def accounts(request: Request, db: Db, admin: Administrator) -> Response:
+    return accounts_page(request, db, admin)
 
 
-@router.post("/accounts")
-def accounts_submit(request: Request, csrf_token: str = Form(""), action: str = Form(""), email: str = Form(""),
-                    role: str = Form(""), school_id: str = Form(""), account_id: str = Form("")) -> Response:
+# Only the new-account form holds typing worth keeping (the buttons' forms have none of its fields).
+@router.post("/accounts", dependencies=[keeps(*ACCOUNT_FIELDS)])
+def accounts_submit(request: Request, db: Db, admin: Administrator, csrf_token: str = Form(""),
+                    action: str = Form(""), email: str = Form(""), role: str = Form(""), school_id: str = Form(""),
+                    account_id: str = Form("")) -> Response:
     form = {"email": email, "role": role, "school_id": school_id}
-    # Only the new-account form holds typing worth keeping; the buttons are pressed again.
-    draft = form if action == "create" else None
-    with staff_db(request).begin() as db:
-        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO, draft=draft)
-        if isinstance(admin, Response):
-            return admin
-        if not csrf_ok(request, csrf_token):
-            return accounts_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
-        if action == "create":
-            return _create_account(request, db, admin, form)
-        return _change_account(request, db, admin, action, account_id, form)
+    if not csrf_ok(request, csrf_token):
+        return accounts_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
+    if action == "create":
+        return _create_account(request, db, admin, form)
+    return _change_account(request, db, admin, action, account_id, form)
 
 
 @restores_drafts(ACCOUNTS)
 def restore_account_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
                           draft: dict[str, str], notice: str) -> Response:
     """After signing in again: the accounts page with the new-account form as it was typed."""
-    admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
-    if isinstance(admin, Response):
-        return admin
-    return accounts_page(request, db, admin, form={k: draft.get(k, "") for k in ACCOUNT_FIELDS}, notice=notice)
+    return accounts_page(request, db, administrator(request, db, staff), form={k: draft.get(k, "") for k in ACCOUNT_FIELDS}, notice=notice)
 
 
 def accounts_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,
@@ -190,41 +174,30 @@ def _schools(db: Session) -> list[School]:
 
 
 @router.get("/schools")
-def schools(request: Request) -> Response:
-    with staff_db(request).begin() as db:
-        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
-        if isinstance(admin, Response):
-            return admin
-        return schools_page(request, db, admin)
+def schools(request: Request, db: Db, admin: Administrator) -> Response:
+    return schools_page(request, db, admin)
 
 
-@router.post("/schools")
-def schools_submit(request: Request, csrf_token: str = Form(""), name: str = Form(""),
-                   urn: str = Form("")) -> Response:
+@router.post("/schools", dependencies=[keeps(*SCHOOL_FIELDS)])
+def schools_submit(request: Request, db: Db, admin: Administrator, csrf_token: str = Form(""),
+                   name: str = Form(""), urn: str = Form("")) -> Response:
     form = {"name": name, "urn": urn}
-    with staff_db(request).begin() as db:
-        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO, draft=form)
-        if isinstance(admin, Response):
-            return admin
-        if not csrf_ok(request, csrf_token):
-            return schools_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
-        school_name, number = " ".join(name.split()), urn.strip()
-        problem, status = _new_school_problem(db, school_name, number)
-        if problem:
-            return schools_page(request, db, admin, form=form, problem=problem, status=status)
-        school = repo.create_school(db, school_name, urn=number or None)
-        repo.audit(db, admin, "school_created", "school", school.id, detail={"name": school.name, "urn": school.urn})
-        flash(request, f"{school.name} is added. You can now make accounts for its staff.")
+    if not csrf_ok(request, csrf_token):
+        return schools_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
+    school_name, number = " ".join(name.split()), urn.strip()
+    problem, status = _new_school_problem(db, school_name, number)
+    if problem:
+        return schools_page(request, db, admin, form=form, problem=problem, status=status)
+    school = repo.create_school(db, school_name, urn=number or None)
+    repo.audit(db, admin, "school_created", "school", school.id, detail={"name": school.name, "urn": school.urn})
+    flash(request, f"{school.name} is added. You can now make accounts for its staff.")
     return RedirectResponse(SCHOOLS, status_code=303)
 
 
 @restores_drafts(SCHOOLS)
 def restore_school_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
                          draft: dict[str, str], notice: str) -> Response:
-    admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
-    if isinstance(admin, Response):
-        return admin
-    return schools_page(request, db, admin, form={k: draft.get(k, "") for k in SCHOOL_FIELDS}, notice=notice)
+    return schools_page(request, db, administrator(request, db, staff), form={k: draft.get(k, "") for k in SCHOOL_FIELDS}, notice=notice)
 
 
 def _new_school_problem(db: Session, name: str, urn: str) -> tuple[str | None, int]:
@@ -255,34 +228,31 @@ def schools_page(request: Request, db: Session, admin: StaffUser, *, form: dict[
 
 
 @router.get("/audit")
-def audit_log(request: Request, action: str = "", actor: str = "", day: str = "", page: str = "1") -> Response:
-    with staff_db(request).begin() as db:
-        admin = staff_with_role(request, db, ADMIN_ROLES, who=WHO)
-        if isinstance(admin, Response):
-            return admin
-        action, actor = action.strip()[:64], actor.strip()[:MAX_EMAIL_CHARS]
-        chosen_day, problem = _day(day)
-        number = parse_id(page) or 1
-        filters = {"action": action, "actor": actor, "day": chosen_day.isoformat() if chosen_day else ""}
-        # Written first, so this very look is at the top of the log it shows.
-        repo.audit(db, admin, "view_audit_log", "audit_log", detail={**filters, "page": number})
-        query = select(AuditEntry, StaffUser.email).outerjoin(StaffUser, StaffUser.id == AuditEntry.actor_id)
-        if action:
-            query = query.where(AuditEntry.action == action)
-        if actor:
-            query = query.where(func.lower(StaffUser.email).contains(actor.lower(), autoescape=True))
-        if chosen_day:
-            start = datetime.combine(chosen_day, time(), tzinfo=SCHOOL_TIME)
-            end = datetime.combine(chosen_day + timedelta(days=1), time(), tzinfo=SCHOOL_TIME)
-            query = query.where(AuditEntry.created_at >= start, AuditEntry.created_at < end)
-        found = db.execute(query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-                           .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)).all()
-        entries = [(entry, email, shown_detail(entry.detail)) for entry, email in found[:AUDIT_PAGE_SIZE]]
-        actions = db.scalars(select(distinct(AuditEntry.action)).order_by(AuditEntry.action)).all()
-        links = {"newer": _page_link(filters, number - 1) if number > 1 else None,
-                 "older": _page_link(filters, number + 1) if len(found) > AUDIT_PAGE_SIZE else None}
-        return render(request, "staff/admin_audit.html", staff=admin, db=db, entries=entries, actions=actions,
-                      filters=filters, page=number, links=links, problem=problem, page_size=AUDIT_PAGE_SIZE)
+def audit_log(request: Request, db: Db, admin: Administrator, action: str = "", actor: str = "", day: str = "",
+              page: str = "1") -> Response:
+    action, actor = action.strip()[:64], actor.strip()[:MAX_EMAIL_CHARS]
+    chosen_day, problem = _day(day)
+    number = parse_id(page) or 1
+    filters = {"action": action, "actor": actor, "day": chosen_day.isoformat() if chosen_day else ""}
+    # Written first, so this very look is at the top of the log it shows.
+    repo.audit(db, admin, "view_audit_log", "audit_log", detail={**filters, "page": number})
+    query = select(AuditEntry, StaffUser.email).outerjoin(StaffUser, StaffUser.id == AuditEntry.actor_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor:
+        query = query.where(func.lower(StaffUser.email).contains(actor.lower(), autoescape=True))
+    if chosen_day:
+        start = datetime.combine(chosen_day, time(), tzinfo=SCHOOL_TIME)
+        end = datetime.combine(chosen_day + timedelta(days=1), time(), tzinfo=SCHOOL_TIME)
+        query = query.where(AuditEntry.created_at >= start, AuditEntry.created_at < end)
+    found = db.execute(query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+                       .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)).all()
+    entries = [(entry, email, shown_detail(entry.detail)) for entry, email in found[:AUDIT_PAGE_SIZE]]
+    actions = db.scalars(select(distinct(AuditEntry.action)).order_by(AuditEntry.action)).all()
+    links = {"newer": _page_link(filters, number - 1) if number > 1 else None,
+             "older": _page_link(filters, number + 1) if len(found) > AUDIT_PAGE_SIZE else None}
+    return render(request, "staff/admin_audit.html", staff=admin, db=db, entries=entries, actions=actions,
+                  filters=filters, page=number, links=links, problem=problem, page_size=AUDIT_PAGE_SIZE)
 
 
 def _day(text: str) -> tuple[date | None, str | None]:

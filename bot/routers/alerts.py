@@ -9,25 +9,17 @@ every step is written to the audit log.
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.auth.csrf import csrf_ok
-from bot.auth.pages import (
-    flash,
-    is_safeguarding_lead,
-    not_for_role,
-    not_found,
-    parse_id,
-    render,
-    restores_drafts,
-    sign_in_needed,
-    signed_in_staff,
-    staff_db,
-)
+from bot.staff.drafts import keeps, restores_drafts
+from bot.staff.guards import Db, NotForRole, NotFound, SignedIn, parse_id
+from bot.staff.pages import flash, is_safeguarding_lead, render
 from framework.db import repository as repo
 from framework.db.models import ALERT_STATUSES, AuditEntry, SafeguardingAlert, StaffUser
 
@@ -51,52 +43,52 @@ CHOOSE_A_BUTTON = "Please press one of the buttons. Nothing was saved yet."
 router = APIRouter(prefix="/staff/alerts", include_in_schema=False)
 
 
+def safeguarding_lead(db: Db, staff: SignedIn) -> StaffUser:
+    if not is_safeguarding_lead(staff):
+        repo.audit(db, staff, "view_alert_queue_refused", OBJECT_TYPE, detail={"role": staff.role})
+        raise NotForRole(staff.id, "safeguarding leads")
+    return staff
+
+
+def own_alert(alert_id: str, db: Db, staff: SignedIn) -> SafeguardingAlert:
+    """The alert, if this member of staff may see it; else NotFound (the refusal audited)."""
+    number = parse_id(alert_id)
+    alert = db.get(SafeguardingAlert, number) if number is not None else None
+    if alert is None or not is_safeguarding_lead(staff) or alert.school_id != staff.school_id:
+        repo.audit(db, staff, "view_alert_refused", OBJECT_TYPE, alert_id[:64], detail={"role": staff.role})
+        raise NotFound(staff.id)
+    return alert
+
+
+SafeguardingLead = Annotated[StaffUser, Depends(safeguarding_lead)]
+OwnAlert = Annotated[SafeguardingAlert, Depends(own_alert)]
+
+
 @router.get("")
-def alert_queue(request: Request) -> Response:
-    with staff_db(request).begin() as db:
-        staff = signed_in_staff(request, db)
-        if staff is None:
-            return sign_in_needed(request)
-        if not is_safeguarding_lead(staff):
-            repo.audit(db, staff, "view_alert_queue_refused", OBJECT_TYPE, detail={"role": staff.role})
-            return not_for_role(request, staff, db, who="safeguarding leads")
-        alerts = repo.list_open_alerts(db, staff.school)
-        repo.audit(db, staff, "view_alert_queue", OBJECT_TYPE,
-                   detail={"school_id": staff.school_id, "alert_ids": [a.id for a in alerts]})
-        return render(request, "staff/alerts.html", staff=staff, db=db, alerts=alerts)
+def alert_queue(request: Request, db: Db, staff: SafeguardingLead) -> Response:
+    alerts = repo.list_open_alerts(db, staff.school)
+    repo.audit(db, staff, "view_alert_queue", OBJECT_TYPE,
+               detail={"school_id": staff.school_id, "alert_ids": [a.id for a in alerts]})
+    return render(request, "staff/alerts.html", staff=staff, db=db, alerts=alerts)
 
 
 @router.get("/{alert_id}")
-def alert_detail(request: Request, alert_id: str) -> Response:
-    with staff_db(request).begin() as db:
-        staff = signed_in_staff(request, db)
-        if staff is None:
-            return sign_in_needed(request)
-        alert = _own_alert(db, staff, alert_id)
-        if alert is None:
-            return not_found(request, staff, db)
-        return alert_page(request, db, staff, alert)
+def alert_detail(request: Request, db: Db, staff: SignedIn, alert: OwnAlert) -> Response:
+    return alert_page(request, db, staff, alert)
 
 
-@router.post("/{alert_id}")
-def alert_step(request: Request, alert_id: str, csrf_token: str = Form(""), step: str = Form(""),
-               action_taken: str = Form("")) -> Response:
-    draft = {"action_taken": action_taken}
-    with staff_db(request).begin() as db:
-        staff = signed_in_staff(request, db)
-        if staff is None:
-            return sign_in_needed(request, draft=draft)
-        alert = _own_alert(db, staff, alert_id)
-        if alert is None:
-            return not_found(request, staff, db)
-        note = action_taken.strip()
-        problem, status = _step_problem(request, alert, csrf_token, step, note)
-        if problem:
-            return alert_page(request, db, staff, alert, draft=draft, problem=problem, status=status)
-        repo.update_alert_status(db, alert, step, staff, action_taken=note or None)
-        repo.audit(db, staff, f"alert_{step}", OBJECT_TYPE, alert.id, pupil=alert.pupil,
-                   detail={"action_taken": note} if note else None)
-        flash(request, STEPS[step])
+@router.post("/{alert_id}", dependencies=[keeps("action_taken")])
+def alert_step(request: Request, db: Db, staff: SignedIn, alert: OwnAlert, csrf_token: str = Form(""),
+               step: str = Form(""), action_taken: str = Form("")) -> Response:
+    note = action_taken.strip()
+    problem, status = _step_problem(request, alert, csrf_token, step, note)
+    if problem:
+        return alert_page(request, db, staff, alert, draft={"action_taken": action_taken}, problem=problem,
+                          status=status)
+    repo.update_alert_status(db, alert, step, staff, action_taken=note or None)
+    repo.audit(db, staff, f"alert_{step}", OBJECT_TYPE, alert.id, pupil=alert.pupil,
+               detail={"action_taken": note} if note else None)
+    flash(request, STEPS[step])
     return RedirectResponse(f"/staff/alerts/{alert.id}", status_code=303)
 
 
@@ -116,16 +108,6 @@ def _step_problem(request: Request, alert: SafeguardingAlert, csrf_token: str, s
     return None, 200
 
 
-def _own_alert(db: Session, staff: StaffUser, alert_id: str) -> SafeguardingAlert | None:
-    """The alert, if this member of staff may see it; else None (and the refusal is audited)."""
-    number = parse_id(alert_id)
-    alert = db.get(SafeguardingAlert, number) if number is not None else None
-    if alert is None or not is_safeguarding_lead(staff) or alert.school_id != staff.school_id:
-        repo.audit(db, staff, "view_alert_refused", OBJECT_TYPE, alert_id[:64], detail={"role": staff.role})
-        return None
-    return alert
-
-
 def alert_page(request: Request, db: Session, staff: StaffUser, alert: SafeguardingAlert, *,
                draft: dict[str, str] | None = None, problem: str | None = None, notice: str | None = None,
                status: int = 200) -> Response:
@@ -141,9 +123,7 @@ def alert_page(request: Request, db: Session, staff: StaffUser, alert: Safeguard
 def restore_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str], draft: dict[str, str],
                   notice: str) -> Response:
     """After signing in again: the alert page the draft was typed on, with the draft put back."""
-    alert = _own_alert(db, staff, match.group(1))
-    if alert is None:
-        return not_found(request, staff, db)
+    alert = own_alert(match.group(1), db, staff)
     return alert_page(request, db, staff, alert, draft=draft, notice=notice)
 
 

@@ -6,18 +6,22 @@ Every view and every download is written to the audit log with the filters used.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from bot.auth.pages import render, staff_db, staff_with_role
+from bot.staff.guards import Db, requires_role
+from bot.staff.pages import attachment, render
 from framework.db import repository as repo
+from framework.db.models import StaffUser
 from framework.reports.council import (
     ALL,
     SUPPRESSED_TEXT,
     SUPPRESSION_RULES,
+    CouncilFigures,
     council_figures,
     default_framework,
     framework_options,
@@ -25,8 +29,6 @@ from framework.reports.council import (
 )
 from framework.reports.voice import answer_values, answer_words
 
-ROLES = ("la_officer",)
-WHO = "local authority officers"
 OBJECT_TYPE = "council_figures"
 MAX_FILTER_CHARS = 64
 
@@ -34,6 +36,7 @@ UNKNOWN_FRAMEWORK = "There is no framework called that, so the figures below are
 UNKNOWN_YEAR = "That academic year could not be read, so the figures below are for every year."
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
+Officer = Annotated[StaffUser, Depends(requires_role("la_officer", who="local authority officers"))]
 
 
 @dataclass(frozen=True)
@@ -71,30 +74,27 @@ def read_filters(db: Session, framework: str, year_group: str, academic_year: st
     return Filters(chosen.value, None if group == ALL else group, year), " ".join(problems) or None
 
 
+def council_figures_seen(db: Session, staff: StaffUser, action: str, framework: str, year_group: str,
+                         academic_year: str) -> tuple[Filters, str | None, CouncilFigures]:
+    """The figures for the filters as sent, the look written to the audit log as `action`."""
+    filters, problem = read_filters(db, framework, year_group, academic_year)
+    figures = council_figures(db, filters.framework_id, filters.year_group, filters.academic_year)
+    repo.audit(db, staff, action, OBJECT_TYPE, detail=filters.audit_detail())
+    return filters, problem, figures
+
+
 @router.get("/council")
-def council_view(request: Request, framework: str = "", year_group: str = "", academic_year: str = "") -> Response:
-    with staff_db(request).begin() as db:
-        staff = staff_with_role(request, db, ROLES, who=WHO)
-        if isinstance(staff, Response):
-            return staff
-        filters, problem = read_filters(db, framework, year_group, academic_year)
-        figures = council_figures(db, filters.framework_id, filters.year_group, filters.academic_year)
-        repo.audit(db, staff, "view_council", OBJECT_TYPE, detail=filters.audit_detail())
-        return render(request, "staff/council.html", staff=staff, db=db, figures=figures, problem=problem,
-                      frameworks=framework_options(), csv_link=f"/staff/council.csv?{filters.query()}",
-                      answers=[(v, answer_words(v)) for v in answer_values()],
-                      rules=SUPPRESSION_RULES, suppressed_text=SUPPRESSED_TEXT)
+def council_view(request: Request, db: Db, staff: Officer, framework: str = "", year_group: str = "",
+                 academic_year: str = "") -> Response:
+    filters, problem, figures = council_figures_seen(db, staff, "view_council", framework, year_group, academic_year)
+    return render(request, "staff/council.html", staff=staff, db=db, figures=figures, problem=problem,
+                  frameworks=framework_options(), csv_link=f"/staff/council.csv?{filters.query()}",
+                  answers=[(v, answer_words(v)) for v in answer_values()],
+                  rules=SUPPRESSION_RULES, suppressed_text=SUPPRESSED_TEXT)
 
 
 @router.get("/council.csv")
-def council_csv(request: Request, framework: str = "", year_group: str = "", academic_year: str = "") -> Response:
-    with staff_db(request).begin() as db:
-        staff = staff_with_role(request, db, ROLES, who=WHO)
-        if isinstance(staff, Response):
-            return staff
-        filters, _ = read_filters(db, framework, year_group, academic_year)
-        figures = council_figures(db, filters.framework_id, filters.year_group, filters.academic_year)
-        repo.audit(db, staff, "export_council_csv", OBJECT_TYPE, detail=filters.audit_detail())
+def council_csv(db: Db, staff: Officer, framework: str = "", year_group: str = "", academic_year: str = "") -> Response:
+    filters, _, figures = council_figures_seen(db, staff, "export_council_csv", framework, year_group, academic_year)
     name = "-".join(str(part) for part in ("heard-council", filters.framework_id, filters.academic_year) if part)
-    return Response(to_csv(figures), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(to_csv(figures), media_type="text/csv; charset=utf-8", headers=attachment(f"{name}.csv"))

@@ -15,17 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.auth.csrf import csrf_ok
-from bot.auth.pages import (
-    flash,
-    not_found,
-    own_pupil,
-    parse_id,
-    render,
-    restores_drafts,
-    staff_db,
-    staff_and_own_record,
-    staff_with_role,
-)
+from bot.staff.drafts import keeps, restores_drafts
+from bot.staff.guards import Db, NotFound, OwnPupil, Senco, own_pupil, parse_id, senco
+from bot.staff.pages import flash, render
 from framework.db import repository as repo
 from framework.db.models import Pupil, StaffUser
 from framework.loader import all_frameworks
@@ -56,9 +48,9 @@ from framework.reports.pupil_list import (
 )
 from framework.settings import get_settings
 
-SENCO = ("senco",)
-WHO = "SENCOs"
-GROUP_KINDS = ("year", "class")  # a group is sent as "year:Year 6" or "class:Oak"
+GROUP_KINDS = ("year", "class")
+PUPIL_FIELDS = ("name", "year_group", "class_name")
+INVITE_FIELDS = ("framework", "question_set", "days")  # a group is sent as "year:Year 6" or "class:Oak"
 
 FORM_STALE = ("This page was open too long, so nothing was saved. "
               "What you typed is still here: please press the button again.")
@@ -75,37 +67,29 @@ router = APIRouter(prefix="/staff/pupils", include_in_schema=False)
 
 
 @router.get("")
-def pupils_page(request: Request) -> Response:
-    with staff_db(request).begin() as db:
-        staff = staff_with_role(request, db, SENCO, who=WHO)
-        if isinstance(staff, Response):
-            return staff
-        query = request.query_params
-        filters = PupilFilters(query.get("year", "").strip(), query.get("class", "").strip(),
-                               query.get("name", "").strip()[:MAX_NAME])
-        added = _just_added(db, staff, query.get("added", ""))
-        if added is None:
-            return list_page(request, db, staff, filters)
-        # The form again, with the year group and class ready for the next pupil.
-        form = {"name": "", "year_group": added.year_group or "", "class_name": added.class_name or ""}
-        return list_page(request, db, staff, filters, form=form, notice=ADDED.format(name=added.display_name))
+def pupils_page(request: Request, db: Db, staff: Senco) -> Response:
+    query = request.query_params
+    filters = PupilFilters(query.get("year", "").strip(), query.get("class", "").strip(),
+                           query.get("name", "").strip()[:MAX_NAME])
+    added = _just_added(db, staff, query.get("added", ""))
+    if added is None:
+        return list_page(request, db, staff, filters)
+    # The form again, with the year group and class ready for the next pupil.
+    form = {"name": "", "year_group": added.year_group or "", "class_name": added.class_name or ""}
+    return list_page(request, db, staff, filters, form=form, notice=ADDED.format(name=added.display_name))
 
 
-@router.post("")
-def add_pupil(request: Request, csrf_token: str = Form(""), name: str = Form(""), year_group: str = Form(""),
-              class_name: str = Form("")) -> Response:
+@router.post("", dependencies=[keeps(*PUPIL_FIELDS)])
+def add_pupil(request: Request, db: Db, staff: Senco, csrf_token: str = Form(""), name: str = Form(""),
+              year_group: str = Form(""), class_name: str = Form("")) -> Response:
     form = {"name": name, "year_group": year_group, "class_name": class_name}
-    with staff_db(request).begin() as db:
-        staff = staff_with_role(request, db, SENCO, who=WHO, draft=form)
-        if isinstance(staff, Response):
-            return staff
-        if not csrf_ok(request, csrf_token):
-            return list_page(request, db, staff, form=form, problem=FORM_STALE, status=403)
-        checked = check_new_pupil(name, year_group, class_name)
-        if isinstance(checked, dict):
-            return list_page(request, db, staff, form=form, errors=checked, problem=CHECK_THE_PUPIL, status=422)
-        pupil = repo.create_pupil(db, staff.school, checked.name, checked.year_group, checked.class_name)
-        repo.audit(db, staff, "add_pupil", "pupil", pupil.id, pupil=pupil)
+    if not csrf_ok(request, csrf_token):
+        return list_page(request, db, staff, form=form, problem=FORM_STALE, status=403)
+    checked = check_new_pupil(name, year_group, class_name)
+    if isinstance(checked, dict):
+        return list_page(request, db, staff, form=form, errors=checked, problem=CHECK_THE_PUPIL, status=422)
+    pupil = repo.create_pupil(db, staff.school, checked.name, checked.year_group, checked.class_name)
+    repo.audit(db, staff, "add_pupil", "pupil", pupil.id, pupil=pupil)
     return RedirectResponse(f"/staff/pupils?added={pupil.id}#add-pupil", status_code=303)
 
 
@@ -140,11 +124,8 @@ def list_page(request: Request, db: Session, staff: StaffUser, filters: PupilFil
 def restore_pupil_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
                        draft: dict[str, str], notice: str) -> Response:
     """After signing in again: the list, with the pupil that was being added typed in again."""
-    senco = staff_with_role(request, db, SENCO, who=WHO)
-    if isinstance(senco, Response):
-        return senco
-    form = {field: draft.get(field, "") for field in ("name", "year_group", "class_name")}
-    return list_page(request, db, senco, form=form, notice=notice)
+    form = {field: draft.get(field, "") for field in PUPIL_FIELDS}
+    return list_page(request, db, senco(request, db, staff), form=form, notice=notice)
 
 
 # ---- invite codes for a class or year group ----------------------------------------------------
@@ -152,24 +133,16 @@ def restore_pupil_form(request: Request, db: Session, staff: StaffUser, match: r
 
 
 @router.get("/invites")
-def group_invite_form(request: Request, group: str = "") -> Response:
-    with staff_db(request).begin() as db:
-        staff = staff_with_role(request, db, SENCO, who=WHO)
-        if isinstance(staff, Response):
-            return staff
-        return invite_page(request, db, staff, form={"group": group})
+def group_invite_form(request: Request, db: Db, staff: Senco, group: str = "") -> Response:
+    return invite_page(request, db, staff, form={"group": group})
 
 
-@router.post("/invites")
-def make_group_invites(request: Request, csrf_token: str = Form(""), group: str = Form(""),
+@router.post("/invites", dependencies=[keeps("group", *INVITE_FIELDS)])
+def make_group_invites(request: Request, db: Db, staff: Senco, csrf_token: str = Form(""), group: str = Form(""),
                        framework: str = Form(""), question_set: str = Form(""), days: str = Form("")) -> Response:
     form = {"group": group, "framework": framework, "question_set": question_set, "days": days}
-    with staff_db(request).begin() as db:
-        staff = staff_with_role(request, db, SENCO, who=WHO, draft=form)
-        if isinstance(staff, Response):
-            return staff
-        pupils, group_problem = _group_pupils(db, staff, group)
-        return _make_invites(request, db, staff, form, csrf_token, pupils, group_problem)
+    pupils, group_problem = _group_pupils(db, staff, group)
+    return _make_invites(request, db, staff, form, csrf_token, pupils, group_problem)
 
 
 def _group_pupils(db: Session, staff: StaffUser, group: str) -> tuple[list[Pupil], str | None]:
@@ -184,80 +157,55 @@ def _group_pupils(db: Session, staff: StaffUser, group: str) -> tuple[list[Pupil
 @restores_drafts(r"/staff/pupils/invites")
 def restore_group_invite_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
                               draft: dict[str, str], notice: str) -> Response:
-    senco = staff_with_role(request, db, SENCO, who=WHO)
-    if isinstance(senco, Response):
-        return senco
-    return invite_page(request, db, senco, form=draft, notice=notice)
+    return invite_page(request, db, senco(request, db, staff), form=draft, notice=notice)
 
 
 # ---- printable slips ---------------------------------------------------------------------------
 
 
 @router.get("/slips")
-def slips_page(request: Request) -> Response:
+def slips_page(request: Request, db: Db, staff: Senco) -> Response:
     """Slips for the invites named `?invite=1&invite=2`: just made, or printed again."""
-    with staff_db(request).begin() as db:
-        staff = staff_with_role(request, db, SENCO, who=WHO)
-        if isinstance(staff, Response):
-            return staff
-        invite_ids = [parse_id(text) for text in request.query_params.getlist("invite")]
-        invites = None if None in invite_ids else school_invites(db, staff.school_id, invite_ids)
-        if invites is None:
-            return not_found(request, staff, db)
-        repo.audit(db, staff, "view_invite_slips", "invite", detail={"invite_ids": [i.id for i in invites]})
-        pupil_ids = {invite.pupil_id for invite in invites}
-        back = f"/staff/pupils/{invites[0].pupil_id}" if len(pupil_ids) == 1 else "/staff/pupils"
-        return render(request, "staff/invites_slips.html", staff=staff, db=db, back=back,
-                      slips=slips(invites, get_settings().public_url), public_url=get_settings().public_url)
+    invite_ids = [parse_id(text) for text in request.query_params.getlist("invite")]
+    invites = None if None in invite_ids else school_invites(db, staff.school_id, invite_ids)
+    if invites is None:
+        raise NotFound(staff.id)
+    repo.audit(db, staff, "view_invite_slips", "invite", detail={"invite_ids": [i.id for i in invites]})
+    pupil_ids = {invite.pupil_id for invite in invites}
+    back = f"/staff/pupils/{invites[0].pupil_id}" if len(pupil_ids) == 1 else "/staff/pupils"
+    return render(request, "staff/invites_slips.html", staff=staff, db=db, back=back,
+                  slips=slips(invites, get_settings().public_url), public_url=get_settings().public_url)
 
 
 # ---- one pupil ---------------------------------------------------------------------------------
 
 
 @router.get("/{pupil_id}")
-def pupil_page(request: Request, pupil_id: str) -> Response:
-    with staff_db(request).begin() as db:
-        found = staff_and_own_record(request, db, SENCO, WHO, own_pupil, pupil_id)
-        if isinstance(found, Response):
-            return found
-        staff, pupil = found
-        checkins = pupil_checkins(db, pupil)
-        invites = pupil_invites(db, pupil)
-        repo.audit(db, staff, "view_pupil", "pupil", pupil.id, pupil=pupil)
-        return render(request, "staff/pupils_pupil.html", staff=staff, db=db, pupil=pupil, checkins=checkins,
-                      invites=invites, set_names=QUESTION_SET_NAMES, frameworks=all_frameworks())
+def pupil_page(request: Request, db: Db, staff: Senco, pupil: OwnPupil) -> Response:
+    checkins = pupil_checkins(db, pupil)
+    invites = pupil_invites(db, pupil)
+    repo.audit(db, staff, "view_pupil", "pupil", pupil.id, pupil=pupil)
+    return render(request, "staff/pupils_pupil.html", staff=staff, db=db, pupil=pupil, checkins=checkins,
+                  invites=invites, set_names=QUESTION_SET_NAMES, frameworks=all_frameworks())
 
 
 @router.get("/{pupil_id}/invites")
-def pupil_invite_form(request: Request, pupil_id: str) -> Response:
-    with staff_db(request).begin() as db:
-        found = staff_and_own_record(request, db, SENCO, WHO, own_pupil, pupil_id)
-        if isinstance(found, Response):
-            return found
-        staff, pupil = found
-        return invite_page(request, db, staff, pupil)
+def pupil_invite_form(request: Request, db: Db, staff: Senco, pupil: OwnPupil) -> Response:
+    return invite_page(request, db, staff, pupil)
 
 
-@router.post("/{pupil_id}/invites")
-def make_pupil_invite(request: Request, pupil_id: str, csrf_token: str = Form(""), framework: str = Form(""),
-                      question_set: str = Form(""), days: str = Form("")) -> Response:
+@router.post("/{pupil_id}/invites", dependencies=[keeps(*INVITE_FIELDS)])
+def make_pupil_invite(request: Request, db: Db, staff: Senco, pupil: OwnPupil, csrf_token: str = Form(""),
+                      framework: str = Form(""), question_set: str = Form(""), days: str = Form("")) -> Response:
     form = {"framework": framework, "question_set": question_set, "days": days}
-    with staff_db(request).begin() as db:
-        found = staff_and_own_record(request, db, SENCO, WHO, own_pupil, pupil_id, draft=form)
-        if isinstance(found, Response):
-            return found
-        staff, pupil = found
-        return _make_invites(request, db, staff, form, csrf_token, [pupil], None, pupil=pupil)
+    return _make_invites(request, db, staff, form, csrf_token, [pupil], None, pupil=pupil)
 
 
 @restores_drafts(r"/staff/pupils/(\d+)/invites")
 def restore_pupil_invite_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
                               draft: dict[str, str], notice: str) -> Response:
-    found = staff_and_own_record(request, db, SENCO, WHO, own_pupil, match.group(1))
-    if isinstance(found, Response):
-        return found
-    senco, pupil = found
-    return invite_page(request, db, senco, pupil, form=draft, notice=notice)
+    staff = senco(request, db, staff)
+    return invite_page(request, db, staff, own_pupil(match.group(1), db, staff), form=draft, notice=notice)
 
 
 # ---- making invites (one pupil or a group) -----------------------------------------------------

@@ -7,97 +7,65 @@ view and download of a child's answers is written to the audit log.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from bot.auth.pages import (
-    SCHOOL_TIME,
-    attachment,
-    own_pupil,
-    own_record,
-    render,
-    staff_db,
-    staff_and_own_record,
-)
 from bot.exports.profile_pdf import ProfileFontMissing, profile_filename, profile_pdf
+from bot.staff.guards import Db, OwnPupil, Senco, own_record
+from bot.staff.pages import attachment, render
+from bot.staff.wording import SCHOOL_TIME, school_day
 from framework.db import repository as repo
-from framework.db.models import StaffUser, SurveySession
+from framework.db.models import SurveySession
 from framework.reports.answers_csv import answer_rows, to_csv
 from framework.reports.voice import checkin_summary, over_time
 
-ROLES = ("senco",)
-WHO = "SENCOs"
 CHECKIN = "survey_session"  # audit log object types
 PUPIL = "pupil"
 
 router = APIRouter(include_in_schema=False)
 
 
-def own_checkin(db: Session, staff: StaffUser, session_id: str) -> SurveySession | None:
+def own_checkin(session_id: str, db: Db, staff: Senco) -> SurveySession:
     return own_record(db, staff, SurveySession, session_id, lambda checkin: checkin.pupil.school_id, CHECKIN,
                       "view_checkin_refused")
 
 
+OwnCheckin = Annotated[SurveySession, Depends(own_checkin)]
+
+
 @router.get("/staff/checkins/{session_id}")
-def checkin_page(request: Request, session_id: str) -> Response:
-    with staff_db(request).begin() as db:
-        found = staff_and_own_record(request, db, ROLES, WHO, own_checkin, session_id)
-        if isinstance(found, Response):
-            return found
-        staff, checkin = found
-        summary = checkin_summary(db, checkin)
-        repo.audit(db, staff, "view_checkin", CHECKIN, checkin.id, pupil=checkin.pupil)
-        return render(request, "staff/checkin.html", staff=staff, db=db, summary=summary)
+def checkin_page(request: Request, db: Db, staff: Senco, checkin: OwnCheckin) -> Response:
+    summary = checkin_summary(db, checkin)
+    repo.audit(db, staff, "view_checkin", CHECKIN, checkin.id, pupil=checkin.pupil)
+    return render(request, "staff/checkin.html", staff=staff, db=db, summary=summary)
 
 
 @router.get("/staff/checkins/{session_id}/profile.pdf")
-def profile_download(request: Request, session_id: str) -> Response:
-    with staff_db(request).begin() as db:
-        found = staff_and_own_record(request, db, ROLES, WHO, own_checkin, session_id)
-        if isinstance(found, Response):
-            return found
-        staff, checkin = found
-        summary = checkin_summary(db, checkin)
-        try:
-            pdf = profile_pdf(summary)
-        except ProfileFontMissing as missing:
-            return render(request, "staff/message.html", staff=staff, db=db, status=503,
-                          title="The profile PDF cannot be made on this server yet", message=str(missing))
-        repo.audit(db, staff, "export_profile_pdf", CHECKIN, checkin.id, pupil=checkin.pupil)
-        return Response(pdf, media_type="application/pdf", headers=attachment(profile_filename(summary)))
+def profile_download(request: Request, db: Db, staff: Senco, checkin: OwnCheckin) -> Response:
+    summary = checkin_summary(db, checkin)
+    try:
+        pdf = profile_pdf(summary)
+    except ProfileFontMissing as missing:
+        return render(request, "staff/message.html", staff=staff, db=db, status=503,
+                      title="The profile PDF cannot be made on this server yet", message=str(missing))
+    repo.audit(db, staff, "export_profile_pdf", CHECKIN, checkin.id, pupil=checkin.pupil)
+    return Response(pdf, media_type="application/pdf", headers=attachment(profile_filename(summary)))
 
 
 @router.get("/staff/pupils/{pupil_id}/over-time")
-def over_time_page(request: Request, pupil_id: str) -> Response:
-    with staff_db(request).begin() as db:
-        found = staff_and_own_record(request, db, ROLES, WHO, own_pupil, pupil_id)
-        if isinstance(found, Response):
-            return found
-        staff, pupil = found
-        timelines = over_time(db, pupil)
-        repo.audit(db, staff, "view_over_time", PUPIL, pupil.id, pupil=pupil,
-                   detail={"checkins": [c.id for t in timelines for c in t.checkins]})
-        return render(request, "staff/over_time.html", staff=staff, db=db, pupil=pupil, timelines=timelines,
-                      day=school_day)
+def over_time_page(request: Request, db: Db, staff: Senco, pupil: OwnPupil) -> Response:
+    timelines = over_time(db, pupil)
+    repo.audit(db, staff, "view_over_time", PUPIL, pupil.id, pupil=pupil,
+               detail={"checkins": [c.id for t in timelines for c in t.checkins]})
+    return render(request, "staff/over_time.html", staff=staff, db=db, pupil=pupil, timelines=timelines,
+                  day=school_day)
 
 
 @router.get("/staff/pupils/{pupil_id}/answers.csv")
-def answers_download(request: Request, pupil_id: str) -> Response:
-    with staff_db(request).begin() as db:
-        found = staff_and_own_record(request, db, ROLES, WHO, own_pupil, pupil_id)
-        if isinstance(found, Response):
-            return found
-        staff, pupil = found
-        rows = answer_rows(db, pupil, SCHOOL_TIME)
-        repo.audit(db, staff, "export_answers_csv", PUPIL, pupil.id, pupil=pupil, detail={"rows": len(rows)})
-        return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers=attachment(f"heard-answers-pupil-{pupil.id}.csv"))
-
-
-def school_day(when: datetime) -> str:
-    """E.g. 'Mon 3 Feb 2025' in school time: short enough for a column heading."""
-    local = when.astimezone(SCHOOL_TIME)
-    return f"{local:%a} {local.day} {local:%b %Y}"
+def answers_download(db: Db, staff: Senco, pupil: OwnPupil) -> Response:
+    rows = answer_rows(db, pupil, SCHOOL_TIME)
+    repo.audit(db, staff, "export_answers_csv", PUPIL, pupil.id, pupil=pupil, detail={"rows": len(rows)})
+    return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers=attachment(f"heard-answers-pupil-{pupil.id}.csv"))

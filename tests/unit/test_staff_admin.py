@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.auth.headers import CONTENT_SECURITY_POLICY
-from bot.auth.pages import SCHOOL_TIME
+from bot.staff.wording import SCHOOL_TIME
 from framework.db import repository as repo
 from framework.db.models import SafeguardingAlert, School, StaffUser, utcnow
 from tests.unit.staff_site import PASSWORD, staff_db_url, staff_site  # noqa: F401

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from bot.app import create_app
-from bot.auth.pages import safe_next
+from bot.staff.pages import safe_next
 from bot.auth.passwords import needs_rehash, verify_password
 from bot.auth.sessions import COOKIE_NAME
 from bot.auth.signin import SignInGuard

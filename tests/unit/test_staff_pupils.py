@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.auth.pages import SCHOOL_TIME
+from bot.staff.wording import SCHOOL_TIME
 from framework.db import repository as repo
 from framework.db.models import Invite, Pupil, utcnow
 from framework.reports.invites import qr_svg, start_url

@@ -1,0 +1,146 @@
+"""Who may see a staff page, as FastAPI dependencies that raise.
+
+A handler names what it needs, e.g. `db: Db, staff: Senco, pupil: OwnPupil`, and holds only
+its own logic. A need not met raises a `Refusal`, which `answer_refusal` (the one exception
+handler) turns into a page: the sign-in page, "not for your role" (403) or "not found" (404).
+Every refusal of a signed-in member of staff is written to the audit log. Another school's
+record looks like no record at all.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from bot.auth.sessions import session_staff_id, sign_out
+from bot.staff.drafts import kept_draft
+from bot.staff.pages import SIGN_IN, render, sign_in_page
+from framework.db import repository as repo
+from framework.db.models import ROLES_WITHOUT_SCHOOL, Pupil, StaffUser
+
+MAX_ID = 2**31 - 1  # larger numbers are no id (and would overflow PostgreSQL's integer)
+
+
+class Refusal(Exception):
+    """Why a staff page is not shown; `answer_refusal` says so to the person."""
+
+
+class SignInNeeded(Refusal):
+    pass
+
+
+class NotForRole(Refusal):
+    def __init__(self, staff_id: int, who: str):
+        super().__init__(who)
+        self.staff_id, self.who = staff_id, who
+
+
+class NotFound(Refusal):
+    def __init__(self, staff_id: int):
+        super().__init__(staff_id)
+        self.staff_id = staff_id
+
+
+def database(request: Request) -> Iterator[Session]:
+    """One transaction for the page, committed before the page is sent. A refusal keeps its
+    audit entry; any other error undoes everything."""
+    with request.app.state.sessions() as db:
+        try:
+            yield db
+        except Refusal:
+            db.commit()
+            raise
+        db.commit()
+
+
+# scope="function": committed before the response goes out, so a redirect never outruns its write.
+Db = Annotated[Session, Depends(database, scope="function")]
+
+
+def signed_in_staff(request: Request, db: Session) -> StaffUser | None:
+    staff_id = session_staff_id(request)
+    if staff_id is None:
+        return None
+    staff = db.get(StaffUser, staff_id)
+    if staff is None or not staff.active:
+        sign_out(request)
+        return None
+    return staff
+
+
+def signed_in(request: Request, db: Db) -> StaffUser:
+    staff = signed_in_staff(request, db)
+    if staff is None:
+        raise SignInNeeded()
+    return staff
+
+
+SignedIn = Annotated[StaffUser, Depends(signed_in)]
+
+
+def requires_role(*roles: str, who: str) -> Callable[[Request, Session, StaffUser], StaffUser]:
+    """A dependency: the signed-in member of staff, if their role is one of `roles` (and a school
+    role has a school). `who` names those roles for the "not for your role" page."""
+    def staff_with_role(request: Request, db: Db, staff: SignedIn) -> StaffUser:
+        if staff.role not in roles or (staff.role not in ROLES_WITHOUT_SCHOOL and staff.school_id is None):
+            repo.audit(db, staff, "page_refused", "staff_page", request.url.path[:64], detail={"role": staff.role})
+            raise NotForRole(staff.id, who)
+        return staff
+    return staff_with_role
+
+
+senco = requires_role("senco", who="SENCOs")
+Senco = Annotated[StaffUser, Depends(senco)]
+
+
+def parse_id(text: str) -> int | None:
+    """A database id from a URL, or None for anything that is not one."""
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
+def own_record(db: Session, staff: StaffUser, model: type, record_id: str, school_id_of: Callable[[object], int],
+               object_type: str, refused_action: str):
+    """The `model` row with this id from a URL, if it belongs to this member of staff's school;
+    else NotFound, the refusal audited."""
+    number = parse_id(record_id)
+    record = db.get(model, number) if number is not None else None
+    if record is None or staff.school_id is None or school_id_of(record) != staff.school_id:
+        repo.audit(db, staff, refused_action, object_type, record_id[:64], detail={"role": staff.role})
+        raise NotFound(staff.id)
+    return record
+
+
+def own_pupil(pupil_id: str, db: Db, staff: Senco) -> Pupil:
+    return own_record(db, staff, Pupil, pupil_id, lambda pupil: pupil.school_id, "pupil", "view_pupil_refused")
+
+
+OwnPupil = Annotated[Pupil, Depends(own_pupil)]
+
+
+def answer_refusal(request: Request, refusal: Refusal) -> Response:
+    """The one exception handler for staff pages (bot/app.py adds it)."""
+    if isinstance(refusal, SignInNeeded):
+        return sign_in_needed(request)
+    with request.app.state.sessions() as db:
+        staff = db.get(StaffUser, refusal.staff_id)
+        if isinstance(refusal, NotForRole):
+            return render(request, "staff/message.html", staff=staff, db=db, status=403,
+                          title="This page is not for your role",
+                          message=f"Only {refusal.who} can see this page. If you need it, ask your Heard administrator.")
+        return render(request, "staff/message.html", staff=staff, db=db, status=404,
+                      title="Page not found",
+                      message="There is nothing here, or it is not for your account. Check the link, or go back home.")
+
+
+def sign_in_needed(request: Request) -> Response:
+    """A page asked for without a sign-in: a page view goes to the sign-in page; a form sent
+    is answered with the sign-in page straight away, holding what was typed."""
+    here = request.url.path
+    if request.method == "GET":
+        query = f"{here}?{request.url.query}" if request.url.query else here
+        return RedirectResponse(f"{SIGN_IN}?{urlencode({'next': query})}", status_code=303)
+    return sign_in_page(request, status=401, next_path=here, draft=kept_draft(request))
