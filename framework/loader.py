@@ -17,6 +17,7 @@ from ruamel.yaml.error import YAMLError
 from accessibility import plain_language
 from accessibility.symbols import known_symbols
 from framework.schema import Framework
+from framework.settings import get_settings
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
 M = TypeVar("M", bound=BaseModel)
@@ -131,7 +132,7 @@ def load_framework_file(path: str | Path) -> Framework:
 
 def _content_problems(framework: Framework):
     """What the typed models cannot know: symbols OpenMoji draws, and plain child-facing words."""
-    symbols = known_symbols()
+    symbols = known_symbols(get_settings().openmoji_dir)
     for a, area in enumerate(framework.areas):
         here = ("areas", a)
         if area.symbol not in symbols:

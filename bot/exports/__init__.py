@@ -1,2 +1,2 @@
 """Files staff download about a pupil: the one-page profile (EHCP Section A draft) as PDF.
-Built from framework/reports data; the routers audit every download."""
+Built from bot/reports data; the routers audit every download."""

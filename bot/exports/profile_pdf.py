@@ -15,8 +15,8 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from bot.reports.voice import CheckinSummary
 from bot.staff.wording import SCHOOL_TIME
-from framework.reports.voice import CheckinSummary
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT = "DejaVu"

@@ -1,6 +1,6 @@
 """The council view, for local authority officers: how young people answered each outcome
 statement, across schools and over time, as counts and percentages. Aggregates only: no
-names, no words, no pupil ids; rows from fewer than 5 pupils hidden (framework.reports.council).
+names, no words, no pupil ids; rows from fewer than 5 pupils hidden (bot.reports.council).
 Every view and every download is written to the audit log with the filters used.
 """
 from __future__ import annotations
@@ -13,11 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from bot.staff.guards import Db, requires_role
-from bot.staff.pages import attachment, render
-from framework.db import repository as repo
-from framework.db.models import StaffUser
-from framework.reports.council import (
+from bot.reports.council import (
     ALL,
     SUPPRESSED_TEXT,
     SUPPRESSION_RULES,
@@ -27,7 +23,12 @@ from framework.reports.council import (
     framework_options,
     to_csv,
 )
-from framework.reports.voice import answer_values, answer_words
+from bot.reports.voice import answer_values
+from bot.staff.guards import Db, requires_role
+from bot.staff.pages import attachment, render
+from bot.staff.wording import answer_words
+from framework.db import repository as repo
+from framework.db.models import StaffUser
 
 OBJECT_TYPE = "council_figures"
 MAX_FILTER_CHARS = 64

@@ -40,7 +40,7 @@ async def audio(key: str):
     responses={200: {"content": {"image/svg+xml": {}}}, 404: {"model": ErrorOut}},
 )
 async def symbol(code: str):
-    path = svg_path(code)
+    path = svg_path(get_settings().openmoji_dir, code)
     if path is None:
         return JSONResponse(NOT_FOUND, status_code=404)
     return FileResponse(path, media_type="image/svg+xml", headers={"Cache-Control": SYMBOL_CACHE})

@@ -15,18 +15,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.auth.csrf import csrf_ok
-from bot.staff.drafts import keeps, restores_drafts
-from bot.staff.guards import Db, NotFound, OwnPupil, Senco, own_pupil, parse_id, senco
-from bot.staff.pages import flash, render
-from framework.db import repository as repo
-from framework.db.models import Pupil, StaffUser
-from framework.loader import all_frameworks
-from framework.reports.invites import (
+from bot.reports.invites import (
     DEFAULT_DAYS,
     DEFAULT_QUESTION_SET,
     MAX_DAYS,
     MIN_DAYS,
-    QUESTION_SET_NAMES,
     askable_frameworks,
     check_invite_choice,
     create_invites,
@@ -35,7 +28,7 @@ from framework.reports.invites import (
     school_invites,
     slips,
 )
-from framework.reports.pupil_list import (
+from bot.reports.pupil_list import (
     MAX_CLASS,
     MAX_NAME,
     MAX_YEAR_GROUP,
@@ -46,6 +39,13 @@ from framework.reports.pupil_list import (
     pupils_in_group,
     school_groups,
 )
+from bot.staff.drafts import keeps, restores_drafts
+from bot.staff.guards import Db, NotFound, OwnPupil, Senco, own_pupil, parse_id, senco
+from bot.staff.pages import flash, render
+from bot.staff.wording import QUESTION_SET_NAMES
+from framework.db import repository as repo
+from framework.db.models import Pupil, StaffUser
+from framework.loader import all_frameworks
 from framework.settings import get_settings
 
 GROUP_KINDS = ("year", "class")

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from bot.exports.profile_pdf import ProfileFontMissing, profile_filename, profile_pdf
+from bot.reports.answers_csv import answer_rows, to_csv
+from bot.reports.voice import checkin_summary, over_time
 from bot.staff.guards import Db, OwnPupil, Senco, own_record
 from bot.staff.pages import attachment, render
 from bot.staff.wording import SCHOOL_TIME, school_day
 from framework.db import repository as repo
 from framework.db.models import SurveySession
-from framework.reports.answers_csv import answer_rows, to_csv
-from framework.reports.voice import checkin_summary, over_time
 
 CHECKIN = "survey_session"  # audit log object types
 PUPIL = "pupil"

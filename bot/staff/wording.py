@@ -1,8 +1,11 @@
-"""The staff site's words for stored values, and its clock: school time in England."""
+"""The staff site's words for stored values, in one place, and its clock: school time in
+England. Pages, reports and exports all take their words from here, so they agree."""
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from framework.answers import answer_scale
 
 SCHOOL_TIME = ZoneInfo("Europe/London")
 
@@ -12,6 +15,72 @@ ROLE_LABELS = {
     "dsl": "Designated safeguarding lead",
     "la_officer": "Local authority officer",
 }
+# Safeguarding categories' labels are data: framework/safeguarding_categories.yml.
+
+# A check-in's status: short in lists, in full on its summary, and as the use of its invite.
+NOT_STARTED = "not_started"  # a pupil with no check-in yet
+STATUS_WORDS = {
+    NOT_STARTED: "Not started",
+    "active": "In progress",
+    "paused": "Paused",
+    "finished": "Finished",
+    "stopped": "Stopped",
+}
+STATUS_IN_FULL = {
+    "finished": "Finished",
+    "stopped": "Stopped part-way",
+    "paused": "Paused (they can come back to it)",
+    "active": "In progress",
+}
+INVITE_USE_WORDS = {  # keyed by the status of the invite's latest check-in; None: never used
+    None: "Not used yet",
+    "active": "Started",
+    "paused": "Paused",
+    "finished": "Used: check-in finished",
+    "stopped": "Started, then stopped",
+}
+
+# The question sets (framework/schema.py QUESTION_SETS): a name, what each asks, and when to choose it.
+QUESTION_SET_NAMES = {"core": "Short", "standard": "Standard", "full": "Full"}
+QUESTION_SET_ASKS = {"core": "one question about each area", "standard": "the main questions about each area",
+                     "full": "every question"}
+QUESTION_SET_ADVICE = {"core": "Good for a first go or a short attention span.", "standard": "",
+                       "full": "Best for an annual review with time to spare."}
+
+# The scale's labels are the buttons a child presses; staff read "Skipped", not "Skip".
+STAFF_ANSWER_WORDS = {"skipped": "Skipped"}
+FIRST_PERSON = {  # an answer, as the young person would say it about their I statements
+    "yes": "This is true for me",
+    "sometimes": "This is sometimes true for me",
+    "no": "This is not true for me",
+    "dont_know": "I don't know yet",
+    "skipped": "I chose not to answer",
+}
+METHOD_WORDS = {
+    "tapped": "Tapped a button",
+    "typed": "Typed",
+    "clarified": "Typed; Heard checked what they meant",
+}
+WHO_SPOKE = {  # SurveySession.who_with / Answer.who_answered, as staff say it
+    "alone": "The young person, on their own",
+    "with_support": "The young person, with someone helping",
+    "answered_for_me": "Someone answered for the young person",
+}
+COMMENT_WORDS = {"anything_else": "Anything else", "what_would_help": "What would help"}
+
+
+def answer_words(value: str) -> str:
+    return STAFF_ANSWER_WORDS.get(value) or answer_scale().by_value(value).label
+
+
+def question_set_choice(key: str) -> str:
+    """E.g. 'Short: one question about each area. Good for a first go or a short attention span.'"""
+    return f"{QUESTION_SET_NAMES[key]}: {QUESTION_SET_ASKS[key]}. {QUESTION_SET_ADVICE[key]}".strip()
+
+
+def question_set_label(key: str) -> str:
+    """E.g. 'Short (one question about each area)'; an unknown key as it is."""
+    return f"{QUESTION_SET_NAMES[key]} ({QUESTION_SET_ASKS[key]})" if key in QUESTION_SET_NAMES else key
 
 
 def role_label(role: str) -> str:

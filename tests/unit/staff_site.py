@@ -23,8 +23,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.auth.passwords import hash_password
 from bot.app import create_app
+from bot.auth.passwords import hash_password
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.db.models import AuditEntry, Pupil, SafeguardingAlert, School, StaffUser, utcnow

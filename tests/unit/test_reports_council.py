@@ -1,4 +1,4 @@
-"""The council's figures (framework.reports.council), on SQLite and PostgreSQL: counts equal a
+"""The council's figures (bot.reports.council), on SQLite and PostgreSQL: counts equal a
 hand count of the rows made, only council-consented check-ins and current answers count,
 rows from fewer than 5 pupils are hidden, and no sum gives a hidden row away."""
 from __future__ import annotations
@@ -10,9 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from framework.db import repository as repo
-from framework.loader import load_framework
-from framework.reports.council import (
+from bot.reports.council import (
     COUNCIL_CONSENT,
     NOT_RECORDED,
     SUPPRESSED_MARK,
@@ -25,6 +23,8 @@ from framework.reports.council import (
     suppressed_cells,
     to_csv,
 )
+from framework.db import repository as repo
+from framework.loader import load_framework
 
 SAFE = "york.safe.cyp1"  # the core statement of York's "I am safe"
 SAFE_MORE = "york.safe.cyp3"  # another statement in the same area (standard set)

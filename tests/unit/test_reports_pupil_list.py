@@ -11,10 +11,7 @@ import pytest
 import segno
 from sqlalchemy import event, insert, select
 
-from framework.db import repository as repo
-from framework.db.models import AuditEntry, Invite, Pupil, SurveySession, utcnow
-from framework.loader import all_frameworks, load_framework
-from framework.reports.invites import (
+from bot.reports.invites import (
     InviteChoice,
     askable_frameworks,
     check_invite_choice,
@@ -24,7 +21,7 @@ from framework.reports.invites import (
     question_set_options,
     start_url,
 )
-from framework.reports.pupil_list import (
+from bot.reports.pupil_list import (
     NewPupil,
     PupilFilters,
     check_new_pupil,
@@ -32,6 +29,9 @@ from framework.reports.pupil_list import (
     pupil_list,
     school_groups,
 )
+from framework.db import repository as repo
+from framework.db.models import AuditEntry, Invite, Pupil, SurveySession, utcnow
+from framework.loader import all_frameworks, load_framework
 
 
 def checkin(db, pupil, status, *, at, answers=(), question_set="core"):

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, select
 
+from bot.reports.answers_csv import HEADER, answer_rows, inert, to_csv
+from bot.reports.voice import agreement, change_between, checkin_summary, over_time
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.db.models import Answer, Pupil, SurveySession, utcnow
 from framework.loader import load_framework
-from framework.reports.answers_csv import HEADER, answer_rows, inert, to_csv
-from framework.reports.voice import agreement, change_between, checkin_summary, over_time
 from tests.unit.staff_site import StaffSite
 
 YORK = load_framework("york")

@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from bot.app import create_app
-from bot.staff.pages import safe_next
 from bot.auth.passwords import needs_rehash, verify_password
 from bot.auth.sessions import COOKIE_NAME
 from bot.auth.signin import SignInGuard
 from bot.chat.limits import SlidingWindow
 from bot.routers import alerts, staff
+from bot.staff.pages import safe_next
 from framework.db.models import StaffUser, utcnow
 from tests.unit.staff_site import PASSWORD, staff_db_url, staff_settings_env, staff_site  # noqa: F401
 

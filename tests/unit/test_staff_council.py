@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.auth.headers import CONTENT_SECURITY_POLICY
+from bot.reports.council import COUNCIL_CONSENT, SUPPRESSED_TEXT
 from framework.db.models import Pupil
-from framework.reports.council import COUNCIL_CONSENT, SUPPRESSED_TEXT
 from tests.unit.staff_site import staff_db_url, staff_site  # noqa: F401
 
 SAFE = "york.safe.cyp1"

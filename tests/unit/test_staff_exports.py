@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.exports import profile_pdf
+from bot.reports.answers_csv import HEADER
 from framework.db import repository as repo
 from framework.db.models import Answer, SurveySession, utcnow
 from framework.loader import load_framework
-from framework.reports.answers_csv import HEADER
 from tests.unit.staff_site import staff_db_url, staff_site  # noqa: F401
 
 YORK = load_framework("york")

@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.reports.invites import qr_svg, start_url
 from bot.staff.wording import SCHOOL_TIME
 from framework.db import repository as repo
 from framework.db.models import Invite, Pupil, utcnow
-from framework.reports.invites import qr_svg, start_url
 from framework.settings import get_settings
 from tests.unit.staff_site import CSRF_IN_PAGE, PASSWORD, hours_ago, staff_db_url, staff_site  # noqa: F401
 

@@ -13,9 +13,10 @@ from datetime import tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.reports.voice import mapped_statements
+from bot.staff.wording import METHOD_WORDS, WHO_SPOKE, answer_words
 from framework.db.models import Answer, Comment, Pupil, SurveySession
 from framework.loader import load_framework
-from framework.reports.voice import METHOD_WORDS, WHO_SPOKE, answer_words, mapped_statements
 
 HEADER = ("Record", "Check-in", "Check-in date (UK time)", "Framework", "Area", "Statement id", "I statement",
           "Answer", "How given", "Exact words", "Who answered", "Read aloud")

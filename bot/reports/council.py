@@ -36,20 +36,19 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from bot.reports.answers_csv import inert
+from bot.reports.voice import answer_values
+from bot.staff.wording import SCHOOL_TIME, answer_words
 from framework.db.models import DEFAULT_PERSPECTIVE, Answer, ConsentDecision, Pupil, School, SurveySession
 from framework.loader import framework_files, load_framework
-from framework.reports.answers_csv import inert
-from framework.reports.voice import answer_values, answer_words
 from framework.schema import Area, Framework, Statement
 
 MIN_PUPILS = 5
 COUNCIL_CONSENT = "school_family_and_council"  # framework/choices.yml, consent
-UK_TIME = ZoneInfo("Europe/London")
 ANSWERS, PUPILS = "answers", "pupils"  # what a row of the counting query counts
 ALL = "*"  # a key's "every school / year group / period"
 NOT_RECORDED = "not-recorded"  # the year group of pupils who have none recorded
@@ -183,7 +182,7 @@ def default_framework(db: Session) -> str:
 
 def academic_year_of(when: datetime) -> int:
     """The academic year a moment falls in, named by the year its September is in."""
-    local = when.astimezone(UK_TIME)
+    local = when.astimezone(SCHOOL_TIME)
     return local.year if local.month >= 9 else local.year - 1
 
 
@@ -378,9 +377,9 @@ def _period_case(started_at, years: list[int]):
     whens = []
     for year in years:
         for term, _, month, day in TERMS:
-            start = datetime(year + (month < 9), month, day, tzinfo=UK_TIME)
+            start = datetime(year + (month < 9), month, day, tzinfo=SCHOOL_TIME)
             whens.append((start, f"{year}-{term}"))
-    end = datetime(years[-1] + 1, 9, 1, tzinfo=UK_TIME)
+    end = datetime(years[-1] + 1, 9, 1, tzinfo=SCHOOL_TIME)
     bounds = [start for start, _ in whens[1:]] + [end]
     return case(*[(started_at < bound, name) for (_, name), bound in zip(whens, bounds)], else_=None)
 

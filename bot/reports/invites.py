@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.staff.wording import INVITE_USE_WORDS, question_set_choice
 from framework.db import repository as repo
 from framework.db.codes import format_code
 from framework.db.models import DEFAULT_PERSPECTIVE, Invite, Pupil, StaffUser, SurveySession
@@ -19,14 +20,6 @@ from framework.schema import QUESTION_SETS, Framework
 
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 90, 28
 DEFAULT_QUESTION_SET = "standard"
-QUESTION_SET_WORDS = {  # each set in plain words; the number of questions comes from the framework
-    "core": "Short: one question about each area. Good for a first go or a short attention span.",
-    "standard": "Standard: the main questions about each area.",
-    "full": "Full: every question. Best for an annual review with time to spare.",
-}
-QUESTION_SET_NAMES = {"core": "Short", "standard": "Standard", "full": "Full"}
-USE_LABELS = {None: "Not used yet", "active": "Started", "paused": "Paused",
-              "finished": "Used: check-in finished", "stopped": "Started, then stopped"}
 
 
 def askable_frameworks(frameworks: dict[str, Framework]) -> dict[str, Framework]:
@@ -43,7 +36,7 @@ class QuestionSetOption:
 
 def question_set_options(frameworks: dict[str, Framework]) -> list[QuestionSetOption]:
     return [
-        QuestionSetOption(key, QUESTION_SET_WORDS[key], tuple(
+        QuestionSetOption(key, question_set_choice(key), tuple(
             (f.source.council, len(f.questions(DEFAULT_PERSPECTIVE, key))) for f in frameworks.values()))
         for key in QUESTION_SETS
     ]
@@ -102,7 +95,7 @@ class InviteRow:
 
     @property
     def use_label(self) -> str:
-        return USE_LABELS[self.use]
+        return INVITE_USE_WORDS[self.use]
 
 
 def pupil_invites(db: Session, pupil: Pupil) -> list[InviteRow]:

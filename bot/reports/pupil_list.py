@@ -14,19 +14,12 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from bot.staff.wording import NOT_STARTED, STATUS_WORDS
 from framework.db import repository as repo
 from framework.db.codes import format_code
 from framework.db.models import Answer, Invite, Pupil, SafeguardingAlert, SurveySession, utcnow
 from framework.loader import all_frameworks
 
-NOT_STARTED = "not_started"
-STATUS_LABELS = {  # a check-in's status as staff read it
-    NOT_STARTED: "Not started",
-    "active": "In progress",
-    "paused": "Paused",
-    "finished": "Finished",
-    "stopped": "Stopped",
-}
 MAX_NAME = 200  # the columns' sizes (framework/db/models.py Pupil)
 MAX_YEAR_GROUP = 32
 MAX_CLASS = 64
@@ -54,7 +47,7 @@ class PupilRow:
     name: str
     year_group: str | None
     class_name: str | None
-    status: str  # a STATUS_LABELS key, from the latest check-in
+    status: str  # a STATUS_WORDS key, from the latest check-in
     last_checkin_at: datetime | None
     finished_checkins: int
     open_alerts: int
@@ -62,7 +55,7 @@ class PupilRow:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return STATUS_WORDS[self.status]
 
 
 def pupil_list(db: Session, school_id: int, filters: PupilFilters = PupilFilters(),
@@ -177,7 +170,7 @@ class CheckinRow:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return STATUS_WORDS[self.status]
 
 
 def pupil_checkins(db: Session, pupil: Pupil) -> list[CheckinRow]:

@@ -13,6 +13,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.staff.wording import (
+    COMMENT_WORDS,
+    FIRST_PERSON,
+    METHOD_WORDS,
+    STATUS_IN_FULL,
+    WHO_SPOKE,
+    answer_words,
+    question_set_label,
+)
 from framework.answers import answer_scale
 from framework.choices import choices
 from framework.db import repository as repo
@@ -20,46 +29,10 @@ from framework.db.models import Answer, Comment, Pupil, SurveySession
 from framework.loader import load_framework
 from framework.schema import Area, Framework, Statement
 
-# The scale's labels are the buttons a child presses; staff read "Skipped", not "Skip".
-STAFF_ANSWER_WORDS = {"skipped": "Skipped"}
 # The scale lists its answers in button order: Yes, Sometimes, No, then I don't know and Skip.
 # Only the first three are an order of agreement, and every I statement is put positively,
 # so agreeing more is better. "I don't know" and a skip say nothing about better or worse.
 NOT_ON_SCALE = ("dont_know", "skipped")
-
-METHOD_WORDS = {
-    "tapped": "Tapped a button",
-    "typed": "Typed",
-    "clarified": "Typed; Heard checked what they meant",
-}
-WHO_SPOKE = {  # SurveySession.who_with / Answer.who_answered, as staff say it
-    "alone": "The young person, on their own",
-    "with_support": "The young person, with someone helping",
-    "answered_for_me": "Someone answered for the young person",
-}
-STATUS_WORDS = {
-    "finished": "Finished",
-    "stopped": "Stopped part-way",
-    "paused": "Paused (they can come back to it)",
-    "active": "In progress",
-}
-QUESTION_SET_WORDS = {
-    "core": "Core (one question for each area)",
-    "standard": "Standard",
-    "full": "Full (every question)",
-}
-COMMENT_WORDS = {"anything_else": "Anything else", "what_would_help": "What would help"}
-FIRST_PERSON = {  # an answer, as the young person would say it about their I statements
-    "yes": "This is true for me",
-    "sometimes": "This is sometimes true for me",
-    "no": "This is not true for me",
-    "dont_know": "I don't know yet",
-    "skipped": "I chose not to answer",
-}
-
-
-def answer_words(value: str) -> str:
-    return STAFF_ANSWER_WORDS.get(value) or answer_scale().by_value(value).label
 
 
 def answer_values() -> tuple[str, ...]:
@@ -202,11 +175,11 @@ class CheckinSummary:
 
     @property
     def status(self) -> str:
-        return STATUS_WORDS.get(self.session.status, self.session.status)
+        return STATUS_IN_FULL.get(self.session.status, self.session.status)
 
     @property
     def question_set(self) -> str:
-        return QUESTION_SET_WORDS.get(self.session.question_set, self.session.question_set)
+        return question_set_label(self.session.question_set)
 
     @property
     def typed_words(self) -> list[tuple[Statement, str]]:
