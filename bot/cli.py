@@ -166,7 +166,7 @@ def cmd_pupil_erase(args: argparse.Namespace) -> int:
 def _staff_url() -> str:
     from framework.settings import get_settings
 
-    return f"{get_settings().public_url}/staff"
+    return get_settings().resolved_staff_url
 
 
 def cmd_outbox_send(args: argparse.Namespace) -> int:
@@ -199,7 +199,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     manager = Manager()
     for process in all_processes(settings):
         manager.add_process(process.name, shlex.join(process.argv), env=process.environ(settings))
-    print(f"Heard is starting. Young people: {settings.public_url}/   Staff: {settings.public_url}/staff   Health: {settings.public_url}/healthz")
+    print(f"Heard is starting. Young people: {settings.public_url}/   Staff: {settings.resolved_staff_url}   Health: {settings.public_url}/healthz")
     print("Press Ctrl-C to stop everything.")
     manager.loop()
     return manager.returncode or 0

@@ -35,7 +35,7 @@ def create_demo() -> Iterator[str]:
         school = repo.find_school_by_urn(db, DEMO_URN)
         if school is None:
             school = repo.create_school(db, DEMO_SCHOOL, urn=DEMO_URN)
-            yield f"Created {DEMO_SCHOOL}. Staff sign in at {get_settings().public_url}/staff with:"
+            yield f"Created {DEMO_SCHOOL}. Staff sign in at {get_settings().resolved_staff_url} with:"
             for email, role in DEMO_STAFF:
                 password = generate_password()
                 # a council officer works across schools; everyone else belongs to one

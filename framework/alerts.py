@@ -2,7 +2,8 @@
 
 Both signals use this one function: the web app's screen (before Rasa) and the
 language model's `concern` intent (in the action server). The email says only that a
-concern needs review, with a link: never the child's words.
+concern needs review, with a link to the alert on the staff site (settings.resolved_staff_url):
+never the child's words.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def notify_safeguarding_leads(db: Session, alert: SafeguardingAlert, *, more_ser
             + f"It is at {db.get(School, alert.school_id).name}, which has no safeguarding lead account in Heard, "
             "so no one there has been told.\n"
             "Please tell the school's safeguarding lead now, and add their account:\n"
-            f"{get_settings().public_url}/staff/admin/accounts"
+            f"{get_settings().resolved_staff_url}/admin/accounts"
         )
         for admin in repo.active_admins(db):
             repo.enqueue_email(db, admin.email, NO_LEAD_SUBJECT, body, alert=alert)
@@ -63,7 +64,7 @@ def notify_safeguarding_leads(db: Session, alert: SafeguardingAlert, *, more_ser
     body = (
         opening
         + "Please sign in and review it now:\n"
-        f"{get_settings().public_url}/staff/alerts/{alert.id}\n\n"
+        f"{get_settings().resolved_staff_url}/alerts/{alert.id}\n\n"
         "For the young person's privacy, this email does not contain their words."
     )
     for lead in leads:

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
+    # Where staff sign in, for the links in emails to staff (e.g. a school network's own address);
+    # empty: the web app's own staff site, PUBLIC_URL/staff.
+    staff_url: str = ""
     secret_key: str = Field(default="", description="Signs staff sessions; generated into var/ when empty")
 
     # The Rasa engine and action server: local only, never exposed.
@@ -65,6 +68,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.var_dir / 'heard.db'}"
+
+    @property
+    def resolved_staff_url(self) -> str:
+        return (self.staff_url or f"{self.public_url}/staff").rstrip("/")
 
     @property
     def resolved_rasa_tracker_url(self) -> str:

@@ -39,7 +39,7 @@ def add_session_middleware(app: FastAPI, settings: Settings) -> None:
         max_age=int(IDLE_LIMIT.total_seconds()),
         # Lax, not Strict: the link in the alert email must open signed in. Forms carry a CSRF token.
         same_site="lax",
-        https_only=settings.public_url.startswith("https://"),
+        https_only=settings.resolved_staff_url.startswith("https://"),
     )
 
 

@@ -121,6 +121,23 @@ def test_the_web_app_sends_an_alert_email_at_once_without_the_childs_words(sqlit
     assert words not in body and "hurts" not in body and "Amy" not in body
 
 
+def test_the_alert_email_links_to_the_staff_site_where_the_settings_put_it(outbox_db, monkeypatch):
+    monkeypatch.setenv("HEARD_STAFF_URL", "https://staff.heard.school.example/")
+    get_settings.cache_clear()
+    try:
+        with outbox_db.begin() as db:
+            school = repo.create_school(db, "Oak School")
+            repo.create_staff(db, "lead@oak.example", password_hash(), "dsl", school)
+            session = repo.start_or_resume_session(
+                db, repo.create_invite(db, repo.create_pupil(db, school, "Amy Oak"), "york")).session
+            alert = alerts.raise_alert(db, session, words="my step dad hurts me", categories=["abuse_physical"],
+                                       evidence=["hurts me"], source="screen")
+            [email] = db.scalars(select(OutboxEmail)).all()
+    finally:
+        get_settings.cache_clear()
+    assert f"https://staff.heard.school.example/alerts/{alert.id}\n" in email.body
+
+
 def heard(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env={**os.environ, **env},
                           capture_output=True, text=True, timeout=120)
