@@ -14,8 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from bot.auth.csrf import csrf_ok
 from bot.auth.passwords import generate_password, hash_password
@@ -24,7 +23,7 @@ from bot.staff.guards import Db, parse_id, requires_role
 from bot.staff.pages import flash, render
 from bot.staff.wording import ROLE_LABELS, SCHOOL_TIME
 from framework.db import repository as repo
-from framework.db.models import ROLES_WITHOUT_SCHOOL, AuditEntry, Pupil, School, StaffUser, utcnow
+from framework.db.models import ROLES_WITHOUT_SCHOOL, School, StaffUser, utcnow
 
 ACCOUNTS, SCHOOLS, AUDIT = "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit"
 ACCOUNT_FIELDS = ("email", "role", "school_id")
@@ -101,9 +100,7 @@ def restore_account_draft(request: Request, db: Session, staff: StaffUser, match
 def accounts_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,
                   problem: str | None = None, notice: str | None = None, new_password: tuple[str, str] | None = None,
                   status: int = 200) -> Response:
-    listed = db.scalars(select(StaffUser).options(selectinload(StaffUser.school))
-                        .order_by(StaffUser.role, StaffUser.email))
-    context = {"accounts": list(listed), "schools": _schools(db), "roles": ROLE_LABELS, "now": utcnow(),
+    context = {"accounts": repo.list_staff(db), "schools": repo.list_schools(db), "roles": ROLE_LABELS, "now": utcnow(),
                "form": form or dict.fromkeys(ACCOUNT_FIELDS, ""), "problem": problem,
                "new_password": new_password, "roles_without_school": ROLES_WITHOUT_SCHOOL}
     if notice:
@@ -166,10 +163,6 @@ def _change_account(request: Request, db: Session, admin: StaffUser, action: str
     return RedirectResponse(ACCOUNTS, status_code=303)
 
 
-def _schools(db: Session) -> list[School]:
-    return list(db.scalars(select(School).order_by(School.name, School.id)))
-
-
 # ---- schools -----------------------------------------------------------------------------------
 
 
@@ -213,12 +206,7 @@ def _new_school_problem(db: Session, name: str, urn: str) -> tuple[str | None, i
 
 def schools_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,
                  problem: str | None = None, notice: str | None = None, status: int = 200) -> Response:
-    pupils = dict(db.execute(select(Pupil.school_id, func.count()).group_by(Pupil.school_id)).all())
-    staff = dict(db.execute(select(StaffUser.school_id, func.count())
-                            .where(StaffUser.school_id.is_not(None), StaffUser.active)
-                            .group_by(StaffUser.school_id)).all())
-    rows = [(school, pupils.get(school.id, 0), staff.get(school.id, 0)) for school in _schools(db)]
-    context = {"rows": rows, "form": form or dict.fromkeys(SCHOOL_FIELDS, ""), "problem": problem}
+    context = {"rows": repo.schools_with_counts(db), "form": form or dict.fromkeys(SCHOOL_FIELDS, ""), "problem": problem}
     if notice:
         context["notice"] = notice
     return render(request, "staff/admin_schools.html", staff=admin, db=db, status=status, **context)
@@ -236,19 +224,14 @@ def audit_log(request: Request, db: Db, admin: Administrator, action: str = "", 
     filters = {"action": action, "actor": actor, "day": chosen_day.isoformat() if chosen_day else ""}
     # Written first, so this very look is at the top of the log it shows.
     repo.audit(db, admin, "view_audit_log", "audit_log", detail={**filters, "page": number})
-    query = select(AuditEntry, StaffUser.email).outerjoin(StaffUser, StaffUser.id == AuditEntry.actor_id)
-    if action:
-        query = query.where(AuditEntry.action == action)
-    if actor:
-        query = query.where(func.lower(StaffUser.email).contains(actor.lower(), autoescape=True))
+    since = until = None
     if chosen_day:
-        start = datetime.combine(chosen_day, time(), tzinfo=SCHOOL_TIME)
-        end = datetime.combine(chosen_day + timedelta(days=1), time(), tzinfo=SCHOOL_TIME)
-        query = query.where(AuditEntry.created_at >= start, AuditEntry.created_at < end)
-    found = db.execute(query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-                       .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)).all()
+        since = datetime.combine(chosen_day, time(), tzinfo=SCHOOL_TIME)
+        until = datetime.combine(chosen_day + timedelta(days=1), time(), tzinfo=SCHOOL_TIME)
+    found = repo.audit_entries(db, action=action, actor=actor, since=since, until=until,
+                               offset=(number - 1) * AUDIT_PAGE_SIZE, limit=AUDIT_PAGE_SIZE + 1)
     entries = [(entry, email, shown_detail(entry.detail)) for entry, email in found[:AUDIT_PAGE_SIZE]]
-    actions = db.scalars(select(distinct(AuditEntry.action)).order_by(AuditEntry.action)).all()
+    actions = repo.audit_actions(db)
     links = {"newer": _page_link(filters, number - 1) if number > 1 else None,
              "older": _page_link(filters, number + 1) if len(found) > AUDIT_PAGE_SIZE else None}
     return render(request, "staff/admin_audit.html", staff=admin, db=db, entries=entries, actions=actions,

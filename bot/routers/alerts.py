@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.auth.csrf import csrf_ok
@@ -130,11 +129,4 @@ def restore_draft(request: Request, db: Session, staff: StaffUser, match: re.Mat
 def _history(db: Session, alert: SafeguardingAlert) -> list[tuple[AuditEntry, str]]:
     """Each step taken on the alert, oldest first, with who took it: the audit log keeps every
     note, where the alert itself keeps only the latest."""
-    rows = db.execute(
-        select(AuditEntry, StaffUser.email)
-        .join(StaffUser, StaffUser.id == AuditEntry.actor_id)
-        .where(AuditEntry.object_type == OBJECT_TYPE, AuditEntry.object_id == str(alert.id),
-               AuditEntry.action.in_(STEP_ACTIONS))
-        .order_by(AuditEntry.id)
-    )
-    return [(entry, email) for entry, email in rows]
+    return repo.audit_trail(db, OBJECT_TYPE, alert.id, STEP_ACTIONS)

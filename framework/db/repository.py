@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, distinct, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from framework.db.codes import generate_code, normalise_code
 from framework.db.models import (
@@ -119,13 +119,27 @@ def active_admins(db: Session) -> list[StaffUser]:
         select(StaffUser).where(StaffUser.role == "admin", StaffUser.active).order_by(StaffUser.id)))
 
 
-def create_pupil(
-    db: Session,
-    school: School,
-    display_name: str,
-    year_group: str | None = None,
-    class_name: str | None = None,
-) -> Pupil:
+def list_schools(db: Session) -> list[School]:
+    return list(db.scalars(select(School).order_by(School.name, School.id)))
+
+
+def schools_with_counts(db: Session) -> list[tuple[School, int, int]]:
+    """Each school with its number of pupils and of active staff (counts only: no names)."""
+    pupils = dict(db.execute(select(Pupil.school_id, func.count()).group_by(Pupil.school_id)).all())
+    staff = dict(db.execute(select(StaffUser.school_id, func.count())
+                            .where(StaffUser.school_id.is_not(None), StaffUser.active)
+                            .group_by(StaffUser.school_id)).all())
+    return [(school, pupils.get(school.id, 0), staff.get(school.id, 0)) for school in list_schools(db)]
+
+
+def list_staff(db: Session) -> list[StaffUser]:
+    """Every staff account, with its school, by role and email."""
+    return list(db.scalars(select(StaffUser).options(selectinload(StaffUser.school))
+                           .order_by(StaffUser.role, StaffUser.email)))
+
+
+def create_pupil(db: Session, school: School, display_name: str, year_group: str | None = None,
+                 class_name: str | None = None) -> Pupil:
     pupil = Pupil(school_id=school.id, display_name=display_name, year_group=year_group, class_name=class_name)
     db.add(pupil)
     db.flush()
@@ -625,6 +639,41 @@ def audit(
     db.add(entry)
     db.flush()
     return entry
+
+
+def audit_entries(db: Session, *, action: str = "", actor: str = "", since: datetime | None = None,
+                  until: datetime | None = None, offset: int = 0, limit: int = 100) -> list[tuple[AuditEntry, str | None]]:
+    """Audit entries, newest first, each with its actor's email (None: the system): of one
+    action, by actors whose email contains `actor` (any case), and in [since, until) if given."""
+    query = select(AuditEntry, StaffUser.email).outerjoin(StaffUser, StaffUser.id == AuditEntry.actor_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor:
+        query = query.where(func.lower(StaffUser.email).contains(actor.lower(), autoescape=True))
+    if since is not None:
+        query = query.where(AuditEntry.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.created_at < until)
+    rows = db.execute(query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).offset(offset).limit(limit))
+    return [(entry, email) for entry, email in rows]
+
+
+def audit_actions(db: Session) -> list[str]:
+    """Every action the audit log holds, A to Z."""
+    return list(db.scalars(select(distinct(AuditEntry.action)).order_by(AuditEntry.action)))
+
+
+def audit_trail(db: Session, object_type: str, object_id: str | int,
+                actions: Iterable[str]) -> list[tuple[AuditEntry, str]]:
+    """The steps taken on one object, oldest first, each with who took it."""
+    rows = db.execute(
+        select(AuditEntry, StaffUser.email)
+        .join(StaffUser, StaffUser.id == AuditEntry.actor_id)
+        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == str(object_id),
+               AuditEntry.action.in_(tuple(actions)))
+        .order_by(AuditEntry.id)
+    )
+    return [(entry, email) for entry, email in rows]
 
 
 # ---- outbox ------------------------------------------------------------------------------------
