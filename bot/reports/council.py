@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Text, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -140,8 +141,9 @@ class AreaFigures:
     statements: tuple[UnitFigures, ...]
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
+    """A choice in a drop-down; unpacks as (value, label)."""
+
     value: str
     label: str
 

@@ -40,6 +40,7 @@ def _environment() -> Environment:
     env.filters["school_time"] = school_time
     env.filters["category"] = safeguarding_categories().label
     env.filters["role"] = role_label
+    env.filters["as_choices"] = lambda values: [(value, value) for value in values]  # for _fields.html
     return env
 
 

@@ -402,13 +402,8 @@ def add_message(db: Session, survey_session: SurveySession, direction: str, text
         stored = _message_by_client_id(db, survey_session, client_message_id)
         if stored is not None:
             return stored, False
-    message = TranscriptMessage(
-        session_id=survey_session.id,
-        direction=direction,
-        text=text,
-        payload=payload,
-        client_message_id=client_message_id,
-    )
+    message = TranscriptMessage(session_id=survey_session.id, direction=direction, text=text, payload=payload,
+                                client_message_id=client_message_id)
     try:
         with db.begin_nested():
             db.add(message)
