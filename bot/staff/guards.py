@@ -3,8 +3,8 @@
 A handler names what it needs, e.g. `db: Db, staff: Senco, pupil: OwnPupil`, and holds only
 its own logic. A need not met raises a `Refusal`, which `answer_refusal` (the one exception
 handler) turns into a page: the sign-in page, "not for your role" (403) or "not found" (404).
-Every refusal of a signed-in member of staff is written to the audit log. Another school's
-record looks like no record at all.
+The guards write each refusal of a signed-in member of staff to the audit log, and the
+refusal's entry is kept. Another school's record looks like no record at all.
 """
 from __future__ import annotations
 
