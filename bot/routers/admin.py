@@ -20,7 +20,7 @@ from bot.auth.csrf import csrf_ok
 from bot.auth.passwords import generate_password, hash_password
 from bot.staff.drafts import keeps, restores_drafts
 from bot.staff.guards import Db, parse_id, requires_role
-from bot.staff.pages import flash, render
+from bot.staff.pages import FORM_STALE, flash, render
 from bot.staff.wording import ROLE_LABELS, SCHOOL_TIME
 from framework.db import repository as repo
 from framework.db.models import ROLES_WITHOUT_SCHOOL, School, StaffUser, utcnow
@@ -39,8 +39,6 @@ CHILD_TEXT_KEYS = frozenset({"words", "text", "comment", "comments", "answer", "
                              "evidence", "messages", "message", "transcript"})
 MAX_DETAIL_CHARS = 300
 
-FORM_STALE = ("This page was open too long, so nothing was saved. "
-              "What you typed is still here: please press the button again.")
 EMAIL_NEEDED = "Please type the person's email address, for example name@school.example. Nothing was saved yet."
 EMAIL_TAKEN = "There is already an account for {email}. Nothing was saved. Find it in the list below."
 ROLE_NEEDED = "Please choose what the person does (their role). Nothing was saved yet."

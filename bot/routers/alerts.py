@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.auth.csrf import csrf_ok
 from bot.staff.drafts import keeps, restores_drafts
 from bot.staff.guards import Db, NotForRole, NotFound, SignedIn, parse_id
-from bot.staff.pages import flash, is_safeguarding_lead, render
+from bot.staff.pages import FORM_STALE, flash, is_safeguarding_lead, render
 from framework.db import repository as repo
 from framework.db.models import ALERT_STATUSES, AuditEntry, SafeguardingAlert, StaffUser
 
@@ -31,8 +31,6 @@ STEPS = {  # the step a button asks for → what the lead is told once it is don
 }
 STEP_ACTIONS = tuple(f"alert_{step}" for step in STEPS)  # audit log actions
 
-FORM_STALE = ("This page was open too long, so nothing was saved. "
-              "What you typed is still here: please press the button again.")
 NOTE_NEEDED = "Please write what action was taken before saving or closing. Nothing was saved yet."
 NOTE_TOO_LONG = f"Please keep the note under {MAX_NOTE_CHARS:,} characters. Nothing was saved yet."
 ALREADY_MOVED_ON = ("This alert is already marked '{status}', perhaps by another lead. "

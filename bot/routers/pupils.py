@@ -41,19 +41,17 @@ from bot.reports.pupil_list import (
 )
 from bot.staff.drafts import keeps, restores_drafts
 from bot.staff.guards import Db, NotFound, OwnPupil, Senco, own_pupil, parse_id, senco
-from bot.staff.pages import flash, render
+from bot.staff.pages import FORM_STALE, flash, render
 from bot.staff.wording import QUESTION_SET_NAMES
 from framework.db import repository as repo
 from framework.db.models import Pupil, StaffUser
 from framework.loader import all_frameworks
 from framework.settings import get_settings
 
-GROUP_KINDS = ("year", "class")
-PUPIL_FIELDS = ("name", "year_group", "class_name")
-INVITE_FIELDS = ("framework", "question_set", "days")  # a group is sent as "year:Year 6" or "class:Oak"
+GROUP_KINDS = ("year", "class")  # a group is sent as "year:Year 6" or "class:Oak"
+PUPIL_FIELDS = ("name", "year_group", "class_name")  # the forms' fields, kept across a sign-in
+INVITE_FIELDS = ("framework", "question_set", "days")
 
-FORM_STALE = ("This page was open too long, so nothing was saved. "
-              "What you typed is still here: please press the button again.")
 CHECK_THE_PUPIL = "The pupil is not added yet. Please check the details below."
 CHECK_THE_CHOICES = "No codes are made yet. Please check the choices below."
 CHOOSE_A_GROUP = "Please choose a class or year group."

@@ -24,6 +24,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 HOME = "/staff"
 SIGN_IN = "/staff/login"
 
+# A form sent with a stale CSRF token (the page was open too long) is shown again as it was.
+FORM_STALE = ("This page was open too long, so nothing was saved. "
+              "What you typed is still here: please press the button again.")
 SIGNED_OUT_FOR_SAFETY = "You were signed out because the page was not used for a while. Please sign in again."
 DRAFT_KEPT = "Your sign-in ran out, so nothing was saved yet. What you typed is kept below. Sign in to carry on."
 SIGN_IN_TO_CARRY_ON = "Please sign in to carry on. What you typed is kept below."
