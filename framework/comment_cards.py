@@ -19,6 +19,7 @@ from accessibility.symbols import known_symbols
 from framework.conversation import CARDS, CARDS_ENTITY, payload_entities
 from framework.loader import FrameworkError, all_frameworks, load_yaml_model, located
 from framework.schema import ID_PATTERN, SYMBOL_PATTERN, Framework
+from framework.settings import get_settings
 from framework.survey import COMMENT_KINDS
 
 CARDS_FILE = Path(__file__).parent / "comment_cards.yml"
@@ -68,7 +69,7 @@ class CommentCards(BaseModel):
 
 def _content_problems(data: CommentCards):
     """What the typed models cannot know, as (YAML location, problem)."""
-    symbols = known_symbols()
+    symbols = known_symbols(get_settings().openmoji_dir)
     for where, card in [*((("cards", i), c) for i, c in data.cards.items()),
                         *((("controls", n), c) for n, c in data.controls)]:
         if card.symbol not in symbols:
