@@ -20,7 +20,7 @@ PIP_FLAGS := --disable-pip-version-check --no-input
 help:
 	@echo "make run         set up what is missing, then start Heard on http://127.0.0.1:8000"
 	@echo "make test        set up what is missing, then run the whole test suite"
-	@echo "make nlu-report  cross-validated precision, recall and F1 per intent"
+	@echo "make nlu-report  cross-validated precision, recall and F1 per intent, then typed answers (dev, test)"
 	@echo "make bench       chat benchmark (p50/p95/p99 per turn, ratio to bare Rasa, peak RSS),"
 	@echo "                 then staff pages with 1,000 pupils on SQLite and PostgreSQL"
 
@@ -69,7 +69,7 @@ bench: setup
 	$(VENV)/bin/python -m tests.bench
 	$(VENV)/bin/python -m tests.bench_staff
 
-nlu-report: $(RASA_VENV)/.installed
+nlu-report: $(RASA_VENV)/.installed $(MODEL)
 	RASA=$(RASA) $(VENV)/bin/python scripts/nlu_report.py
 
 # Re-resolve the pinned environments (then commit requirements/*.lock.txt).

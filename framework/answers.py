@@ -9,12 +9,13 @@ whatever they then choose.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from framework.loader import load_yaml_model
 from framework.schema import SYMBOL_PATTERN
@@ -36,9 +37,62 @@ class ScaleAnswer(BaseModel):
         return f"/{self.intent}"
 
 
+class StatementWords(BaseModel):
+    """Patterns for the words that say which way a statement is answered (answer_scale.yml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    set_aside: tuple[str, ...]
+    double_negatives: tuple[str, ...]
+    partly: tuple[str, ...]
+    says_no: tuple[str, ...] = Field(min_length=1)
+    says_yes: tuple[str, ...] = Field(min_length=1)
+    opens_no: tuple[str, ...]
+    opens_yes: tuple[str, ...]
+
+    @field_validator("set_aside", "double_negatives", "partly", "says_no", "says_yes", "opens_no", "opens_yes")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as problem:
+                raise ValueError(f"{pattern!r} is not a regular expression: {problem}") from None
+        return patterns
+
+    def signals(self, text: str) -> frozenset[str]:
+        """The sides the words take: "no" for "i'd say false", "yes" for "true" or a double
+        negative, "partly" for "not totally true", "opens no" and "opens yes" for a reply that
+        starts "nah" or "yeah"; any of them, or none."""
+        rest = " " + re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")) + " "
+        found = set()
+        for side, patterns in ((None, self.set_aside), ("yes", self.double_negatives), ("partly", self.partly),
+                               ("no", self.says_no), ("yes", self.says_yes),
+                               ("opens no", self.opens_no), ("opens yes", self.opens_yes)):
+            for pattern in patterns:
+                rest, hits = re.subn(pattern, " ", rest)
+                if hits and side:
+                    found.add(side)
+        return frozenset(found)
+
+
+class Knowing(BaseModel):
+    """A question about knowing, and words that say the child does not know that thing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    question: re.Pattern
+    not_knowing_it: re.Pattern
+
+    def says_no_to(self, question: str | None, text: str) -> bool:
+        """True for "i dont know who to ask" under "Do you know who can help?"."""
+        return bool(question and self.question.search(question.lower())
+                    and self.not_knowing_it.search(text.lower().replace("\u2019", "'")))
+
+
 class AnswerScale(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     answers: tuple[ScaleAnswer, ...]
+    statement_words: StatementWords
+    knowing: Knowing
 
     @model_validator(mode="after")
     def _every_value_once(self) -> "AnswerScale":
@@ -89,8 +143,8 @@ class Clarify:
     words: str
 
 
-def interpret(reply: Reply, clarifying_words: str | None = None) -> Answer | Clarify:
-    """An answer to the question on screen, or a request to ask back.
+def interpret(reply: Reply, clarifying_words: str | None = None, question: str | None = None) -> Answer | Clarify:
+    """An answer to `question` (the one on screen), or a request to ask back.
 
     `clarifying_words` are the typed words we asked about last turn; a clear reply now
     settles them, and those first words are the ones kept.
@@ -102,6 +156,8 @@ def interpret(reply: Reply, clarifying_words: str | None = None) -> Answer | Cla
             return Answer(option.value, "clarified", clarifying_words, 1.0)
         return Answer(option.value, "tapped", None, 1.0)
     confident = option is not None and (reply.confidence or 0.0) >= CONFIDENT
+    if confident and _words_say_otherwise(option.value, reply.text, question):
+        confident = False
     if not confident:
         # keep every word they typed while we ask again
         words = reply.text if clarifying_words is None else f"{clarifying_words} / {reply.text}"
@@ -109,6 +165,25 @@ def interpret(reply: Reply, clarifying_words: str | None = None) -> Answer | Cla
     if clarifying_words is not None:
         return Answer(option.value, "clarified", f"{clarifying_words} / {reply.text}", reply.confidence)
     return Answer(option.value, "typed", reply.text, reply.confidence)
+
+
+def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
+    """The guard against reversing a view: typed words that say no ("false", "i disagree",
+    "not true", "yeah right") are never stored as Yes, words that say yes ("true", "i agree",
+    "not bad") never as No, one side is never Sometimes, "not totally true" is neither Yes
+    nor No, and "i dont know who to ask" is not "I don't know" to "Do you know who can
+    help?", whatever the language model thinks: they are asked back."""
+    if value == "dont_know" and answer_scale().knowing.says_no_to(question, text):
+        return True
+    signals = answer_scale().statement_words.signals(text)
+    if value == "yes":
+        return bool(signals & {"no", "partly", "opens no"})
+    if value == "no":
+        return bool(signals & {"yes", "partly", "opens yes"})
+    if value == "sometimes":
+        # "true with help": the words take one side, so Sometimes would be a guess
+        return "partly" not in signals and len(signals & {"yes", "no"}) == 1
+    return False
 
 
 def answer_buttons() -> list[dict]:

@@ -156,7 +156,7 @@ def handle_reply(db: Session, session: SurveySession, reply: Reply, *, clarifyin
     if step.is_question and chosen is not None:
         return ReplyOutcome(says=[], clarifying=clarifying)  # cards from an earlier board: ask again
     if step.is_question:
-        result = interpret(reply, clarifying)
+        result = interpret(reply, clarifying, question=plan.framework.statement(step.statement_id).question)
         if isinstance(result, Clarify):
             return ReplyOutcome(says=[], clarifying=result.words)
         _store_answer(db, session, step, result)

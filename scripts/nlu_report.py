@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Cross-validated precision, recall and F1 per intent for Heard's Rasa NLU, then how well
-comments are filed under their outcome (scripts/mapping_eval.py) on the dev and test sets.
+"""Cross-validated precision, recall and F1 per intent for Heard's Rasa NLU, then typed
+answers from outside phrasings (tests/data/eval/answers_*.yml) through the check-in's path,
+then how well comments are filed under their outcome (scripts/mapping_eval.py), dev and test.
 
 Runs `rasa test nlu --cross-validation` on data/nlu with config.yml, prints one row
 per intent and exits 1 when any intent scores F1 below the bar (or a contract intent
-is missing). It runs from the app venv and calls the Rasa venv's executable (env RASA,
+is missing). Then the trained model (models/heard.tar.gz) reads the answers' dev and test
+sets (scripts/answers_eval.py); it exits 1 when dev's misrecorded share is over the bar.
+It runs from the app venv and calls the Rasa venv's executable (env RASA,
 default .venv-rasa/bin/rasa).
 
     make nlu-report
@@ -21,6 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from answers_eval import MISRECORDED_BAR, format_score, load, load_children, parse_with_model, score
 from framework.answers import answer_scale
 from framework.conversation import INTENTS
 from mapping_eval import evaluate, format_scores
@@ -101,6 +105,19 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def answers_section(parse) -> list[str]:
+    """Print the answers' dev and test figures, and the children's held-out answers; dev's
+    misrecorded share over the bar is a failure."""
+    sets = {"dev": load("dev"), "test": load("test"), "children": load_children()}
+    parsed = iter(parse([item.text for items in sets.values() for item in items]))
+    results = {name: score(items, [next(parsed) for _ in items]) for name, items in sets.items()}
+    for name, result in results.items():
+        print()
+        print(format_score(name, result))
+    misrecorded = results["dev"].misrecorded()
+    return [f"answers dev: misrecorded {misrecorded:.1%} > {MISRECORDED_BAR:.0%}"] if misrecorded > MISRECORDED_BAR else []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -109,16 +126,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-f1", type=float, default=MIN_F1)
     parser.add_argument("--no-run", action="store_true",
                         help="only read an existing intent_report.json")
+    parser.add_argument("--answers-only", action="store_true",
+                        help="skip the cross-validation; only read the answers sets")
+    parser.add_argument("--model", type=Path, default=REPO / "models" / "heard.tar.gz",
+                        help="the trained model that reads the answers sets")
     args = parser.parse_args(argv)
     out = args.out.resolve()
+    rasa = os.environ.get("RASA", str(REPO / ".venv-rasa" / "bin" / "rasa"))
 
-    if not args.no_run:
-        rasa = os.environ.get("RASA", str(REPO / ".venv-rasa" / "bin" / "rasa"))
-        run_cross_validation(rasa, args.folds, out)
-
-    report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
-    print(format_table(report))
-    problems = failures(intent_rows(report), args.min_f1)
+    problems = []
+    if not args.answers_only:
+        if not args.no_run:
+            run_cross_validation(rasa, args.folds, out)
+        report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
+        print(format_table(report))
+        problems += failures(intent_rows(report), args.min_f1)
+    problems += answers_section(parse_with_model(rasa_python(rasa), args.model))
     for problem in problems:
         print("FAIL", problem, file=sys.stderr)
     for split in ("dev", "test"):

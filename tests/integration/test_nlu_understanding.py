@@ -14,6 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from bot.processes import PROJECT_ROOT, RASA_BIN
+from scripts.answers_eval import MISRECORDED_BAR, format_score, load, score
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +59,20 @@ def test_unseen_phrasings_are_understood(stack):
     for intent in ("affirm", "deny", "sometimes", "dont_know"):
         total = sum(1 for wanted, _ in unseen if wanted == intent)
         assert understood[intent] >= 0.8 * total, (intent, missed)
+
+
+def test_outside_answers_are_never_misrecorded(stack):
+    """Typed answers written by outsiders (the dev split of tests/data/eval/answers_*), read as
+    a check-in reads them: Rasa's parse, the form's control words, the confidence bar and the
+    guard. A different answer stored without asking back is the worst outcome."""
+    items = load("dev")
+    url = f"{stack.settings.rasa_url}/model/parse"
+    token = {"token": stack.settings.resolved_rasa_token}
+    with httpx.Client(timeout=30) as client:
+        intents = [client.post(url, params=token, json={"text": item.text}).raise_for_status().json()["intent"]
+                   for item in items]
+    result = score(items, [(intent["name"], intent["confidence"]) for intent in intents])
+    assert result.misrecorded() <= MISRECORDED_BAR, format_score("dev", result)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,129 @@
+"""Typed answers from outside phrasings (tests/data/eval/answers_*.yml), read the way a
+check-in reads them: Rasa's parse, the form's control words, then framework.answers.interpret
+(the confidence bar and the guard on statement words).
+
+- understood: the answer a careful adult would record (for `ask_back` items: asked back);
+- misrecorded: a different answer stored without asking back, the worst outcome;
+- asked back: nothing stored, the young person is asked again (or a control word is answered).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from framework.answers import CONFIDENT, Answer, Reply, interpret
+from framework.conversation import CONCERN, LEAVING_INTENTS, form_replies
+from framework.leaving import asks_to_leave
+
+REPO = Path(__file__).resolve().parent.parent
+EVAL_DIR = REPO / "tests" / "data" / "eval"
+CHILDREN = REPO / "tests" / "data" / "nlu_heldout.yml"  # children's own phrasings, by intent
+# What each label asks to be stored; None: a careful adult would ask back. The sets have no
+# skip label: "prefer not to say" is labelled dont_know, and Skip records no view just as
+# "I don't know" does, so either counts.
+EXPECTED = {"affirm": {"yes"}, "deny": {"no"}, "sometimes": {"sometimes"}, "dont_know": {"dont_know", "skipped"},
+            "ask_back": None}
+ASKED_BACK = "asked back"
+MISRECORDED_BAR = 0.01
+Parse = Callable[[Sequence[str]], list[tuple[str | None, float | None]]]
+
+
+@dataclass(frozen=True)
+class Item:
+    question: str
+    text: str
+    label: str
+    style: str
+
+
+def load(split: str) -> list[Item]:
+    """The `dev` or `test` answers."""
+    data = YAML(typ="safe").load((EVAL_DIR / f"answers_{split}.yml").read_text(encoding="utf-8"))
+    return [Item(a["question"], str(a["text"]), a["label"], a.get("style", "")) for a in data["answers"]]
+
+
+def load_children() -> list[Item]:
+    """The answers among the children's held-out phrasings (no question is recorded with them)."""
+    data = YAML(typ="safe").load(CHILDREN.read_text(encoding="utf-8"))
+    return [Item("", str(text), label, "children") for label in EXPECTED if label in data for text in data[label]]
+
+
+def reading(question: str, text: str, intent: str | None, confidence: float | None) -> str:
+    """What a check-in does with typed `text` at `question` (actions/forms.py, then
+    framework.checkin): the answer value it stores, or ASKED_BACK."""
+    if intent in LEAVING_INTENTS and asks_to_leave(intent, text):
+        return ASKED_BACK  # the check-in stops or pauses; nothing is stored
+    if (confidence or 0.0) >= CONFIDENT and (intent == CONCERN or form_replies(intent) is not None):
+        return ASKED_BACK  # a control word or a worry is answered, then the question is asked again
+    result = interpret(Reply(text=text, intent=intent, confidence=confidence, tapped=False), question=question)
+    return result.value if isinstance(result, Answer) else ASKED_BACK
+
+
+@dataclass
+class Score:
+    results: list[tuple[Item, str]]
+
+    def _count(self, judge: Callable[[Item, str], bool], style: str | None = None) -> float:
+        chosen = [(i, got) for i, got in self.results if style is None or i.style == style]
+        return sum(judge(i, got) for i, got in chosen) / max(len(chosen), 1)
+
+    @staticmethod
+    def is_understood(item: Item, got: str) -> bool:
+        wanted = EXPECTED[item.label]
+        return got == ASKED_BACK if wanted is None else got in wanted
+
+    @staticmethod
+    def is_misrecorded(item: Item, got: str) -> bool:
+        return got != ASKED_BACK and got not in (EXPECTED[item.label] or ())
+
+    def understood(self, style: str | None = None) -> float:
+        return self._count(self.is_understood, style)
+
+    def misrecorded(self, style: str | None = None) -> float:
+        return self._count(self.is_misrecorded, style)
+
+    def asked_back(self, style: str | None = None) -> float:
+        return self._count(lambda i, got: got == ASKED_BACK, style)
+
+    def misrecorded_items(self) -> list[tuple[Item, str]]:
+        return [(i, got) for i, got in self.results if self.is_misrecorded(i, got)]
+
+
+def score(items: Sequence[Item], parsed: Sequence[tuple[str | None, float | None]]) -> Score:
+    """Each item read from its parse (intent name and confidence, in the same order)."""
+    return Score([(item, reading(item.question, item.text, intent, confidence)) for item, (intent, confidence) in zip(items, parsed)])
+
+
+def parse_with_model(rasa_python: str, model: Path) -> Parse:
+    """Rasa's own parse of each text, by the trained model, in Rasa's environment."""
+
+    def parse(texts: Sequence[str]) -> list[tuple[str | None, float | None]]:
+        done = subprocess.run(
+            # as a module from the project root, so Rasa finds our component (nlu_components/)
+            [rasa_python, "-m", "scripts.rasa_parse", str(model)], input="".join(json.dumps(t) + "\n" for t in texts),
+            capture_output=True, text=True, check=True, cwd=REPO,
+            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        )
+        rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        return [(row["intent"], row["confidence"]) for row in rows]
+
+    return parse
+
+
+def format_score(name: str, result: Score) -> str:
+    styles = sorted(Counter(i.style for i, _ in result.results).items())
+    lines = [f"answers {name}: {len(result.results)} typed replies",
+             f"{'style':<12}{'n':>5}{'understood':>12}{'misrecorded':>13}{'asked back':>12}"]
+    for style, n in [*styles, ("all", len(result.results))]:
+        which = None if style == "all" else style
+        lines.append(f"{style:<12}{n:>5}{result.understood(which):>12.1%}"
+                     f"{result.misrecorded(which):>13.1%}{result.asked_back(which):>12.1%}")
+    lines += [f"  misrecorded: {item.text!r} ({item.label}) stored {got}" for item, got in result.misrecorded_items()]
+    return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""The guard in framework/answers.py: typed words that say one side are never stored as the
+other, however sure the language model is; they are asked back instead."""
+from __future__ import annotations
+
+import pytest
+
+from framework.answers import SCALE_FILE, Answer, AnswerScale, Clarify, Reply, interpret
+from framework.loader import FrameworkError, load_yaml_model
+
+
+def sure(text: str, intent: str) -> Reply:
+    return Reply(text, intent, 0.99, tapped=False)
+
+
+@pytest.mark.parametrize("text", [
+    "i'd say false", "i think it's false", "false", "i disagree", "i don't agree", "not true",
+    "not really true", "that's not right", "i wouldn't say so", "i'd have to say no", "yeah right",
+    "oh yeah totally \U0001F644", "as if", "thats a no",
+])
+def test_words_that_say_no_are_never_stored_as_yes(text):
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", [
+    "true", "i agree", "that's right", "i'd say yes", "not bad at all", "you're not wrong",
+    "i cant not be myself", "its not that i dont feel safe", "nothing bad happens", "not untrue",
+])
+def test_words_that_say_yes_are_never_stored_as_no(text):
+    assert interpret(sure(text, "deny")) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["not totally true", "agree a bit", "kinda true", "true and false"])
+def test_words_that_say_partly_are_neither_yes_nor_no(text):
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+    assert interpret(sure(text, "deny")) == Clarify(text)
+    assert interpret(sure(text, "sometimes")) == Answer("sometimes", "typed", text, 0.99)
+
+
+@pytest.mark.parametrize(("text", "intent", "value"), [
+    ("false", "deny", "no"), ("i disagree", "deny", "no"), ("not true", "deny", "no"),
+    ("true", "affirm", "yes"), ("i agree", "affirm", "yes"), ("yes", "affirm", "yes"),
+    ("no i dont", "deny", "no"), ("nah not really", "deny", "no"), ("not right now", "deny", "no"),
+    ("all right", "affirm", "yes"), ("i dont know if its true", "dont_know", "dont_know"),
+])
+def test_words_that_agree_with_the_model_are_stored(text, intent, value):
+    assert interpret(sure(text, intent)) == Answer(value, "typed", text, 0.99)
+
+
+def test_a_tapped_button_is_never_second_guessed():
+    assert interpret(Reply("/affirm", "affirm", 1.0, tapped=True)) == Answer("yes", "tapped", None, 1.0)
+
+
+def test_a_broken_pattern_is_refused_with_its_line(tmp_path):
+    broken = tmp_path / "scale.yml"
+    text = SCALE_FILE.read_text(encoding="utf-8")
+    broken.write_text(text.replace('  says_yes:\n', '  says_yes:\n    - "(unclosed"\n'), encoding="utf-8")
+    with pytest.raises(FrameworkError, match="unclosed"):
+        load_yaml_model(broken, AnswerScale)
+
+
+@pytest.mark.parametrize("text", ["i dont know who to ask", "nope didnt know", "i don\u2019t know why i take them"])
+def test_not_knowing_the_thing_asked_about_is_not_i_dont_know(text):
+    question = "Do you know who can help when things are hard?"
+    assert interpret(sure(text, "dont_know"), question=question) == Clarify(text)
+    assert interpret(sure(text, "dont_know"), question="Do you feel safe at school?") == Answer(
+        "dont_know", "typed", text, 0.99)
+
+
+def test_a_plain_i_dont_know_to_a_question_about_knowing_is_kept():
+    assert interpret(sure("idk tbh", "dont_know"), question="Do you know how to stay safe online?") == Answer(
+        "dont_know", "typed", "idk tbh", 0.99)
+
+
+@pytest.mark.parametrize("text", ["true with help", "i agree mostly with my mum", "false, the bus is bad"])
+def test_words_that_take_one_side_are_not_stored_as_sometimes(text):
+    assert interpret(sure(text, "sometimes")) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["yeah sometimes", "nah only sometimes", "sometimes", "yes and no"])
+def test_a_plain_yeah_or_nah_does_not_stop_sometimes(text):
+    assert interpret(sure(text, "sometimes")) == Answer("sometimes", "typed", text, 0.99)
+
+
+@pytest.mark.parametrize(("text", "intent"), [("yeah bare friends", "deny"), ("nah i do", "affirm"),
+                                              ("yes \U0001F602", "affirm")])
+def test_a_reply_opening_with_one_side_is_not_stored_as_the_other(text, intent):
+    assert interpret(sure(text, intent)) == Clarify(text)
