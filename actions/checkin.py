@@ -1,6 +1,7 @@
 """The check-in's other steps: start or resume, preferences saved, read-back (and it was
 right), change an answer, consent, break, stop, and a worry said outside a form. Each runs
-one function of framework/checkin.py on this check-in and says what it returns."""
+one function of framework/checkin.py on this check-in and says what it returns; and the
+questions about what happens to their words (framework/followups.py), outside a form."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from actions.common import checkin_session, database, fails_visibly, say, turn
 from actions.forms import latest_reply, raise_alert_from_dialogue
-from framework import checkin
+from framework import checkin, followups
 from framework.conversation import (
     CHANGING_SLOT,
     CLARIFYING_SLOT,
@@ -145,6 +146,20 @@ class ActionStopCheckin(CheckinStep):
 
     def step(self, db, session, tracker):
         return checkin.stop(db, session)
+
+
+class ActionFollowUp(Action):
+    """ "will u tell my mum", "what happens now", "i want a real person", outside the forms."""
+
+    def name(self) -> str:
+        return "action_follow_up"
+
+    def run(self, dispatcher, tracker, domain):
+        reply = latest_reply(tracker)
+        with database() as db:
+            answered = followups.answer(db, checkin_session(db, tracker), reply.intent)
+        say(dispatcher, answered.says)
+        return [SlotSet(ON_HOLD_SLOT, True)] if answered.on_hold else []
 
 
 class ActionConcern(CheckinStep):

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import checkin_session, database, fails_visibly, say, turn
-from framework import checkin
+from framework import checkin, followups
 from framework.alerts import raise_alert
 from framework.answers import CONFIDENT, Reply
 from framework.choices import buttons as choice_buttons
@@ -25,6 +25,8 @@ from framework.conversation import (
     CHOOSE,
     CLARIFYING_SLOT,
     CONCERN,
+    FOLLOW_UPS,
+    HELP,
     LEAVING_INTENTS,
     ON_HOLD_SLOT,
     REPLY_SLOT,
@@ -33,6 +35,7 @@ from framework.conversation import (
     Stage,
     form_replies,
 )
+from framework.followups import FollowUp
 from framework.leaving import asks_to_leave
 
 
@@ -88,6 +91,10 @@ class HeardFormValidation(FormValidationAction, ABC):
                 says = raise_alert_from_dialogue(db, now.session, reply.text)
             say(dispatcher, says)
             return [SlotSet(ON_HOLD_SLOT, True)]
+        answered = self.control_says(tracker, reply)
+        if answered is not None:
+            say(dispatcher, answered.says)
+            return [SlotSet(ON_HOLD_SLOT, True)] if answered.on_hold else []
         replies = form_replies(reply.intent)
         if replies is None:
             return None
@@ -98,6 +105,13 @@ class HeardFormValidation(FormValidationAction, ABC):
     def names_an_answer(self, tracker: Tracker, reply: Reply) -> bool:
         """True when the reply plainly answers the form's question, whatever else it might mean."""
         return False
+
+    def control_says(self, tracker: Tracker, reply: Reply) -> FollowUp | None:
+        """What this form says to a control word itself, or None for the usual replies."""
+        if reply.intent not in FOLLOW_UPS:
+            return None
+        with database() as db:
+            return followups.answer(db, checkin_session(db, tracker), reply.intent)
 
     @abstractmethod
     async def validate_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
@@ -146,6 +160,12 @@ class ValidateSurveyForm(HeardFormValidation):
 
     def name(self) -> str:
         return "validate_survey_form"
+
+    def control_says(self, tracker, reply):
+        if reply.intent != HELP:
+            return super().control_says(tracker, reply)
+        with database() as db:
+            return FollowUp(checkin.explain_current(db, checkin_session(db, tracker)), on_hold=False)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
         with database() as db:

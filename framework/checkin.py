@@ -136,6 +136,20 @@ def card_board(plan: SurveyPlan, area_id: str, kind: str) -> dict:
     }
 
 
+def explain_current(db: Session, session: SurveySession) -> list[Say]:
+    """Help asked for at a question ("wdym", "?"): the question said another way, and an
+    example. Anywhere else, how to answer. The form then asks again, with the buttons."""
+    plan = plan_for(session)
+    step = plan.step(session.position) if stage(db, session) == Stage.SURVEY else None
+    if step is None or not step.is_question:
+        return [Say(response="utter_help"), Say(response="utter_help_more")]
+    statement = plan.framework.statement(step.statement_id)
+    custom = {"kind": "explain", "statement_id": statement.id}
+    return [Say(response="utter_another_way"),
+            Say(text=statement.reworded, custom={**custom, "symbol": statement.symbol}),
+            Say(text=statement.example, custom=custom)]
+
+
 def _advance(db: Session, session: SurveySession, plan: SurveyPlan, step: Step, changing: bool,
              nothing_more: bool = False) -> bool:
     """Move to the next step; True when there is none (or a change at read-back is done).

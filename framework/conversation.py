@@ -71,13 +71,16 @@ class Intent:
     typed: bool = True
 
 
+HELP = "help"  # at a question: the question said another way, with an example
+# Questions about what happens to their words; after a worry they get honest, specific answers.
+FOLLOW_UPS = ("who_is_told", "what_happens_now", "talk_to_person")
 CONCERN = "concern"  # a worry: the action server raises an alert (the web app's screen comes first)
 START = "start_checkin"
 CHOOSE = "choose"  # carries a choice as an entity: /choose{"consent":"school"}
 CARDS = "comment_cards"  # a comment made by tapping cards (framework/comment_cards.yml)
 
 INTENTS: tuple[Intent, ...] = (
-    Intent("help", control=True, form_replies=("utter_help", "utter_help_more"), payload="/help"),
+    Intent(HELP, control=True, form_replies=("utter_help", "utter_help_more"), payload="/help"),
     Intent("repeat", control=True, form_replies=("utter_repeat",), payload="/repeat"),
     Intent("take_break", control=True, leaves_form=True, payload="/take_break"),
     Intent("stop", control=True, leaves_form=True, payload="/stop"),
@@ -88,6 +91,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent("bot_challenge", control=True, form_replies=("utter_iamabot",)),
     Intent("thanks", control=True, form_replies=("utter_thanks_reply",)),
     Intent(CONCERN, control=True),
+    *(Intent(name, control=True) for name in FOLLOW_UPS),
     Intent("out_of_scope", control=False),
     # The web app starts every visit with this; a form already open just asks its question again.
     Intent(START, control=False, form_replies=("utter_welcome_back",), payload="/start_checkin", typed=False),

@@ -147,9 +147,9 @@ def _content_problems(framework: Framework):
             at = here + ("statements", s)
             if st.symbol and st.symbol not in symbols:
                 yield at + ("symbol",), f"unknown symbol '{st.symbol}'; use an OpenMoji hexcode such as '1F44D'"
-            if st.question:
-                for problem in plain_language.problems(st.question):
-                    yield at + ("question",), problem
+            for field in ("question", "reworded", "example"):
+                for problem in plain_language.problems(getattr(st, field) or ""):
+                    yield at + (field,), problem
 
 
 def framework_files() -> dict[str, Path]:

@@ -44,6 +44,12 @@ class Statement(_Strict):
     question: str | None = Field(
         default=None, description="The plain-language question asked in the chat."
     )
+    reworded: str | None = Field(
+        default=None, description="The question asked another way, for a child who asks what it means."
+    )
+    example: str | None = Field(
+        default=None, description="A short example or meaning said after the rewording.",
+    )
     symbol: str | None = Field(default=None, pattern=SYMBOL_PATTERN)
     sets: tuple[QuestionSet, ...] = ()
     keywords: tuple[str, ...] = Field(
@@ -56,6 +62,11 @@ class Statement(_Strict):
         if self.sets and (not self.question or not self.symbol):
             raise ValueError(
                 "a statement in a question set needs a 'question' and a 'symbol'"
+            )
+        if self.sets and (not self.reworded or not self.example):
+            raise ValueError(
+                "a statement in a question set needs 'reworded' (the question said another way)"
+                " and 'example' (a short example), for a child who asks what it means"
             )
         if self.sets and "full" not in self.sets:
             raise ValueError("every asked statement belongs to the 'full' set; add 'full' to 'sets'")

@@ -42,7 +42,7 @@ class BotMessage(BaseModel):
     id: int = Field(description="The transcript row of this message.")
     text: str
     kind: str = Field(
-        description="say, question, comment, clarify, area_intro, readback, readback_area, safeguarding, end, paused, stopped"
+        description="say, question, comment, clarify, explain, area_intro, readback, readback_area, safeguarding, end, paused, stopped"
     )
     buttons: list[ChatButton] = []
     symbol: str | None = None

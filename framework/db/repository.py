@@ -559,6 +559,12 @@ def list_open_alerts(db: Session, school: School | None = None) -> list[Safeguar
     return list(db.scalars(query.order_by(SafeguardingAlert.created_at.desc(), SafeguardingAlert.id.desc())))
 
 
+def has_alert(db: Session, survey_session: SurveySession) -> bool:
+    """True once this check-in has raised a safeguarding alert (from the screen or the dialogue)."""
+    return db.scalar(select(SafeguardingAlert.id).where(SafeguardingAlert.session_id == survey_session.id).limit(1)) \
+        is not None
+
+
 def update_alert_status(
     db: Session,
     alert: SafeguardingAlert,

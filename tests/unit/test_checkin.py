@@ -247,3 +247,20 @@ def test_a_stray_button_at_a_comment_prompt_is_not_kept_as_words(db, session):
     outcome = checkin.handle_reply(db, session, tapped("start_checkin"))
     assert outcome.says == [] and not outcome.done
     assert session.position == prompt and repo.comments_for(db, session) == []
+
+
+def test_help_at_a_question_says_it_another_way_with_an_example(db, session):
+    prefer(db, session)
+    statement = checkin.plan_for(session).questions[0]
+    says = checkin.explain_current(db, session)
+    assert [s.response for s in says] == ["utter_another_way", None, None]
+    assert [s.text for s in says[1:]] == [statement.reworded, statement.example]
+    assert session.position == f"question:{statement.id}"  # the same question is asked again
+
+
+def test_help_anywhere_else_says_how_to_answer(db, session):
+    assert [s.response for s in checkin.explain_current(db, session)] == ["utter_help", "utter_help_more"]
+    prefer(db, session)
+    checkin.handle_reply(db, session, tapped("affirm"))
+    assert not checkin.plan_for(session).step(session.position).is_question
+    assert [s.response for s in checkin.explain_current(db, session)] == ["utter_help", "utter_help_more"]

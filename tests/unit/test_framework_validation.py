@@ -69,6 +69,19 @@ def test_hard_words_in_a_question_are_named(tmp_path):
     assert any("uncommon words" in p and "establishments" in p for p in problems_for(path))
 
 
+def test_an_asked_statement_without_its_other_wording_is_refused(tmp_path):
+    path = broken(tmp_path, '        reworded: "At school, do you feel no one will hurt you?"\n', "")
+    [problem] = problems_for(path)
+    assert problem.startswith(f"{path}:{line_of(path, 'id: york.safe.cyp1')}:")
+    assert "needs 'reworded'" in problem
+
+
+def test_a_hard_example_is_named_with_its_line(tmp_path):
+    hard = "Safety constitutes freedom from harm and apprehension."
+    path = broken(tmp_path, "Safe means no one hurts you and you are not scared.", hard)
+    assert any(p.startswith(f"{path}:{line_of(path, hard)}:") and "example" in p for p in problems_for(path))
+
+
 def test_an_unknown_field_is_named(tmp_path):
     path = broken(tmp_path, "    title_inferred: false\n", "    title_inferred: false\n    colour: red\n")
     assert any("colour" in p and "unknown field" in p for p in problems_for(path))

@@ -42,7 +42,8 @@ def _framework_texts() -> list[tuple[str, str]]:
             for perspective, prompts in area.prompts.items():
                 for field in ("intro", "anything_else", "what_would_help"):
                     texts.append((f"{area.id} {perspective} {field}", getattr(prompts, field)))
-            texts += [(st.id, st.question) for st in area.statements if st.question]
+            texts += [(f"{st.id} {field}", getattr(st, field)) for st in area.statements
+                      for field in ("question", "reworded", "example") if getattr(st, field)]
     return texts
 
 
@@ -106,6 +107,7 @@ def test_the_sweep_covers_every_source():
     assert any(n.startswith("utter_") for n in names)
     assert any(n.startswith("york.") for n in names)
     assert any(n.startswith("shropshire.") for n in names)
+    assert any(n.endswith(" reworded") for n in names) and any(n.endswith(" example") for n in names)
     assert any(n.startswith("answer ") for n in names)
     assert any(n.startswith("support ") for n in names)
     assert any(n.startswith("card ") for n in names) and any(n.startswith("card control ") for n in names)
