@@ -1,7 +1,7 @@
 """The one-page pupil profile: a draft of EHCP Section A ("views, interests and aspirations")
 from one check-in, in the young person's own words.
 
-Their typed words and comments are quoted exactly, in a Unicode font (DejaVu Sans) so curly
+Their comments, and any words typed as an answer, are quoted exactly, in a Unicode font (DejaVu Sans) so curly
 quotes, accents and other alphabets stay as they wrote them, with Symbola for the emoji
 DejaVu lacks (a child's 👍 is part of what they said). The text is shrunk a little to
 fit one page; if it still does not fit it runs on to a second page rather than being cut.
@@ -15,7 +15,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from bot.reports.voice import CheckinSummary
+from bot.reports.voice import CheckinSummary, StatementAnswer
 from bot.staff.wording import SCHOOL_TIME
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -116,9 +116,9 @@ class _Profile(FPDF):
         self.text_block(f"From a Heard check-in on {date}. A draft to read through with the young person: "
                         "words in quotation marks are exactly what they wrote.", muted=True, scale=0.9)
 
+        # Only comments are views in their own words; words typed as an answer ("nah",
+        # "kinda") are shown with the answer they gave, below.
         self.heading("In my own words")
-        for statement, words in summary.typed_words:
-            self.quote(words, f"About: {statement.text}")
         for area, comment in summary.comments:
             about = f"{comment.kind_label}, {area.title}"
             if comment.about:
@@ -127,15 +127,15 @@ class _Profile(FPDF):
                 self.said(f"I {comment.cards_chosen}.", about)
             else:
                 self.quote(comment.text, about)
-        if not summary.typed_words and not summary.comments:
-            self.text_block("I did not type any words this time. What I said with my answers is below.")
+        if not summary.comments:
+            self.text_block("I did not write any comments this time. What I said with my answers is below.")
 
         self.heading("What I said about each area")
         for area in summary.areas:
             self.text_block(f"{area.title} ({area.area.title})", bold=True, after=0.2)
             said = area.in_first_person()
             for words, statements in said:
-                self.text_block(f"{words}: " + " ".join(statements), indent=4, after=0.3)
+                self.text_block(f"{words}: " + " ".join(_answer_given(s) for s in statements), indent=4, after=0.3)
             if not said:
                 self.text_block("Not answered this time.", indent=4, after=0.3)
             self.ln(0.6)
@@ -157,6 +157,13 @@ class _Profile(FPDF):
             self.text_block(fact, after=0.3)
         self.ln(1)
         self.text_block(f"Heard pupil id {pupil.id}, check-in {session.id}.", muted=True, scale=0.8)
+
+
+def _answer_given(item: StatementAnswer) -> str:
+    """An I statement, with any words the young person typed as their answer."""
+    if item.answer.words:
+        return f"{item.statement.text} (I typed “{item.answer.words}”)"
+    return item.statement.text
 
 
 def _consent_words(consent: tuple[str, ...] | None) -> str:

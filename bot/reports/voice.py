@@ -141,10 +141,11 @@ class AreaSummary:
     def title(self) -> str:
         return self.area.plain_title
 
-    def in_first_person(self) -> list[tuple[str, list[str]]]:
+    def in_first_person(self) -> list[tuple[str, list[StatementAnswer]]]:
         """What the young person said about this area, e.g. ("This is sometimes true for me",
-        [I statements…]), in scale order. The I statements are the framework's own words."""
-        said = [(FIRST_PERSON[v], [s.statement.text for s in self.statements if s.answer and s.answer.value == v])
+        [the statements so answered…]), in scale order. The I statements are the framework's
+        own words; words typed as an answer ("kinda") go with the answer they gave."""
+        said = [(FIRST_PERSON[v], [s for s in self.statements if s.answer and s.answer.value == v])
                 for v in answer_values()]
         return [(words, statements) for words, statements in said if statements]
 
@@ -180,12 +181,6 @@ class CheckinSummary:
     @property
     def question_set(self) -> str:
         return question_set_label(self.session.question_set)
-
-    @property
-    def typed_words(self) -> list[tuple[Statement, str]]:
-        """Every statement answered in the child's own typed words, in framework order."""
-        return [(s.statement, s.answer.words) for area in self.areas for s in area.statements
-                if s.answer is not None and s.answer.words]
 
     @property
     def comments(self) -> list[tuple[AreaSummary, CommentView]]:

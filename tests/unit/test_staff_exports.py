@@ -72,8 +72,11 @@ def test_the_profile_pdf_keeps_the_childs_exact_words_on_one_page(staff_site, oa
                      f"“{COMMENT}”", "The young person, with someone helping", "Questions read aloud: on",
                      YORK.title, "“Only my school”"):
         assert expected in text
+    # "In my own words" quotes comments only; words typed as an answer go with the answer given.
+    own_words, about_each_area = text.split("What I said about each area")
+    assert f"“{COMMENT}”" in own_words and APOSTROPHE_AND_ACCENT not in own_words
     # What they said about each area, in the first person, from the framework's own I statements.
-    assert f"This is not true for me: {YORK.statement(SAFE).text}" in text
+    assert f"This is not true for me: {YORK.statement(SAFE).text} (I typed “{APOSTROPHE_AND_ACCENT}”)" in about_each_area
     assert f"This is sometimes true for me: {YORK.statement(INDEPENDENT).text}" in text
     assert f"This is true for me: {YORK.statement(HEARD).text}" in text
     assert pdf_pages(response.content, tmp_path) == 1

@@ -36,6 +36,12 @@ def child_words(page: str) -> list[str]:
     return [html.unescape(words) for words in quoted]
 
 
+def answer_words(page: str) -> list[str]:
+    """Words typed as an answer, shown with the answer they gave."""
+    quoted = re.findall(r'<q class="answer-words[^"]*">(.*?)</q>', page, re.S)
+    return [html.unescape(words) for words in quoted]
+
+
 def chart_tables(page: str) -> dict[str, dict[str, int]]:
     """Each area's answer counts as the page's data tables show them, by area title."""
     tables = re.findall(r"<caption[^>]*>Answers in (.*?), as a table</caption>(.*?)</table>", page, re.S)
@@ -71,9 +77,9 @@ def test_the_summary_shows_the_childs_exact_words_inert_under_a_strict_policy(st
     assert page.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     assert SCRIPT not in page.text and IMAGE not in page.text  # never live markup
     assert html.escape(SCRIPT, quote=False) in page.text
-    # Area by area: each area's typed answers, then its comments.
-    assert child_words(page.text) == ["sometimes at lunch", "a calm space  \n& less noise", SCRIPT,
-                                      IMAGE + " they listen… mostly"]
+    # Comments are quoted as their views; words typed as an answer go with the answer given.
+    assert child_words(page.text) == ["a calm space  \n& less noise"]
+    assert answer_words(page.text) == ["sometimes at lunch", SCRIPT, IMAGE + " they listen… mostly"]
 
 
 def test_the_summary_has_the_header_each_statement_and_how_it_was_given(staff_site, oak):
