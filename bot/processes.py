@@ -14,9 +14,11 @@ from urllib.parse import urlparse
 
 from sqlalchemy.engine import make_url
 
+from framework.private_files import private_file
 from framework.settings import PROJECT_ROOT, Settings, get_settings
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = RASA_BIN.parent / "python"
 IN_MEMORY = "memory"  # HEARD_RASA_TRACKER_URL for Rasa's in-memory tracker store
 
 
@@ -42,9 +44,9 @@ def rasa_process(settings: Settings | None = None, model: Path | None = None) ->
     return Process(
         name="rasa",
         argv=[
-            str(RASA_BIN), "run",
+            # rasa_server/: `rasa run` with its secret from the environment, never on this command line.
+            str(RASA_PYTHON), "-m", "rasa_server", "run",
             "--enable-api",
-            "--auth-token", settings.resolved_rasa_token,
             # Rasa's REST channel trusts any sender id: it must never listen beyond this machine.
             "--interface", "127.0.0.1",
             "--port", str(_port(settings.rasa_url)),
@@ -52,7 +54,7 @@ def rasa_process(settings: Settings | None = None, model: Path | None = None) ->
             "--endpoints", str(settings.var_dir / "endpoints.yml"),
             "--credentials", str(PROJECT_ROOT / "credentials.yml"),
         ],
-        env={"RASA_TELEMETRY_ENABLED": "false"},
+        env={"RASA_TELEMETRY_ENABLED": "false", "HEARD_RASA_TOKEN": settings.resolved_rasa_token},
         health_url=settings.rasa_url + "/",
     )
 
@@ -61,9 +63,8 @@ def action_process(settings: Settings | None = None) -> Process:
     settings = settings or get_settings()
     return Process(
         name="actions",
-        argv=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(_port(settings.action_server_url))],
-        # rasa_sdk binds to SANIC_HOST; keep the action server local too.
-        env={"SANIC_HOST": "127.0.0.1"},
+        # rasa-sdk's server, answering only Rasa and only on this machine (actions/server.py).
+        argv=[sys.executable, "-m", "actions.server", "--port", str(_port(settings.action_server_url))],
         health_url=settings.action_server_url + "/health",
     )
 
@@ -83,9 +84,12 @@ def web_process(settings: Settings | None = None) -> Process:
 
 
 def rasa_endpoints(settings: Settings) -> dict:
-    """Rasa's endpoints: our action server, the SQL tracker store ("memory": Rasa's own
-    in-memory store) and, when set, the Redis lock store."""
-    endpoints: dict = {"action_endpoint": {"url": f"{settings.action_server_url}/webhook"}}
+    """Rasa's endpoints: our action server (with its key), the SQL tracker store ("memory": Rasa's
+    own in-memory store) and, when set, the Redis lock store."""
+    endpoints: dict = {"action_endpoint": {
+        "url": f"{settings.action_server_url}/webhook",
+        "headers": {"Authorization": settings.action_server_authorization},
+    }}
     if settings.resolved_rasa_tracker_url != IN_MEMORY:
         tracker = make_url(settings.resolved_rasa_tracker_url)
         # Rasa's SQLAlchemy 1.4 picks its own driver; its endpoint config calls the host "url".
@@ -105,14 +109,15 @@ def rasa_endpoints(settings: Settings) -> dict:
 def write_rasa_endpoints(settings: Settings | None = None) -> Path:
     """Rasa reads its endpoints from a file; make it from our settings (JSON is valid YAML)."""
     settings = settings or get_settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.var_dir / "endpoints.yml"
+    endpoints = rasa_endpoints(settings)
+    tracker = endpoints.get("tracker_store", {})
+    if tracker.get("dialect") == "sqlite" and tracker.get("db"):
+        private_file(Path(tracker["db"]))  # it holds the children's words
+    path = private_file(settings.var_dir / "endpoints.yml")  # it holds the action server's key, maybe passwords
     path.write_text(
-        "# Written by Heard from HEARD_* settings; edits here are overwritten.\n"
-        + json.dumps(rasa_endpoints(settings), indent=2) + "\n",
+        "# Written by Heard from HEARD_* settings; edits here are overwritten.\n" + json.dumps(endpoints, indent=2) + "\n",
         encoding="utf-8",
     )
-    path.chmod(0o600)  # it can hold database and Redis passwords
     return path
 
 

@@ -5,12 +5,16 @@ so one variable changes all three.
 """
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from framework.private_files import private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,11 +34,14 @@ class Settings(BaseSettings):
     # empty: the web app's own staff site, PUBLIC_URL/staff.
     staff_url: str = ""
     secret_key: str = Field(default="", description="Signs staff sessions; generated into var/ when empty")
+    # Serves the API's documentation pages (/docs, /redoc); /openapi.json is always served.
+    debug: bool = False
 
     # The Rasa engine and action server: local only, never exposed.
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str = Field(default="", description="Rasa's auth token; generated into var/ when empty")
+    rasa_token: str = Field(default="", description="Signs the web app's requests to Rasa; generated into var/ when empty")
     action_server_url: str = "http://127.0.0.1:5055"
+    action_server_token: str = Field(default="", description="Rasa's key to the action server; generated into var/ when empty")
     model_dir: Path = PROJECT_ROOT / "models"
     # Rasa's conversation memory (its SQL tracker store), so a restart forgets no conversation.
     # Empty: a SQLite file var/rasa-conversations.db. Several Rasa servers share a PostgreSQL URL;
@@ -82,6 +89,15 @@ class Settings(BaseSettings):
         return self.rasa_token or self._stored_secret("rasa-token")
 
     @property
+    def resolved_action_server_token(self) -> str:
+        return self.action_server_token or self._stored_secret("action-server-token")
+
+    @property
+    def action_server_authorization(self) -> str:
+        """The Authorization header Rasa sends with each action call (endpoints.yml) and the action server checks."""
+        return f"Bearer {self.resolved_action_server_token}"
+
+    @property
     def resolved_secret_key(self) -> str:
         return self.secret_key or self._stored_secret("secret-key")
 
@@ -98,13 +114,17 @@ class Settings(BaseSettings):
         """A random secret made once and kept in var/, so every process on this machine shares it."""
         path = self.var_dir / name
         if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
+            # Written whole into a private temporary file, then linked into place: two processes
+            # starting at once make one secret, and no process reads a half-written one.
+            fd, written = tempfile.mkstemp(dir=private_dir(self.var_dir), prefix=f".{name}-")
             try:
-                with open(path, "x", encoding="ascii") as fh:  # "x": two processes starting at once make one secret
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
                     fh.write(secrets.token_urlsafe(32))
-                path.chmod(0o600)
+                os.link(written, path)
             except FileExistsError:
                 pass
+            finally:
+                os.unlink(written)
         return path.read_text(encoding="ascii").strip()
 
 

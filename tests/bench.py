@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.chat.gateway import rasa_authorization
 from bot.processes import action_process, rasa_process, web_process, write_rasa_endpoints
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
@@ -100,12 +101,11 @@ async def pupil_through_heard(client: httpx.AsyncClient, web: str, code: str, th
 async def pupil_straight_to_rasa(client: httpx.AsyncClient, settings: Settings, sender: str, think: float,
                                  phase: Phase, rng) -> None:
     url = f"{settings.rasa_url}/webhooks/rest/webhook"
-    params = {"token": settings.rasa_token}
     await asyncio.sleep(rng.uniform(0, think))
     text = "/start_checkin"
     for _ in range(200):
         t0 = time.perf_counter()
-        response = await client.post(url, params=params, json={"sender": sender, "message": text})
+        response = await client.post(url, headers=rasa_authorization(settings.rasa_token), json={"sender": sender, "message": text})
         phase.latencies.append(time.perf_counter() - t0)
         if response.status_code != 200:
             phase.errors += 1
@@ -161,7 +161,7 @@ def main() -> None:
         public_url="http://127.0.0.1",
         rasa_url=f"http://127.0.0.1:{free_port()}",
         action_server_url=f"http://127.0.0.1:{free_port()}",
-        rasa_token="bench-token",
+        rasa_token="bench-secret-of-thirty-two-bytes-or-more",
     )
     upgrade(settings.resolved_database_url)
     write_rasa_endpoints(settings)

@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.chat.gateway import rasa_authorization
 from bot.processes import Process, action_process, rasa_process, web_process, write_rasa_endpoints
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
@@ -80,6 +81,10 @@ class Stack:
     sessions: sessionmaker[Session]
     processes: dict[str, RunningProcess]
 
+    def rasa_headers(self) -> dict[str, str]:
+        """What the web app signs its requests to Rasa with."""
+        return rasa_authorization(self.settings.resolved_rasa_token)
+
     def restart(self, name: str) -> None:
         old = self.processes[name]
         old.stop()
@@ -96,7 +101,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         database_url=f"sqlite:///{var / 'heard.db'}",
         rasa_url=f"http://127.0.0.1:{free_port()}",
         action_server_url=f"http://127.0.0.1:{free_port()}",
-        rasa_token="integration-test-token",
+        rasa_token="integration-test-secret-of-thirty-two-bytes-or-more",
         port=web_port,
         public_url=f"http://127.0.0.1:{web_port}",
     )
@@ -114,7 +119,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             wait_until_healthy(running, RASA_START_TIMEOUT)
         # Rasa finishes loading its language model on the first message it reads: do that now,
         # so no test's first turn waits for it (on busy cores it can take longer than a page waits).
-        httpx.post(f"{settings.rasa_url}/model/parse", params={"token": settings.rasa_token},
+        httpx.post(f"{settings.rasa_url}/model/parse", headers=rasa_authorization(settings.rasa_token),
                    json={"text": "hello"}, timeout=RASA_START_TIMEOUT).raise_for_status()
         engine = make_engine(settings.resolved_database_url)
         yield Stack(settings, make_session_factory(engine), processes)
@@ -185,7 +190,7 @@ class RasaChat:
     def send(self, text: str) -> list[dict]:
         response = httpx.post(
             f"{self.stack.settings.rasa_url}/webhooks/rest/webhook",
-            params={"token": self.stack.settings.rasa_token},
+            headers=self.stack.rasa_headers(),
             json={"sender": self.sender_id, "message": text},
             timeout=60,
         )
@@ -205,7 +210,7 @@ class RasaChat:
     def tracker(self) -> dict:
         response = httpx.get(
             f"{self.stack.settings.rasa_url}/conversations/{self.sender_id}/tracker",
-            params={"token": self.stack.settings.rasa_token},
+            headers=self.stack.rasa_headers(),
             timeout=30,
         )
         response.raise_for_status()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import unicodedata
 import weakref
 from collections import OrderedDict
@@ -35,6 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import httpx
+import jwt
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -144,7 +146,17 @@ def for_rasa(text: str, framework: Framework) -> ForRasa:
     return ForRasa(words[:MAX_FORWARDED_CHARS], payload=False, cut=len(words) > MAX_FORWARDED_CHARS)
 
 
-# ---- Rasa's REST channel, on this machine, with Rasa's auth token ------------------------------
+# ---- Rasa's REST channel, on this machine, with signed requests ------------------------------
+
+
+RASA_TOKEN_LIFETIME = 60  # seconds a signed request to Rasa stays valid
+
+
+def rasa_authorization(secret: str) -> dict[str, str]:
+    """The header Rasa's HTTP API (sanic-jwt) and its REST channel (rasa_server/channels.py) check:
+    a short-lived JWT signed with the shared secret, which itself never travels."""
+    claims = {"user": {"username": "heard", "role": "admin"}, "exp": int(time.time()) + RASA_TOKEN_LIFETIME}
+    return {"Authorization": "Bearer " + jwt.encode(claims, secret, algorithm="HS256")}
 
 
 class RasaUnavailable(Exception):
@@ -160,7 +172,7 @@ class RasaClient:
         self.webhook = f"{settings.rasa_url}/webhooks/rest/webhook"
         self.conversations = f"{settings.rasa_url}/conversations"
         self.action_health = f"{settings.action_server_url}/health"
-        self.token = settings.resolved_rasa_token
+        self.secret = settings.resolved_rasa_token
         self.http = http
 
     async def send(self, sender_id: str, text: str, message_id: int | None = None) -> list[dict]:
@@ -170,7 +182,9 @@ class RasaClient:
         if message_id is not None:
             body["metadata"] = {MESSAGE_ID: message_id}
         try:
-            response = await self.http.post(self.webhook, params={"token": self.token}, json=body, timeout=RASA_TIMEOUT)
+            response = await self.http.post(
+                self.webhook, headers=rasa_authorization(self.secret), json=body, timeout=RASA_TIMEOUT,
+            )
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"Rasa not reachable: {type(exc).__name__}") from exc
         if response.status_code != 200:
@@ -191,7 +205,8 @@ class RasaClient:
         undid it (its fallback rewinds too, and a second rewind would undo the message before)."""
         try:
             response = await self.http.get(
-                f"{self.conversations}/{sender_id}/tracker", params={"token": self.token, "include_events": "NONE"},
+                f"{self.conversations}/{sender_id}/tracker", params={"include_events": "NONE"},
+                headers=rasa_authorization(self.secret),
                 timeout=RASA_TIMEOUT,
             )
             response.raise_for_status()
@@ -199,7 +214,7 @@ class RasaClient:
             if message_id is None or latest.get(MESSAGE_ID) != message_id:
                 return
             response = await self.http.post(
-                f"{self.conversations}/{sender_id}/tracker/events", params={"token": self.token},
+                f"{self.conversations}/{sender_id}/tracker/events", headers=rasa_authorization(self.secret),
                 json={"event": "rewind"}, timeout=RASA_TIMEOUT,
             )
             response.raise_for_status()
@@ -211,8 +226,8 @@ class RasaClient:
         """False when Rasa holds nothing from this sender (its tracker store is new or was wiped)."""
         try:
             response = await self.http.get(
-                f"{self.conversations}/{sender_id}/tracker", params={"token": self.token, "include_events": "NONE"},
-                timeout=RASA_TIMEOUT,
+                f"{self.conversations}/{sender_id}/tracker", params={"include_events": "NONE"},
+                headers=rasa_authorization(self.secret), timeout=RASA_TIMEOUT,
             )
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"Rasa not reachable: {type(exc).__name__}") from exc

@@ -44,11 +44,10 @@ def test_unseen_phrasings_are_understood(stack):
     unseen = [(intent, text) for intent, text in held_out() if text.strip().lower() not in seen]
     assert len(unseen) >= 150, "the held-out set has leaked into the training data"
     url = f"{stack.settings.rasa_url}/model/parse"
-    token = {"token": stack.settings.resolved_rasa_token}
     understood, missed = Counter(), []
     with httpx.Client(timeout=30) as client:
         for intent, text in unseen:
-            parsed = client.post(url, params=token, json={"text": text}).raise_for_status().json()
+            parsed = client.post(url, headers=stack.rasa_headers(), json={"text": text}).raise_for_status().json()
             if parsed["intent"]["name"] == intent:
                 understood[intent] += 1
             else:

@@ -54,7 +54,7 @@ def rasa_last_text(stack, token_header: dict) -> str:
     with stack.sessions() as db:
         sender = db.scalar(select(SurveySession.sender_id).where(SurveySession.token_hash == hash_token(token)))
     tracker = httpx.get(f"{stack.settings.rasa_url}/conversations/{sender}/tracker",
-                        params={"token": stack.settings.rasa_token}, timeout=30).json()
+                        headers=stack.rasa_headers(), timeout=30).json()
     # The last user event: the tracker's "latest_message" can lag behind inside a form.
     return [e["text"] for e in tracker["events"] if e["event"] == "user"][-1]
 

@@ -1,0 +1,59 @@
+"""The action server: rasa-sdk's app, answering only Rasa.
+
+rasa-sdk 3.6.2 has no authentication and allows every browser origin (CORS "*"), so any
+process on this machine, or a web page open in a browser on it, could run our actions and
+write to the database. Here every request but /health must carry Rasa's key (endpoints.yml
+sends it in a header), no origin is allowed, and an error never echoes the request (it can
+hold a child's words). Run: python -m actions.server --port 5055
+"""
+from __future__ import annotations
+
+import argparse
+import hmac
+import logging
+
+from rasa_sdk import utils
+from rasa_sdk.endpoint import create_app
+from sanic import Sanic, response
+from sanic.request import Request
+
+from framework.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"  # never beyond this machine
+OPEN_PATHS = frozenset({"/health"})  # for health checks, which hold no key
+
+
+def action_app(authorization: str) -> Sanic:
+    app = create_app("actions", cors_origins=None)
+    expected = authorization.encode()
+
+    @app.middleware("request")
+    async def only_rasa(request: Request):
+        if request.path in OPEN_PATHS:
+            return None
+        if not hmac.compare_digest(request.headers.get("authorization", "").encode(), expected):
+            return response.json({"error": "Not authorised."}, status=401)
+        return None
+
+    @app.exception(Exception)
+    async def failed(request: Request, exception: Exception):
+        log.error("action call failed: %s", type(exception).__name__, exc_info=exception)
+        return response.json({"error": "The action failed."}, status=500)
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Heard's action server")
+    parser.add_argument("--port", type=int, default=5055)
+    args = parser.parse_args(argv)
+    utils.configure_colored_logging("INFO")
+    utils.update_sanic_log_level()
+    app = action_app(get_settings().action_server_authorization)
+    app.run(HOST, args.port, workers=1, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

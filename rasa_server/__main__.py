@@ -1,0 +1,18 @@
+"""`python -m rasa_server run ARGS`: `rasa run ARGS` with Heard's secret for Rasa's HTTP API taken
+from the environment. A process's environment is private to its user; its command line is not."""
+from __future__ import annotations
+
+import os
+import sys
+
+from rasa.__main__ import main
+
+from rasa_server import SECRET_VARIABLE
+
+if __name__ == "__main__":
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    if not secret:
+        sys.exit(f"{SECRET_VARIABLE} is empty: Rasa would answer anyone on this machine.")
+    # Set in this process only: /proc/PID/cmdline keeps the arguments it was started with.
+    sys.argv = ["rasa", *sys.argv[1:], "--jwt-secret", secret, "--jwt-method", "HS256"]
+    main()
