@@ -233,7 +233,8 @@ def read_back(db: Session, session: SurveySession) -> list[Say]:
                               "change": choice_data.choose_payload("statement_id", statement.id)})
         lines += [_comment_line(c) for c in comments if c.area_id == area.id]
         if lines:
-            says.append(Say(response="utter_readback_area", fill={"lines": "\n".join(line["text"] for line in lines)},
+            # As plain text, not a response template: Rasa's template filling breaks on some typed words.
+            says.append(Say(text="\n".join(line["text"] for line in lines),
                             custom={"kind": "readback_area", "area_id": area.id, "area_title": area.plain_title,
                                     "symbol": area.symbol, "lines": lines,
                                     "contains_child_words": any(c.area_id == area.id for c in comments)}))

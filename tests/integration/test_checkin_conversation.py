@@ -262,3 +262,21 @@ def test_readback_with_one_answer_changed(stack, new_checkin):
         history = db.scalars(select(Answer).where(Answer.session_id == session.id,
                                                   Answer.statement_id == target.id).order_by(Answer.id)).all()
         assert [(a.value, a.superseded_at is not None) for a in history] == [("yes", True), ("no", False)]
+
+
+def test_readback_shows_a_comment_with_braces_exactly(stack, new_checkin):
+    """Rasa's template filling showed "{lines}" for a comment holding "{" or "0["."""
+    pupil, chat = new_checkin()
+    words = "my {best} mate says I got 10[out of 10]"
+    messages = start_and_choose(chat)
+    commented = False
+    while (step := last_step(messages)) is not None and texts(messages)[-1] != "Is that right?":
+        if step["kind"] == "question":
+            messages = chat.send("/affirm")
+        elif not commented:
+            messages, commented = chat.send(words), True
+        else:
+            messages = chat.send("/skip")
+    readback = "\n".join(texts(messages))
+    assert f"You said: \u201c{words}\u201d" in readback, chat.readable()
+    assert "{lines}" not in readback

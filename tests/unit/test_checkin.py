@@ -148,7 +148,7 @@ def test_chosen_cards_are_kept_as_one_mapped_comment_then_the_second_prompt_is_a
     checkin.handle_reply(db, session, cards_reply("quiet_place"))
     assert session.position.startswith("question:")
     answer_everything(db, session)
-    lines = "\n".join(s.fill["lines"] for s in checkin.read_back(db, session) if s.response == "utter_readback_area")
+    lines = "\n".join(s.text for s in checkin.read_back(db, session) if (s.custom or {}).get("kind") == "readback_area")
     assert "You chose: too noisy, I need more help." in lines and "You chose: a quiet place." in lines
 
 
@@ -170,7 +170,7 @@ def test_after_the_last_step_the_readback_says_every_answer(db, session):
     answer_everything(db, session)
     assert checkin.stage(db, session) == "readback"
     says = checkin.read_back(db, session)
-    lines = "\n".join(s.fill["lines"] for s in says if s.response == "utter_readback_area")
+    lines = "\n".join(s.text for s in says if (s.custom or {}).get("kind") == "readback_area")
     for statement in SurveyPlan(load_framework("york"), "children_young_people", "core").questions:
         assert f"{statement.question} Yes." in lines
     assert [b["payload"] for b in says[-1].buttons] == ["/affirm", "/change_answer"]
@@ -182,6 +182,21 @@ def test_after_the_last_step_the_readback_says_every_answer(db, session):
     first = SurveyPlan(load_framework("york"), "children_young_people", "core").questions[0]
     assert areas[0].custom["lines"][0]["change"] == checkin.change_options(db, session)[0].buttons[0]["payload"]
     assert first.id in areas[0].custom["lines"][0]["change"]
+
+
+def test_the_readback_gives_a_childs_words_as_plain_text_never_through_rasas_template_filling(db, session):
+    """Rasa fills a response's {names} with str.format and its own markers: a comment holding "{"
+    or "0[" came back as "{lines}". So the child's words travel as text, never as a fill-in."""
+    prefer(db, session)
+    checkin.handle_reply(db, session, tapped("affirm"))
+    words = "my {best} mate says I got 10[out of 10] {0[lines]}"
+    checkin.handle_reply(db, session, typed(words, "out_of_scope", 0.5))
+    answer_everything(db, session)
+    says = checkin.read_back(db, session)
+    [area] = [s for s in says if words in (s.text or "")]
+    assert area.response is None and area.fill == {}
+    assert f"You said: \u201c{words}\u201d" in area.text.splitlines()
+    assert not any(words in str(s.fill) for s in says)
 
 
 def test_one_answer_changed_at_readback_keeps_the_original(db, session):
