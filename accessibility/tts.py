@@ -93,6 +93,7 @@ class SpeechCache:
     def __init__(self, folder: Path, fixed_prompts: Iterable[str]):
         self.folder = folder
         self.fixed_prompts = frozenset(fixed_prompts)
+        self._fixed_keys = frozenset(audio_key(text, LANGUAGE, GTTS_VOICE) for text in self.fixed_prompts)
         self._gtts_failed_at: float | None = None
         self._pruned_at: float | None = None
 
@@ -107,9 +108,13 @@ class SpeechCache:
         key = audio_key(text, LANGUAGE, self.voice_for(text))
         note = self.folder / f"{key}.json"
         if not note.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # it can hold a child's words
             _write_atomically(note, json.dumps({"text": text, "language": LANGUAGE, "voice": self.voice_for(text)}).encode())
         return key
+
+    def is_fixed_prompt(self, key: str) -> bool:
+        """Whether a key from key_for is a fixed prompt's (the same for everyone), not anyone's own words."""
+        return key in self._fixed_keys
 
     def audio_file(self, key: str) -> Path | None:
         """The mp3 for a key from key_for, made now if needed; None for a key never given out."""
@@ -123,7 +128,7 @@ class SpeechCache:
 
     def ensure(self, text: str) -> tuple[Path, str]:
         """The audio for a text, and who made it: "cached", "gtts" or "espeak-ng"."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # it can hold a child's words
         if text in self.fixed_prompts:
             google = self.folder / f"{audio_key(text, LANGUAGE, GTTS_VOICE)}.mp3"
             if google.exists():

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from bot.auth.headers import StaffSecurityHeaders
+from bot.auth.headers import SecurityHeaders
 from bot.auth.sessions import add_session_middleware
 from bot.auth.signin import SignInGuard
 from bot.background import repeating
@@ -58,10 +58,14 @@ def create_app() -> FastAPI:
         summary="Pupil-voice chat for children and young people with SEND",
         version="0.1.0",
         lifespan=lifespan,
+        # The documentation pages load Swagger UI and ReDoc from a CDN: only while developing.
+        # /openapi.json, the chat API's contract, is always served.
+        docs_url="/docs" if settings.debug else None,
+        redoc_url="/redoc" if settings.debug else None,
     )
     app.state.sign_in_guard = SignInGuard()
     app.add_exception_handler(Refusal, answer_refusal)  # sign-in needed, not for your role, not found
-    app.add_middleware(StaffSecurityHeaders)
+    app.add_middleware(SecurityHeaders)
     add_session_middleware(app, settings)  # the staff sign-in cookie, scoped to /staff
     app.include_router(health.router)
     app.include_router(chat.router)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable, Iterable
@@ -323,7 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from framework.db.engine import DatabaseUnavailable
+    from framework.private_files import PRIVATE_UMASK
 
+    # What heard and the processes it starts create (databases, audio, Rasa's files) is private.
+    os.umask(PRIVATE_UMASK)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

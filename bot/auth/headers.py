@@ -1,5 +1,7 @@
-"""Security headers for staff pages: a strict Content-Security-Policy (no inline script or
-style, nothing from other sites), no framing, no caching of pages that hold children's words."""
+"""Security headers. Every response: HTTPS only from the first visit on (HSTS, which browsers
+heed only over HTTPS) and no camera, microphone or location for any page. Staff pages also: a
+strict Content-Security-Policy (no inline script or style, nothing from other sites), no framing,
+no caching of pages that hold children's words."""
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
@@ -14,6 +16,10 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "frame-ancestors 'none'",
     "base-uri 'none'",
 ))
+EVERY_RESPONSE = {
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",  # a year
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+}
 STAFF_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -24,8 +30,9 @@ STAFF_HEADERS = {
 NO_STORE = "no-store"
 
 
-class StaffSecurityHeaders:
-    """Adds STAFF_HEADERS to every response under `prefix`; pages (not static files) get no-store."""
+class SecurityHeaders:
+    """Adds EVERY_RESPONSE to every response, and STAFF_HEADERS to those under `prefix`, where
+    pages (not static files) also get no-store."""
 
     def __init__(self, app: ASGIApp, prefix: str = "/staff", static_prefix: str = "/staff/static/"):
         self.app = app
@@ -33,19 +40,21 @@ class StaffSecurityHeaders:
         self.static_prefix = static_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not (path == self.prefix or path.startswith(self.prefix + "/")):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_page = not path.startswith(self.static_prefix)
+        path = scope.get("path", "")
+        added = dict(EVERY_RESPONSE)
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            added |= STAFF_HEADERS
+            if not path.startswith(self.static_prefix):
+                added["Cache-Control"] = NO_STORE
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in STAFF_HEADERS.items():
+                for name, value in added.items():
                     headers[name] = value
-                if is_page:
-                    headers["Cache-Control"] = NO_STORE
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -16,6 +16,8 @@ router = APIRouter(tags=["media"])
 # Audio for a key never changes (the key is a hash of text and voice), but the gTTS voice may
 # replace the offline one once Google is reachable, so browsers keep it a day.
 AUDIO_CACHE = "public, max-age=86400"
+# A read-back of a child's own words: kept by no browser or proxy (a shared school iPad).
+PERSONAL_AUDIO_CACHE = "private, no-store"
 SYMBOL_CACHE = "public, max-age=604800"  # a week: OpenMoji changes only when the package is updated
 NOT_FOUND = ErrorOut(error="Not found.").model_dump(exclude_none=True)
 
@@ -32,7 +34,8 @@ async def audio(key: str):
         return JSONResponse(ErrorOut(error="Read-aloud is not working now.").model_dump(exclude_none=True), status_code=503)
     if path is None:
         return JSONResponse(NOT_FOUND, status_code=404)
-    return FileResponse(path, media_type="audio/mpeg", headers={"Cache-Control": AUDIO_CACHE})
+    cache = AUDIO_CACHE if speech.is_fixed_prompt(key) else PERSONAL_AUDIO_CACHE
+    return FileResponse(path, media_type="audio/mpeg", headers={"Cache-Control": cache})
 
 
 @router.get(

@@ -20,10 +20,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from framework.private_files import private_file
 from framework.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+# A failed statement's error names its SQL, never its values: they can be a child's words.
+HIDE_PARAMETERS = True
 
 
 class DatabaseUnavailable(Exception):
@@ -60,6 +63,7 @@ def make_engine(url: str | URL | None = None) -> Engine:
         return _sqlite_engine(parsed)
     return create_engine(
         parsed,
+        hide_parameters=HIDE_PARAMETERS,
         pool_pre_ping=True,  # survive PostgreSQL restarts
         pool_size=5,
         max_overflow=10,
@@ -70,15 +74,15 @@ def make_engine(url: str | URL | None = None) -> Engine:
 
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
-        folder = Path(url.database).parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            # SQLite gives its -wal and -shm files the database file's permissions.
+            private_file(Path(url.database))
         except OSError as exc:
             raise DatabaseUnavailable(
-                f"cannot make the folder {folder} for the SQLite database ({exc.strerror}). "
+                f"cannot make the SQLite database {url.database} ({exc.strerror}). "
                 "Set HEARD_DATABASE_URL to use another place"
             ) from exc
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=HIDE_PARAMETERS)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

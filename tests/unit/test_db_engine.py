@@ -52,7 +52,7 @@ def test_plain_postgresql_urls_use_psycopg_3():
 def test_sqlite_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(DatabaseUnavailable, match="cannot make the folder"):
+    with pytest.raises(DatabaseUnavailable, match="cannot make the SQLite database"):
         make_engine(f"sqlite:///{blocker / 'var' / 'heard.db'}")
 
 
