@@ -11,6 +11,7 @@ because the earlier messages were screened when they were sent.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -134,6 +135,7 @@ class Screener:
         longest match, so the person is quoted with the act, but never a span that swallows
         another act ("dad hurts me dad hurts me" is two quotes, not one)."""
         passing: list[tuple[int, int, int]] = []
+        harmless = _LookAlikes([(s, e) for i in range(len(rule.unless)) for s, e, _ in hits[_key(rule, "unless", i)]])
         for i, pattern in enumerate(rule.match):
             for start, end, alignment in hits[_key(rule, "match", i)]:
                 if end <= current_first:
@@ -141,14 +143,11 @@ class Screener:
                 anchor = start + alignment.index(pattern.anchor)
                 if rule.negatable and self._negated(doc, sentence, anchor):
                     continue
-                if self._looks_harmless(rule, hits, sentence, start, end):
+                if harmless.near(sentence, start, end):
                     continue
                 passing.append((start, end, anchor))
-        single = [p for p in passing if not any(o[2] != p[2] and p[0] <= o[0] and o[1] <= p[1] for o in passing)]
-        return [
-            (s, e) for s, e, a in single
-            if not any((os, oe) != (s, e) and oa == a and os <= s and e <= oe for os, oe, oa in single)
-        ]
+        kept = _longest_per_act(passing)
+        return [(s, e) for s, e, a in passing if (s, e, a) in kept]
 
     def _negated(self, doc: Doc, sentence: list[int], anchor: int) -> bool:
         for j in range(anchor - 1, max(anchor - 1 - _NEGATION_WINDOW, -1), -1):
@@ -157,15 +156,6 @@ class Screener:
             if doc[j].lemma_ in self.negation:
                 between = {doc[k].lemma_ for k in range(j + 1, anchor)}
                 return not (between & self.negation_cancel)
-        return False
-
-    @staticmethod
-    def _looks_harmless(rule: Rule, hits, sentence: list[int], start: int, end: int) -> bool:
-        for i in range(len(rule.unless)):
-            for s, e, _ in hits[_key(rule, "unless", i)]:
-                near = s < end + _UNLESS_AFTER and e > start - _UNLESS_BEFORE
-                if near and sentence[s] <= sentence[end - 1] and sentence[e - 1] >= sentence[start]:
-                    return True
         return False
 
     def _doc(self, tracked: list[TrackedText]) -> tuple[Doc, list[int]]:
@@ -183,6 +173,64 @@ class Screener:
             for span in phrases:
                 retokenizer.merge(span, attrs={"LEMMA": " ".join(t.lower_ for t in span)})
         return doc, starts
+
+
+# A long message can hold thousands of matches: these two keep the work per match small
+# (sorting, not comparing every match with every other).
+
+
+class _LookAlikes:
+    """A rule's look-alike ("unless") matches, sorted, to ask which are near a match."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.spans = sorted(spans)
+        self.starts = [s for s, _ in self.spans]
+        self.longest = max((e - s for s, e in self.spans), default=0)
+
+    def near(self, sentence: list[int], start: int, end: int) -> bool:
+        """A look-alike overlapping [start - _UNLESS_BEFORE, end + _UNLESS_AFTER), within the
+        match's sentences, cancels the match."""
+        first = bisect_right(self.starts, start - _UNLESS_BEFORE - self.longest)
+        last = bisect_left(self.starts, end + _UNLESS_AFTER)
+        for s, e in self.spans[first:last]:
+            if e > start - _UNLESS_BEFORE and sentence[s] <= sentence[end - 1] and sentence[e - 1] >= sentence[start]:
+                return True
+        return False
+
+
+def _longest_per_act(passing: list[tuple[int, int, int]]) -> set[tuple[int, int, int]]:
+    """The matches (start, end, anchor) to quote: none that holds a match of another act (anchor),
+    then per act only those no other match of it holds."""
+    # A suffix sweep by start (latest first) keeps the two earliest ends with different anchors:
+    # enough to know whether any match starting at or after this one, of another act, ends inside it.
+    by_start: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for match in set(passing):
+        by_start[match[0]].append(match)
+    best: list[tuple[int, int]] = []  # up to two (end, anchor), earliest end first, anchors differ
+    single: list[tuple[int, int, int]] = []
+    for start in sorted(by_start, reverse=True):
+        for _, end, anchor in by_start[start]:
+            best = _two_earliest(best, end, anchor)
+        for match in by_start[start]:
+            other = next((e for e, a in best if a != match[2]), None)
+            if other is None or other > match[1]:
+                single.append(match)
+    kept: set[tuple[int, int, int]] = set()
+    furthest: dict[int, int] = {}  # per anchor, the furthest end of a match starting earlier
+    for match in sorted(single, key=lambda m: (m[0], -m[1])):
+        if match[1] > furthest.get(match[2], -1):
+            kept.add(match)
+            furthest[match[2]] = match[1]
+    return kept
+
+
+def _two_earliest(best: list[tuple[int, int]], end: int, anchor: int) -> list[tuple[int, int]]:
+    merged = sorted([*best, (end, anchor)])
+    out: list[tuple[int, int]] = []
+    for item in merged:
+        if all(a != item[1] for _, a in out):
+            out.append(item)
+    return out[:2]
 
 
 class _Prefilter:

@@ -3,6 +3,7 @@ plus focused checks of normalisation, split disclosures, categories, evidence an
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import time
 from pathlib import Path
@@ -11,7 +12,17 @@ import pytest
 from ruamel.yaml import YAML
 
 from bot.safeguarding.rules import RULES_PATH, RulesError
-from bot.safeguarding.screen import CATEGORIES, Screener, ScreenResult, default_screener, screen
+from bot.safeguarding.screen import (
+    _UNLESS_AFTER,
+    _UNLESS_BEFORE,
+    CATEGORIES,
+    Screener,
+    ScreenResult,
+    _LookAlikes,
+    _longest_per_act,
+    default_screener,
+    screen,
+)
 from framework.nlp import TextSpeak, english, text_speak
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "safeguarding_labelled.yml"
@@ -205,6 +216,44 @@ def test_evidence_is_the_childs_own_words(screener):
 
 def test_repeated_acts_are_quoted_separately(screener):
     assert screener.screen("dad hurts me. dad hurts me.").evidence == ["dad hurts me"]
+
+
+def test_many_matches_in_a_long_message_are_quoted_as_few_ones_are(screener):
+    text = "my dad hurts me and hits me. " * 68  # 1,972 characters: hundreds of overlapping matches
+    result = screener.screen(text, previous=[text, text])
+    assert result.risk and result.categories == ["abuse_physical"]
+    assert result.evidence == screener.screen("my dad hurts me and hits me.").evidence
+
+
+def _quoted_by_comparing_every_pair(passing):
+    """The quoting rule as first written (quadratic): the definition the fast sweep must meet."""
+    single = [p for p in passing if not any(o[2] != p[2] and p[0] <= o[0] and o[1] <= p[1] for o in passing)]
+    return [(s, e) for s, e, a in single
+            if not any((os, oe) != (s, e) and oa == a and os <= s and e <= oe for os, oe, oa in single)]
+
+
+def _near_by_comparing_every_pair(spans, sentence, start, end):
+    return any(s < end + _UNLESS_AFTER and e > start - _UNLESS_BEFORE
+               and sentence[s] <= sentence[end - 1] and sentence[e - 1] >= sentence[start] for s, e in spans)
+
+
+def test_the_sorted_sweeps_find_what_comparing_every_pair_finds():
+    rng = random.Random(17)
+    for _ in range(3000):
+        length = rng.randint(2, 40)
+        sentence = sorted(rng.randint(0, 4) for _ in range(length))
+        passing = []
+        for _ in range(rng.randint(0, 12)):
+            start = rng.randint(0, length - 1)
+            end = rng.randint(start + 1, min(length, start + 8))
+            passing.append((start, end, rng.randint(start, end - 1)))
+        passing += rng.sample(passing, k=min(len(passing), rng.randint(0, 2)))  # the same match by two patterns
+        kept = _longest_per_act(passing)
+        assert [(s, e) for s, e, a in passing if (s, e, a) in kept] == _quoted_by_comparing_every_pair(passing)
+        unless = [(s, rng.randint(s + 1, min(length, s + 6))) for s in (rng.randint(0, length - 1) for _ in range(rng.randint(0, 6)))]
+        look_alikes = _LookAlikes(unless)
+        for start, end, _ in passing:
+            assert look_alikes.near(sentence, start, end) == _near_by_comparing_every_pair(unless, sentence, start, end)
 
 
 def test_as_json_shape(screener):
