@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from framework.checkin import MAX_COMMENT_CHARS
+
 MAX_CLIENT_MESSAGE_ID = 64
+# A message is at most one comment's worth; the widget's text box stops there too.
+MAX_MESSAGE_CHARS = MAX_COMMENT_CHARS
 
 
 class ChatButton(BaseModel):
@@ -89,7 +93,9 @@ class SessionStartOut(BaseModel):
 
 
 class MessageIn(BaseModel):
-    text: str = Field(description="Typed words, or a button's payload.")
+    # Checked by the chat router, not here: pydantic's own check refuses lone surrogates, which
+    # the gateway removes instead.
+    text: str = Field(description="Typed words, or a button's payload.", json_schema_extra={"maxLength": MAX_MESSAGE_CHARS})
     client_message_id: str | None = Field(
         default=None, max_length=MAX_CLIENT_MESSAGE_ID,
         description="Made by the widget per message; a retry with the same id is stored once.",

@@ -10,6 +10,7 @@ CHECKIN_OVER = "Your check-in is finished. Thank you for your answers."
 AWAY_TOO_LONG = "You were away for a long time. Come back with your code."
 EMPTY_OR_NOT_TEXT = "Please type something, or tap a button."
 TOO_BIG = "That is too much to send. Please send a shorter message."
+TOO_LONG = "That message is too long. Please make it shorter."
 TOO_FAST = "You are sending messages very fast. Wait a bit, then try again."
 LOST_CONNECTION = "I lost connection. Your answers are saved. Tap to try again."
 # The message is kept, but what it says could not be stored yet (the database was busy).
@@ -17,8 +18,8 @@ NOT_FINISHED = "Sorry, I could not save that yet. Tap to try again."
 # Nothing was kept: say nothing about saving.
 NOT_SENT = "Sorry, that did not send. Tap to try again."
 
-ALL = (CODE_NOT_FOUND, CODE_MISSING, TOO_MANY_CODE_TRIES, SESSION_ENDED, CHECKIN_OVER, AWAY_TOO_LONG, EMPTY_OR_NOT_TEXT, TOO_BIG, TOO_FAST,
-       LOST_CONNECTION, NOT_FINISHED, NOT_SENT)
+ALL = (CODE_NOT_FOUND, CODE_MISSING, TOO_MANY_CODE_TRIES, SESSION_ENDED, CHECKIN_OVER, AWAY_TOO_LONG, EMPTY_OR_NOT_TEXT,
+       TOO_BIG, TOO_LONG, TOO_FAST, LOST_CONNECTION, NOT_FINISHED, NOT_SENT)
 
 
 class ChatError(Exception):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.chat import texts
 from bot.chat.gateway import ChatGateway
-from bot.chat.schemas import ErrorOut, MessageIn, MessagesOut, SessionStartIn, SessionStartOut
+from bot.chat.schemas import MAX_MESSAGE_CHARS, ErrorOut, MessageIn, MessagesOut, SessionStartIn, SessionStartOut
 from bot.chat.texts import ChatError
 
 MAX_BODY_BYTES = 100_000
@@ -99,6 +99,8 @@ async def send_message(request: Request, credentials: HTTPAuthorizationCredentia
         if not gateway.limits.per_session.allow(session_id):
             raise ChatError(429, texts.TOO_FAST)
         body = await read_json(request, MessageIn, texts.EMPTY_OR_NOT_TEXT)
+        if len(body.text) > MAX_MESSAGE_CHARS:
+            raise ChatError(422, texts.TOO_LONG)
         return await gateway.send(session_id, body.text, body.client_message_id)
     except ChatError as exc:
         return _error(exc.status, exc.error, exc.stored)

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import Scope
 
+from bot.chat.schemas import MAX_MESSAGE_CHARS
 from framework.db.codes import ALPHABET, CODE_LENGTH
 
 BOT_DIR = Path(__file__).resolve().parent.parent
@@ -71,6 +72,7 @@ def _page(request: Request, tablet: bool) -> HTMLResponse:
         "tablet": tablet,
         "alphabet": ALPHABET,
         "code_length": CODE_LENGTH,
+        "message_length": MAX_MESSAGE_CHARS,
         "idle_seconds": _seconds(request, "idle", TABLET_IDLE_SECONDS),
         "end_seconds": _seconds(request, "end", TABLET_END_SECONDS),
         "warning_seconds": _seconds(request, "warn", TABLET_WARNING_SECONDS),

@@ -211,14 +211,17 @@ def test_a_leading_slash_cannot_inject_an_intent(chat_client, new_invite, stack)
     assert rasa_last_text(stack, auth) == "/help"
 
 
-def test_a_long_message_is_kept_whole_and_rasa_gets_the_first_part(chat_client, new_invite, stack):
+def test_a_message_longer_than_the_text_box_allows_is_refused_kindly(chat_client, new_invite, stack):
+    """Its screening and storing would hold the database for seconds; the widget's box stops at 2,000."""
     _, auth = start(chat_client, new_invite())
-    words = "I like drawing and music. " * 120  # 3,120 characters
-    response = send(chat_client, auth, words)
-    assert response.status_code == 200
-    assert response.json()["messages"][0]["text"] == domain_text("utter_long_message")
+    before = len(incoming(stack, auth))
+    too_long = send(chat_client, auth, "I like drawing and music. " * 120)  # 3,120 characters
+    assert too_long.status_code == 422 and too_long.json() == {"error": texts.TOO_LONG}
+    assert len(incoming(stack, auth)) == before
+    words = ("I like drawing and music. " * 80)[:2000]
+    assert send(chat_client, auth, words).status_code == 200
     assert incoming(stack, auth)[-1].text == words
-    assert rasa_last_text(stack, auth) == words.rstrip()[:2000]
+    assert rasa_last_text(stack, auth) == words.rstrip()
 
 
 # ---- messages: retries and double-submits -------------------------------------------------------
