@@ -16,6 +16,7 @@ from bot.auth.headers import SecurityHeaders
 from bot.auth.sessions import add_session_middleware
 from bot.auth.signin import SignInGuard
 from bot.background import repeating
+from bot.chat.code_tries import CodeTries
 from bot.chat.gateway import ChatGateway, RasaClient, speech_cache
 from bot.chat.limits import ChatLimits
 from bot.erasure import RETENTION_EVERY, run_retention
@@ -38,6 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with AsyncExitStack() as running:
         http = await running.enter_async_context(httpx.AsyncClient())
         app.state.chat = ChatGateway(app.state.sessions, RasaClient(settings, http), speech, ChatLimits(),
+                                     CodeTries(app.state.sessions, settings.resolved_secret_key),
                                      idle_after=timedelta(minutes=settings.chat_idle_minutes))
         # The alert emails: sent from the web app, so nothing more has to be running.
         if settings.outbox_every_seconds > 0:

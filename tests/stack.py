@@ -143,8 +143,9 @@ def web_url(stack) -> Iterator[str]:
 
 
 @contextmanager
-def app_client(settings: Settings) -> Iterator[TestClient]:
-    """The web app in this process with these settings (as HEARD_* variables, as a real process gets them)."""
+def app_client(settings: Settings, address: str = "testclient") -> Iterator[TestClient]:
+    """The web app in this process with these settings (as HEARD_* variables, as a real process
+    gets them), its requests coming from `address`."""
     from bot.app import create_app
 
     with pytest.MonkeyPatch.context() as patch:
@@ -152,7 +153,7 @@ def app_client(settings: Settings) -> Iterator[TestClient]:
             patch.setenv(name, value)
         get_settings.cache_clear()
         try:
-            with TestClient(create_app()) as client:
+            with TestClient(create_app(), client=(address, 50000)) as client:
                 yield client
         finally:
             get_settings.cache_clear()

@@ -43,6 +43,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accessibility.tts import SpeechCache
 from bot.chat import texts
+from bot.chat.code_tries import CodeTries
 from bot.chat.limits import ChatLimits
 from bot.chat.prompts import fixed_prompts
 from bot.chat.replies import bot_message, drafts_from_rasa, long_message_draft, progress, store, support_drafts
@@ -264,11 +265,12 @@ class Received:
 
 class ChatGateway:
     def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient, speech: SpeechCache, limits: ChatLimits,
-                 *, idle_after: timedelta):
+                 code_tries: CodeTries, *, idle_after: timedelta):
         self.sessions = sessions
         self.rasa = rasa
         self.speech = speech
         self.limits = limits
+        self.code_tries = code_tries
         self.idle_after = idle_after  # a token unused this long stops working
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         # Goes up each time Rasa is seen down; a sender checked in an older one is checked again.
@@ -279,16 +281,16 @@ class ChatGateway:
 
     async def start(self, code: str, ip: str) -> SessionStartOut:
         """Start or resume the check-in of an invite code, and say hello."""
-        if self.limits.code_failures.full(ip):
+        attempt = await run_in_threadpool(self.code_tries.begin, ip)
+        if attempt is None:
             raise ChatError(429, texts.TOO_MANY_CODE_TRIES)
         try:
-            started = await run_in_threadpool(self._start, code)
+            started = await run_in_threadpool(self._start, code, attempt)
         except SQLAlchemyError:
             log.exception("a check-in could not be started")
             raise ChatError(503, texts.NOT_SENT) from None
         if started is None:
             # Wrong and expired codes look the same, so a guesser learns nothing.
-            self.limits.code_failures.record(ip)
             raise ChatError(404, texts.CODE_NOT_FOUND)
         received, token, resumed = started
         async with self._lock(received.session_id):
@@ -300,12 +302,13 @@ class ChatGateway:
                                        error=texts.LOST_CONNECTION)
         return SessionStartOut(token=token, resumed=resumed, messages=messages, progress=at)
 
-    def _start(self, code: str) -> tuple[Received, str, bool] | None:
+    def _start(self, code: str, attempt: int) -> tuple[Received, str, bool] | None:
         with self.sessions.begin() as db:
             invite = repo.find_invite_by_code(db, code)
             started = None if invite is None or invite.is_expired() else repo.start_or_resume_session(db, invite)
             if started is None:  # no such code, expired, or its check-in is over
                 return None
+            self.code_tries.succeeded(db, attempt)
             session, token, resumed = started
             message, _ = repo.add_message(db, session, "in", START_PAYLOAD, payload={"payload": START_PAYLOAD})
             return Received(session.id, message.id, session.sender_id, False, ForRasa(START_PAYLOAD, payload=True, cut=False)), token, resumed

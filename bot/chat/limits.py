@@ -1,7 +1,7 @@
 """Rate limits, kept in this process's memory.
 
 With several web workers each keeps its own count, so the real limit is the number of
-workers times these: still far too few tries to guess an invite code (31^8 of them).
+workers times these. Tries at invite codes are counted in the database (code_tries.py).
 """
 from __future__ import annotations
 
@@ -61,5 +61,3 @@ class ChatLimits:
     per_session: SlidingWindow = field(default_factory=lambda: SlidingWindow(30, 60))
     # A class behind one school address: 30 children at their fastest.
     per_ip: SlidingWindow = field(default_factory=lambda: SlidingWindow(900, 60))
-    # Wrong or expired invite codes from one address.
-    code_failures: SlidingWindow = field(default_factory=lambda: SlidingWindow(10, 15 * 60))

@@ -39,6 +39,7 @@ SESSION_STATUSES = ("active", "paused", "finished", "stopped")
 UNFINISHED_STATUSES = ("active", "paused")
 INPUT_MODES = ("tap", "type")
 WHO_WITH = ("alone", "with_support", "answered_for_me")
+ATTEMPT_KINDS = ("invite_code",)
 ANSWER_VALUES = ("yes", "sometimes", "no", "dont_know", "skipped")  # framework/answer_scale.yml
 ANSWER_METHODS = ("tapped", "typed", "clarified")
 DIRECTIONS = ("in", "out")
@@ -427,3 +428,17 @@ class AuditEntry(Base):
     pupil_id: Mapped[int | None] = mapped_column(index=True)
     detail: Mapped[dict | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AccessAttempt(Base):
+    """One try at a guessable secret (an invite code), written before it is checked, so tries
+    made at once, or through several web workers, all count. Kept a few weeks, then deleted."""
+
+    __tablename__ = "access_attempts"
+    __table_args__ = (one_of("kind", ATTEMPT_KINDS), Index("ix_access_attempts_kind_address_at", "kind", "address", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))  # a keyed hash of the network address, never the address
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -33,6 +33,7 @@ from framework.db.models import (
     SESSION_STATUSES,
     UNFINISHED_STATUSES,
     WHO_WITH,
+    AccessAttempt,
     AlertMessage,
     Answer,
     AuditEntry,
@@ -675,6 +676,47 @@ def audit_trail(db: Session, object_type: str, object_id: str | int,
         .order_by(AuditEntry.id)
     )
     return [(entry, email) for entry, email in rows]
+
+
+# ---- tries at guessable secrets ----------------------------------------------------------------
+
+
+def record_attempt(db: Session, kind: str, address: str, now: datetime | None = None) -> AccessAttempt:
+    """A try, counted as failed until `attempt_succeeded` says otherwise."""
+    attempt = AccessAttempt(kind=kind, address=address, at=now or utcnow())
+    db.add(attempt)
+    db.flush()
+    return attempt
+
+
+def attempt_succeeded(db: Session, attempt_id: int) -> None:
+    db.execute(update(AccessAttempt).where(AccessAttempt.id == attempt_id).values(succeeded=True))
+
+
+def failed_attempts(db: Session, kind: str, since: datetime, address: str | None = None,
+                    excluding: Iterable[str] = ()) -> int:
+    """Tries not (or not yet) succeeded since `since`: from one address, or from all but `excluding`."""
+    query = select(func.count()).select_from(AccessAttempt).where(
+        AccessAttempt.kind == kind, AccessAttempt.at >= since, AccessAttempt.succeeded.is_(False))
+    if address is not None:
+        query = query.where(AccessAttempt.address == address)
+    excluded = list(excluding)
+    if excluded:
+        query = query.where(AccessAttempt.address.not_in(excluded))
+    return db.scalar(query)
+
+
+def addresses_that_succeeded(db: Session, kind: str, since: datetime) -> set[str]:
+    return set(db.scalars(select(AccessAttempt.address).where(
+        AccessAttempt.kind == kind, AccessAttempt.at >= since, AccessAttempt.succeeded.is_(True)).distinct()))
+
+
+def forget_attempt(db: Session, attempt_id: int) -> None:
+    db.execute(delete(AccessAttempt).where(AccessAttempt.id == attempt_id))
+
+
+def forget_attempts(db: Session, before: datetime) -> None:
+    db.execute(delete(AccessAttempt).where(AccessAttempt.at < before))
 
 
 # ---- outbox ------------------------------------------------------------------------------------
