@@ -32,6 +32,7 @@ from framework.settings import get_settings
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
+    app.state.engine = engine  # /healthz checks the database through it
     app.state.sessions = make_session_factory(engine)  # the one way to the database, for chat and staff
     # Load the screen's language data now, not while the first child waits.
     await run_in_threadpool(default_screener)

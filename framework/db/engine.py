@@ -163,12 +163,9 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def check_database(url: str | URL | None = None) -> tuple[bool, str]:
-    """For health checks: can we connect, and is the schema at the latest migration?"""
-    try:
-        engine = make_engine(url)
-    except DatabaseUnavailable as exc:
-        return False, str(exc)
+def check_database(engine: Engine) -> tuple[bool, str]:
+    """For health checks: can we connect, and is the schema at the latest migration? The words
+    name the database and the error: for the log, not for anyone who asks."""
     try:
         with open_connection(engine) as connection:
             at = current_revision(connection)
@@ -176,8 +173,6 @@ def check_database(url: str | URL | None = None) -> tuple[bool, str]:
         return False, str(exc)
     except DBAPIError as exc:
         return False, f"database at {shown(engine.url)} failed a check: {str(exc.orig).strip().splitlines()[0]}"
-    finally:
-        engine.dispose()
     head = head_revision()
     if at != head:
         return False, f"database schema is at {at or 'nothing'}, this version needs {head}: run the upgrade"

@@ -25,7 +25,7 @@ def test_unreachable_postgres_gives_one_kind_line_without_the_password():
 
 
 def test_health_check_reports_unreachable_database_without_raising():
-    ok, detail = check_database(UNREACHABLE)
+    ok, detail = check_database(make_engine(UNREACHABLE))
     assert not ok
     assert "s3cret-pw" not in detail and "cannot reach" in detail
 
@@ -70,7 +70,9 @@ def test_default_is_a_sqlite_file_in_var_made_when_missing(settings_env):
     assert not settings_env.exists()
     upgrade()
     assert (settings_env / "heard.db").is_file()
-    assert check_database() == (True, f"sqlite ok, schema {head_revision()}")
+    engine = make_engine()
+    assert check_database(engine) == (True, f"sqlite ok, schema {head_revision()}")
+    engine.dispose()
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_url):
@@ -83,8 +85,10 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_url):
 
 
 def test_health_check_wants_the_latest_schema(db_url):
-    ok, detail = check_database(db_url)
+    engine = make_engine(db_url)
+    ok, detail = check_database(engine)
     assert not ok and "schema is at nothing" in detail
     upgrade(db_url)
-    ok, detail = check_database(db_url)
+    ok, detail = check_database(engine)
     assert ok, detail
+    engine.dispose()

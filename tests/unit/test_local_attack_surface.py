@@ -90,6 +90,34 @@ def test_read_back_audio_of_a_childs_words_is_never_cached_but_fixed_prompts_are
     assert fixed.status_code == 200 and fixed.headers["Cache-Control"].startswith("public")
 
 
+# ---- /healthz -------------------------------------------------------------------------------------
+
+
+def test_healthz_names_no_database_address_or_error(tmp_path):
+    settings = settings_in(tmp_path).model_copy(update={"database_url": "postgresql://heard:s3cret-pw@127.0.0.1:1/heard_db"})
+    with app_client(settings) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == {"ok": False, "detail": "not working: see the web app's log"}
+    for secret in ("127.0.0.1:1", "heard_db", "heard:", "s3cret", "refused", "postgresql"):
+        assert secret not in response.text
+
+
+def test_healthz_checks_the_database_through_the_apps_one_engine(app_settings, monkeypatch):
+    from bot import app as web_app
+    from framework.db import engine as engines
+
+    made = []
+    real = engines.make_engine
+    monkeypatch.setattr(web_app, "make_engine", lambda *args: made.append(args) or real(*args))
+    monkeypatch.setattr(engines, "make_engine", lambda *args: made.append(args) or real(*args))
+    with app_client(app_settings) as client:
+        for _ in range(3):
+            assert client.get("/healthz").json()["database"] == {"ok": True, "detail": "ok"}
+    assert len(made) == 1  # the app's, at start-up
+
+
 # ---- files ---------------------------------------------------------------------------------------
 
 
