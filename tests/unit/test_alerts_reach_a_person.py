@@ -76,6 +76,7 @@ def test_healthz_counts_schools_without_a_lead_and_undelivered_alert_emails(sqli
     staff_settings_env(monkeypatch, sqlite_url, tmp_path)
     app = FastAPI()
     app.include_router(health.router)
+    app.state.engine, app.state.sessions = engine, sessions  # as bot/app.py's lifespan sets them
     with TestClient(app) as client:
         fine = client.get("/healthz").json()["safeguarding"]
         alert_at(sessions, "Oak School", lead=False)
