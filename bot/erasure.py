@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Select, bindparam, create_engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -88,11 +89,14 @@ def forget_conversations(settings: Settings, sender_ids: list[str]) -> int:
     HEARD_RASA_TRACKER_URL=memory, keeps nothing on disk and forgets all on restart.)"""
     if not sender_ids or settings.resolved_rasa_tracker_url == IN_MEMORY:
         return 0
-    engine = create_engine(database_url(settings.resolved_rasa_tracker_url))
+    url = database_url(settings.resolved_rasa_tracker_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return 0  # Rasa has not stored a conversation yet (and opening it would make the file)
+    engine = create_engine(url)
     try:
         with engine.begin() as connection:
             if not inspect(connection).has_table(RASA_EVENTS_TABLE):
-                return 0  # Rasa has not stored a conversation yet
+                return 0  # Rasa has not made its tables yet
             statement = text(f"DELETE FROM {RASA_EVENTS_TABLE} WHERE sender_id IN :senders").bindparams(
                 bindparam("senders", expanding=True))
             return connection.execute(statement, {"senders": sender_ids}).rowcount

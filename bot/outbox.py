@@ -106,7 +106,7 @@ def escalate_undelivered(sessions: sessionmaker[Session], settings: Settings, no
                 f"for {int(ESCALATE_AFTER.total_seconds() // 60)} minutes.\n"
                 f"The mail server said: {errors[-1] if errors else 'nothing yet'}\n"
                 "Please phone the school's safeguarding lead now. Heard keeps trying to send the email.\n"
-                f"{settings.public_url}/staff"
+                f"{settings.resolved_staff_url}"
             )
             for admin in admins:
                 repo.enqueue_email(db, admin.email, ESCALATION_SUBJECT, body, now=now)

@@ -109,8 +109,8 @@ def alert_page(request: Request, db: Session, staff: StaffUser, alert: Safeguard
                draft: dict[str, str] | None = None, problem: str | None = None, notice: str | None = None,
                status: int = 200) -> Response:
     repo.audit(db, staff, "view_alert", OBJECT_TYPE, alert.id, pupil=alert.pupil)
-    context = {"alert": alert, "history": _history(db, alert), "note": (draft or {}).get("action_taken", ""),
-               "problem": problem}
+    context = {"alert": alert, "history": _history(db, alert), "emails": repo.alert_emails(db, alert),
+               "note": (draft or {}).get("action_taken", ""), "problem": problem}
     if notice:
         context["notice"] = notice
     return render(request, "staff/alert.html", staff=staff, db=db, status=status, **context)

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.auth.csrf import csrf_ok
+from bot.erasure import erase_pupil
 from bot.reports.invites import (
     DEFAULT_DAYS,
     DEFAULT_QUESTION_SET,
@@ -57,6 +58,9 @@ CHECK_THE_CHOICES = "No codes are made yet. Please check the choices below."
 CHOOSE_A_GROUP = "Please choose a class or year group."
 ADDED = "{name} is added. Add another pupil below, or open their page to make an invite code."
 EMPTY_GROUP = "There are no pupils in {group} yet. Add pupils first, or choose another group."
+TICK_TO_ERASE = "Nothing is erased yet. Tick the box to say you want to erase their data."
+ERASED = "Everything {name} said in Heard is erased."
+ALERTS_KEPT = " Their safeguarding alerts are kept for the safeguarding lead."
 
 router = APIRouter(prefix="/staff/pupils", include_in_schema=False)
 
@@ -185,6 +189,30 @@ def pupil_page(request: Request, db: Db, staff: Senco, pupil: OwnPupil) -> Respo
     repo.audit(db, staff, "view_pupil", "pupil", pupil.id, pupil=pupil)
     return render(request, "staff/pupils_pupil.html", staff=staff, db=db, pupil=pupil, checkins=checkins,
                   invites=invites, set_names=QUESTION_SET_NAMES, frameworks=all_frameworks())
+
+
+@router.get("/{pupil_id}/erase")
+def erase_form(request: Request, db: Db, staff: Senco, pupil: OwnPupil) -> Response:
+    return erase_page(request, db, staff, pupil)
+
+
+@router.post("/{pupil_id}/erase")
+def erase(request: Request, db: Db, staff: Senco, pupil: OwnPupil, csrf_token: str = Form(""),
+          confirm: str = Form("")) -> Response:
+    if not csrf_ok(request, csrf_token):
+        return erase_page(request, db, staff, pupil, problem=FORM_STALE, status=403)
+    if confirm != "yes":
+        return erase_page(request, db, staff, pupil, problem=TICK_TO_ERASE, status=422)
+    name = pupil.display_name
+    erased = erase_pupil(db, pupil, get_settings(), by=staff)
+    flash(request, ERASED.format(name=name) + (ALERTS_KEPT if erased.deleted.alerts_kept else ""))
+    return RedirectResponse("/staff/pupils", status_code=303)
+
+
+def erase_page(request: Request, db: Session, staff: StaffUser, pupil: Pupil, *, problem: str | None = None,
+               status: int = 200) -> Response:
+    return render(request, "staff/pupils_erase.html", staff=staff, db=db, status=status, pupil=pupil,
+                  checkins=len(pupil_checkins(db, pupil)), problem=problem)
 
 
 @router.get("/{pupil_id}/invites")

@@ -15,9 +15,16 @@ from starlette.templating import Jinja2Templates
 from bot.auth.csrf import csrf_token
 from bot.auth.sessions import pop_expired
 from bot.staff.drafts import DRAFT_PREFIX
-from bot.staff.wording import role_label, school_time
+from bot.outbox import ESCALATE_AFTER
+from bot.staff.wording import (
+    NO_LEAD_FOR_ADMIN,
+    UNDELIVERED_FOR_ADMIN,
+    UNDELIVERED_FOR_SCHOOL,
+    role_label,
+    school_time,
+)
 from framework.db import repository as repo
-from framework.db.models import StaffUser
+from framework.db.models import SafeguardingAlert, School, StaffUser, utcnow
 from framework.safeguarding import safeguarding_categories
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -97,11 +104,30 @@ def flash(request: Request, notice: str) -> None:
     request.session["notice"] = notice
 
 
+def safeguarding_warnings(staff: StaffUser | None, db: Session | None) -> list[str]:
+    """Banners while an alert may not have reached a person: to every member of staff of a school
+    whose alert email has not gone for ESCALATE_AFTER, and to admins about every such school
+    and every school without an active safeguarding lead."""
+    if staff is None or db is None:
+        return []
+    stuck_since = utcnow() - ESCALATE_AFTER
+    if staff.school_id is not None:
+        return [UNDELIVERED_FOR_SCHOOL] if repo.undelivered_alert_emails(db, stuck_since, school_id=staff.school_id) else []
+    if staff.role != "admin":
+        return []
+    minutes = int(ESCALATE_AFTER.total_seconds() // 60)
+    stuck = {db.get(SafeguardingAlert, email.alert_id).school_id for email in repo.undelivered_alert_emails(db, stuck_since)}
+    return ([NO_LEAD_FOR_ADMIN.format(school=school.name) for school in repo.schools_without_safeguarding_lead(db)]
+            + [UNDELIVERED_FOR_ADMIN.format(school=db.get(School, school_id).name, minutes=minutes)
+               for school_id in sorted(stuck)])
+
+
 def render(request: Request, name: str, *, staff: StaffUser | None = None, db: Session | None = None,
            status: int = 200, **context) -> Response:
     base = {
         "staff": staff,
         "nav": nav_links(staff, db),
+        "warnings": safeguarding_warnings(staff, db),
         "current_path": request.url.path,
         "csrf_token": csrf_token(request),
         "notice": request.session.pop("notice", None),

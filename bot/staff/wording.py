@@ -69,6 +69,15 @@ WHO_SPOKE = {  # SurveySession.who_with / Answer.who_answered, as staff say it
 COMMENT_WORDS = {"anything_else": "Anything else", "what_would_help": "What would help"}
 
 
+# Banners on staff pages while an alert may not have reached a person (bot/staff/pages.py).
+UNDELIVERED_FOR_SCHOOL = ("An email about a possible safeguarding concern has not reached your safeguarding lead. "
+                          "Please tell them to check Heard now.")
+NO_LEAD_FOR_ADMIN = ("{school} has no active safeguarding lead, so its alerts reach only administrators. "
+                     "Add or reactivate their account.")
+UNDELIVERED_FOR_ADMIN = ("An alert email to {school} has not been delivered for over {minutes} minutes. "
+                         "Please phone their safeguarding lead.")
+
+
 def answer_words(value: str) -> str:
     return STAFF_ANSWER_WORDS.get(value) or answer_scale().by_value(value).label
 

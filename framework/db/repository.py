@@ -747,6 +747,11 @@ def undelivered_alert_emails(db: Session, queued_before: datetime, *, school_id:
     return list(db.scalars(query.order_by(OutboxEmail.created_at, OutboxEmail.id)))
 
 
+def alert_emails(db: Session, alert: SafeguardingAlert) -> list[OutboxEmail]:
+    """The emails that told someone about an alert, oldest first."""
+    return list(db.scalars(select(OutboxEmail).where(OutboxEmail.alert_id == alert.id).order_by(OutboxEmail.id)))
+
+
 def schools_without_safeguarding_lead(db: Session) -> list[School]:
     """Schools with no active DSL account: their alerts would reach no one there."""
     has_lead = select(StaffUser.id).where(

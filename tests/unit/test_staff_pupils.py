@@ -8,12 +8,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.reports.invites import qr_svg, start_url
+from bot.routers.pupils import TICK_TO_ERASE
 from bot.staff.wording import SCHOOL_TIME
 from framework.db import repository as repo
-from framework.db.models import Invite, Pupil, utcnow
+from framework.db.models import Invite, Pupil, SafeguardingAlert, SurveySession, utcnow
 from framework.settings import get_settings
 from tests.unit.staff_site import CSRF_IN_PAGE, PASSWORD, hours_ago, staff_db_url, staff_site  # noqa: F401
 
@@ -219,6 +220,47 @@ def test_another_schools_pupil_or_no_pupil_is_not_found(staff_site, oak):
     assert staff_site.client.get("/staff/pupils/slips?invite=abc").status_code == 404
     assert staff_site.client.get("/staff/pupils/slips").status_code == 404
     assert len(staff_site.audit("view_pupil_refused")) == 9
+
+
+# ---- erasing a pupil's data -----------------------------------------------------------------------
+
+
+def test_a_senco_erases_a_pupils_data_after_ticking_to_confirm_and_it_is_audited(staff_site, oak):
+    form = staff_site.client.get(f"/staff/pupils/{oak['amy']}/erase")
+    assert form.status_code == 200 and "It cannot be undone." in form.text and "2 check-ins" in form.text
+    token = staff_site.token(f"/staff/pupils/{oak['amy']}/erase")
+    path = f"/staff/pupils/{oak['amy']}/erase"
+    unticked = staff_site.client.post(path, data={"csrf_token": token})
+    assert unticked.status_code == 422 and html.escape(TICK_TO_ERASE, quote=True) in unticked.text
+    stale = staff_site.client.post(path, data={"csrf_token": "from-an-old-page", "confirm": "yes"})
+    assert stale.status_code == 403
+    with staff_site.sessions() as db:
+        assert db.scalar(select(func.count(SurveySession.id)).where(SurveySession.pupil_id == oak["amy"])) == 2
+
+    done = staff_site.client.post(path, data={"csrf_token": token, "confirm": "yes"})
+    assert done.status_code == 200 and done.url.path == "/staff/pupils"
+    assert "Everything Amy Ash said in Heard is erased." in done.text
+    with staff_site.sessions() as db:
+        assert db.get(Pupil, oak["amy"]) is None
+        assert db.scalar(select(func.count(SurveySession.id)).where(SurveySession.pupil_id == oak["amy"])) == 0
+    [entry] = staff_site.audit("erase_pupil")
+    assert (entry.pupil_id, entry.actor_id) == (oak["amy"], staff_site.staff_user(oak["email"]).id)
+    assert entry.detail["checkins"]["sessions"] == 2
+
+
+def test_erasing_keeps_the_pupils_alerts_and_another_schools_pupil_cannot_be_erased(staff_site, oak):
+    ben = next(p.id for p in stored_pupils(staff_site, oak["school"]) if p.display_name == "Ben Birch")
+    done = staff_site.client.post(f"/staff/pupils/{ben}/erase",
+                                  data={"csrf_token": staff_site.token("/staff"), "confirm": "yes"})
+    assert "Their safeguarding alerts are kept for the safeguarding lead." in done.text
+    with staff_site.sessions() as db:
+        assert db.scalar(select(SafeguardingAlert.words).where(SafeguardingAlert.pupil_id == ben)) == ALERT_WORDS
+    refused = staff_site.client.post(f"/staff/pupils/{oak['eve']}/erase",
+                                     data={"csrf_token": staff_site.token("/staff"), "confirm": "yes"})
+    assert refused.status_code == 404
+    assert staff_site.client.get(f"/staff/pupils/{oak['eve']}/erase").status_code == 404
+    with staff_site.sessions() as db:
+        assert db.scalar(select(func.count(SurveySession.id)).where(SurveySession.pupil_id == oak["eve"])) == 1
 
 
 # ---- invite codes and slips ----------------------------------------------------------------------
