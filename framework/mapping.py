@@ -47,6 +47,9 @@ BORROWED_WEIGHT = 0.9  # a crosswalked area's example counts a little less than 
 SHARPNESS = 12.0  # turns score gaps into confidence (the best-calibrated value on dev)
 RELATIVE_CUTOFF = 0.3  # further areas kept when at least this share of the best's confidence
 MAX_AREAS = 3
+# A filing at least this sure is shown to staff as sure: on dev, 94 % of those (a third of all
+# comments) were filed right, and 68 % of the rest.
+SURE_AT = 0.9
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from framework.choices import choices
 from framework.db import repository as repo
 from framework.db.models import Answer, Comment, Pupil, SurveySession
 from framework.loader import load_framework
+from framework.mapping import SURE_AT
 from framework.schema import Area, Framework, Statement
 
 # The scale lists its answers in button order: Yes, Sometimes, No, then I don't know and Skip.
@@ -115,6 +116,7 @@ class CommentView:
     text: str  # exactly as given
     about: tuple[Statement, ...]  # the statements the mapper matched, best first
     cards: tuple[str, ...] = ()  # the words of the comment cards chosen, when the comment was cards
+    sure: bool = False  # the mapper was sure of the first match (False when it matched none)
 
     @property
     def kind_label(self) -> str:
@@ -210,8 +212,8 @@ def checkin_summary(db: Session, session: SurveySession) -> CheckinSummary:
             StatementAnswer(s, GivenAnswer.of(current[s.id]) if s.id in current else None, tuple(earlier[s.id]))
             for s in area.statements if s.id in asked
         )
-        area_comments = tuple(_comment_view(framework, area, session.perspective, c)
-                              for c in comments if c.area_id == area.id)
+        area_comments = tuple(_comment_view(framework, session.perspective, c)
+                              for c in comments if filed_area(framework, c) == area.id)
         if statements or area_comments:
             areas.append(AreaSummary(area, _counts(a.answer.value for a in statements if a.answer), statements,
                                      area_comments))
@@ -243,10 +245,20 @@ def mapped_statements(framework: Framework, comment: Comment) -> tuple[Statement
     return tuple(known[m.statement_id] for m in comment.mappings if m.statement_id in known)
 
 
-def _comment_view(framework: Framework, area: Area, perspective: str, comment: Comment) -> CommentView:
-    prompts = area.prompts.get(perspective)
+def filed_area(framework: Framework, comment: Comment) -> str:
+    """The area a comment is shown under: the outcome it was mapped to first, else the area
+    whose prompt the young person answered."""
+    known = {area.id for area in framework.areas}
+    first = comment.mappings[0].area_id if comment.mappings else None
+    return first if first in known else comment.area_id
+
+
+def _comment_view(framework: Framework, perspective: str, comment: Comment) -> CommentView:
+    asked_in = next((area for area in framework.areas if area.id == comment.area_id), None)
+    prompts = asked_in.prompts.get(perspective) if asked_in else None
+    about = mapped_statements(framework, comment)
     return CommentView(comment.kind, getattr(prompts, comment.kind, None) if prompts else None, comment.text,
-                       mapped_statements(framework, comment), tuple(comment.cards or ()))
+                       about, tuple(comment.cards or ()), sure=bool(about) and comment.mappings[0].score >= SURE_AT)
 
 
 def _how_gathered(session: SurveySession, answers: list[Answer]) -> HowGathered:

@@ -58,10 +58,11 @@ def change_answer(site: StaffSite, session_id: int, statement_id: str, value: st
                            "typed" if words else "tapped", words=words)
 
 
-def comment(site: StaffSite, session_id: int, area_id: str, kind: str, text: str, mapped: tuple[str, ...]) -> None:
+def comment(site: StaffSite, session_id: int, area_id: str, kind: str, text: str, mapped: tuple[str, ...],
+            first_score: float = 0.9) -> None:
     with site.sessions.begin() as db:
         repo.record_comment(db, db.get(SurveySession, session_id), area_id, kind, text,
-                            [{"statement_id": s, "area_id": YORK.area_of(s).id, "score": 0.9 - i / 10}
+                            [{"statement_id": s, "area_id": YORK.area_of(s).id, "score": first_score - i / 10}
                              for i, s in enumerate(mapped)])
 
 
@@ -91,7 +92,7 @@ def test_a_summary_holds_each_area_in_framework_order_with_counts_words_and_chan
     assert (first.answer.label, first.changed_from) == ("Yes", "changed from No")
     [help_comment] = safe.comments
     assert help_comment.text == "a quiet room at lunch" and help_comment.kind_label == "What would help"
-    assert [s.id for s in help_comment.about] == [SAFE, SAFE_TELL]
+    assert [s.id for s in help_comment.about] == [SAFE, SAFE_TELL] and help_comment.sure
     assert help_comment.prompt == YORK.area("york.safe").prompts["children_young_people"].what_would_help
     independent = summary.areas[1].statements[0]
     assert independent.answer.words == "I can make toast now ’cos Mum showed me" and independent.answer.how == "Typed"
@@ -102,6 +103,27 @@ def test_a_summary_holds_each_area_in_framework_order_with_counts_words_and_chan
     assert dict(gathered.methods) == {"Tapped a button": 2, "Typed": 1}
     assert [(words, [s.statement.id for s in said]) for words, said in safe.in_first_person()] == [
         ("This is true for me", [SAFE]), ("I chose not to answer", [SAFE_TELL])]
+
+
+def test_a_comment_shows_under_the_outcome_it_was_filed_under_and_how_sure(records):
+    pupil = records.pupil(records.school("Oak"))
+    session_id = records.checkin(pupil, {SAFE: "yes", INDEPENDENT: "yes"})
+    friends = "york.included.cyp1"
+    # asked about feeling safe, but about friends: shown under "included", with the safety prompt
+    comment(records, session_id, "york.safe", "anything_else", "nobody plays with me", (friends,))
+    comment(records, session_id, "york.safe", "what_would_help", "more stuff i guess", (SAFE,), first_score=0.6)
+    comment(records, session_id, "york.independent", "anything_else", "my hamster is called nugget", ())
+
+    with records.sessions() as db:
+        summary = checkin_summary(db, db.get(SurveySession, session_id))
+
+    shown = {area.area.id: [(c.text, c.sure) for c in area.comments] for area in summary.areas}
+    assert shown["york.included"] == [("nobody plays with me", True)]
+    assert shown["york.safe"] == [("more stuff i guess", False)]
+    assert shown["york.independent"] == [("my hamster is called nugget", False)]  # filed nowhere: where asked
+    [(_, moved)] = [(a, c) for a, c in summary.comments if c.text == "nobody plays with me"]
+    assert moved.prompt == YORK.area("york.safe").prompts["children_young_people"].anything_else
+    assert [a.area.id for a in summary.areas] == [a.id for a in YORK.areas if a.id in shown]
 
 
 def test_the_latest_consent_counts_in_the_childs_button_words(records):

@@ -96,6 +96,7 @@ def test_the_summary_has_the_header_each_statement_and_how_it_was_given(staff_si
     comment_part = text.split("a calm space")[1]
     assert "Heard matched this to:" in comment_part
     assert html.escape(YORK.statement(SAFE_TELL).text) in comment_part
+    assert "Heard is not sure of this: please check." in comment_part  # scored 0.8
 
 
 def test_the_chart_tables_match_the_database(staff_site, oak):
