@@ -22,25 +22,20 @@ CHILD = "children_young_people"
 
 
 def framework() -> Framework:
-    def statement(ident, text, question, keywords):
-        return {"id": ident, "perspective": CHILD, "text": text, "question": question, "keywords": keywords,
-                "symbol": "1F44D", "sets": ["core", "standard", "full"]}
-
-    def area(ident, title, statement_):
-        prompts = {"intro": "Now this.", "anything_else": "More?", "what_would_help": "What would help?"}
-        return {"id": ident, "title": title, "plain_title": title, "symbol": "1F44D",
-                "prompts": {CHILD: prompts}, "statements": [statement_]}
+    def area(ident, title, statement_id, text, question, keywords):
+        statement = {"id": statement_id, "perspective": CHILD, "text": text, "question": question, "keywords": keywords}
+        return {"id": ident, "title": title, "plain_title": title, "symbol": "1F44D", "statements": [statement]}
 
     return Framework.model_validate({
         "id": "mini",
         "title": "Mini outcomes framework",
         "source": {"council": "Test council", "document": "Test outcomes", "years": "2024", "seed_file": "none.txt"},
-        "perspectives": {CHILD: {"label": "Children and young people", "questions_required": True}},
+        "perspectives": {CHILD: {"label": "Children and young people"}},
         "areas": [
-            area("mini.friends", "I have friends", statement(
-                "mini.friends.cyp1", "I have friends to play with.", "Do you have friends?", ["friend", "play"])),
-            area("mini.healthy", "I am healthy", statement(
-                "mini.healthy.cyp1", "I sleep and eat well.", "Do you sleep well?", ["sleep", "food"])),
+            area("mini.friends", "I have friends", "mini.friends.cyp1", "I have friends to play with.",
+                 "Do you have friends?", ["friend", "play"]),
+            area("mini.healthy", "I am healthy", "mini.healthy.cyp1", "I sleep and eat well.",
+                 "Do you sleep well?", ["sleep", "food"]),
         ],
     })
 
