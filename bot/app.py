@@ -14,11 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.auth.headers import SecurityHeaders
 from bot.auth.sessions import add_session_middleware
-from bot.auth.signin import SignInGuard
+from bot.auth.signin import sign_in_tries
 from bot.background import repeating
-from bot.chat.code_tries import CodeTries
 from bot.chat.gateway import ChatGateway, RasaClient, speech_cache
-from bot.chat.limits import ChatLimits
+from bot.chat.limits import ChatLimits, code_tries
 from bot.erasure import RETENTION_EVERY, run_retention
 from bot.outbox import running_outbox
 from bot.routers import admin, alerts, chat, council, health, media, pupils, staff, summaries, widget
@@ -34,13 +33,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.resolved_database_url)
     app.state.engine = engine  # /healthz checks the database through it
     app.state.sessions = make_session_factory(engine)  # the one way to the database, for chat and staff
+    app.state.sign_in_tries = sign_in_tries(app.state.sessions, settings.resolved_secret_key)
     # Load the screen's language data now, not while the first child waits.
     await run_in_threadpool(default_screener)
     speech = await run_in_threadpool(speech_cache, settings.var_dir / "audio")
     async with AsyncExitStack() as running:
         http = await running.enter_async_context(httpx.AsyncClient())
         app.state.chat = ChatGateway(app.state.sessions, RasaClient(settings, http), speech, ChatLimits(),
-                                     CodeTries(app.state.sessions, settings.resolved_secret_key),
+                                     code_tries(app.state.sessions, settings.resolved_secret_key),
                                      idle_after=timedelta(minutes=settings.chat_idle_minutes))
         # The alert emails: sent from the web app, so nothing more has to be running.
         if settings.outbox_every_seconds > 0:
@@ -66,7 +66,6 @@ def create_app() -> FastAPI:
         docs_url="/docs" if settings.debug else None,
         redoc_url="/redoc" if settings.debug else None,
     )
-    app.state.sign_in_guard = SignInGuard()
     app.add_exception_handler(Refusal, answer_refusal)  # sign-in needed, not for your role, not found
     app.add_middleware(SecurityHeaders)
     add_session_middleware(app, settings)  # the staff sign-in cookie, scoped to /staff

@@ -125,12 +125,13 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
                 return refuse(f"no school has the URN {args.school_urn}")
             password = generate_password()
             staff = repo.create_staff(db, args.email, hash_password(password), args.role, school)
+            staff.must_change_password = True  # whoever ran this has seen it
             where = f" at {school.name}" if school else ""
     finally:
         engine.dispose()
     print(f"Created the {staff.role} account {staff.email}{where}. They sign in at {_staff_url()}")
     print(f"Password: {password}")
-    print("This password is shown only now: give it to them safely.")
+    print("This password is shown only now: give it to them safely. They choose their own when they first sign in.")
     return 0
 
 

@@ -1,9 +1,11 @@
 """Staff sign-in sessions: Starlette's SessionMiddleware (a cookie signed with itsdangerous),
 scoped to /staff so the young people's side never carries it.
 
-The cookie holds only the staff id, two times and the CSRF token. It expires after
-IDLE_LIMIT without use (the signature's age) and, however busy, ABSOLUTE_LIMIT after
-signing in. An expired sign-in is told apart from never signing in, so the page can say so.
+The cookie holds only the staff id, the account's session version, two times and the CSRF
+token. It expires after IDLE_LIMIT without use (the signature's age) and, however busy,
+ABSOLUTE_LIMIT after signing in. Signing out or a new password raises the account's session
+version, which ends every copy of the cookie (bot/staff/guards.py checks it on each request).
+An expired sign-in is told apart from never signing in, so the page can say so.
 """
 from __future__ import annotations
 
@@ -21,10 +23,10 @@ from framework.settings import Settings
 
 COOKIE_NAME = "heard_staff"
 COOKIE_PATH = "/staff"
-IDLE_LIMIT = timedelta(minutes=60)
+IDLE_LIMIT = timedelta(minutes=30)  # ASVS 4.0.3 L2, 3.3.2
 ABSOLUTE_LIMIT = timedelta(hours=12)
 
-_STAFF_ID, _SIGNED_IN_AT, _ACTIVE_AT = "staff_id", "signed_in_at", "active_at"
+_STAFF_ID, _VERSION, _SIGNED_IN_AT, _ACTIVE_AT = "staff_id", "version", "signed_in_at", "active_at"
 _EXPIRED = "expired"  # set when a sign-in runs out, popped by the sign-in page
 CSRF_KEY = "csrf"
 
@@ -47,17 +49,23 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def sign_in(request: Request, staff_id: int) -> None:
+def sign_in(request: Request, staff_id: int, version: int) -> None:
     """A fresh session (never the one from before signing in) with a new CSRF token."""
     now = int(time.time())
     request.session.clear()
-    request.session.update({_STAFF_ID: staff_id, _SIGNED_IN_AT: now, _ACTIVE_AT: now, CSRF_KEY: new_csrf_token()})
+    request.session.update({_STAFF_ID: staff_id, _VERSION: version, _SIGNED_IN_AT: now, _ACTIVE_AT: now,
+                            CSRF_KEY: new_csrf_token()})
 
 
 def sign_out(request: Request, *, expired: bool = False) -> None:
     request.session.clear()
     if expired:
         request.session[_EXPIRED] = True
+
+
+def session_version(request: Request) -> int | None:
+    """The account's session version when this sign-in began."""
+    return request.session.get(_VERSION)
 
 
 def session_staff_id(request: Request) -> int | None:

@@ -43,13 +43,13 @@ from starlette.concurrency import run_in_threadpool
 
 from accessibility.tts import SpeechCache
 from bot.chat import texts
-from bot.chat.code_tries import CodeTries
 from bot.chat.limits import ChatLimits
 from bot.chat.prompts import fixed_prompts
 from bot.chat.replies import bot_message, drafts_from_rasa, long_message_draft, progress, store, support_drafts
 from bot.chat.schemas import BotMessage, MessagesOut, Progress, SessionStartOut
 from bot.chat.texts import ChatError
 from bot.safeguarding.screen import screen
+from bot.tries import Tries, Try
 from framework.alerts import raise_alert
 from framework.answers import answer_scale
 from framework.checkin import MAX_COMMENT_CHARS
@@ -265,7 +265,7 @@ class Received:
 
 class ChatGateway:
     def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient, speech: SpeechCache, limits: ChatLimits,
-                 code_tries: CodeTries, *, idle_after: timedelta):
+                 code_tries: Tries, *, idle_after: timedelta):
         self.sessions = sessions
         self.rasa = rasa
         self.speech = speech
@@ -302,7 +302,7 @@ class ChatGateway:
                                        error=texts.LOST_CONNECTION)
         return SessionStartOut(token=token, resumed=resumed, messages=messages, progress=at)
 
-    def _start(self, code: str, attempt: int) -> tuple[Received, str, bool] | None:
+    def _start(self, code: str, attempt: Try) -> tuple[Received, str, bool] | None:
         with self.sessions.begin() as db:
             invite = repo.find_invite_by_code(db, code)
             started = None if invite is None or invite.is_expired() else repo.start_or_resume_session(db, invite)

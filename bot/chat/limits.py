@@ -1,7 +1,7 @@
 """Rate limits, kept in this process's memory.
 
 With several web workers each keeps its own count, so the real limit is the number of
-workers times these. Tries at invite codes are counted in the database (code_tries.py).
+workers times these. Tries at invite codes are counted in the database (bot/tries.py).
 """
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.tries import Tries, TryLimits
 
 _SWEEP_EVERY = 1000  # hits between clearing out keys that have gone quiet
 
@@ -61,3 +65,12 @@ class ChatLimits:
     per_session: SlidingWindow = field(default_factory=lambda: SlidingWindow(30, 60))
     # A class behind one school address: 30 children at their fastest.
     per_ip: SlidingWindow = field(default_factory=lambda: SlidingWindow(900, 60))
+
+
+# Wrong invite codes (counted in the database): a class of 30 mistyping behind a school's
+# address is not held back; 31^8 codes leave a guesser nothing.
+CODE_TRIES = TryLimits(stranger=10, known=100, strangers=500)
+
+
+def code_tries(sessions: sessionmaker[Session], secret: str) -> Tries:
+    return Tries(sessions, secret, "invite_code", CODE_TRIES)

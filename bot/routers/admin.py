@@ -33,10 +33,14 @@ MAX_EMAIL_CHARS = 254
 MAX_SCHOOL_NAME_CHARS = 200
 MAX_URN_DIGITS = 16
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# Audit details are written by Heard's own code and hold no child's words; these keys are
-# never shown all the same, in case a detail ever carried a child's text.
-CHILD_TEXT_KEYS = frozenset({"words", "text", "comment", "comments", "answer", "answers", "context",
-                             "evidence", "messages", "message", "transcript"})
+# What an administrator may see of an entry's detail: who, which records, how many. Not a
+# safeguarding lead's notes on an alert, nor the names a SENCO searched for, nor anything new
+# until it is added here.
+SHOWN_DETAIL_KEYS = frozenset({
+    "email", "role", "name", "urn", "school_id", "failed_in_a_row", "minutes", "rows", "count", "pupil_count",
+    "page", "action", "actor", "day", "framework", "framework_id", "question_set", "days", "year_group",
+    "academic_year", "pupil_ids", "invite_ids", "alert_ids", "checkins",
+})
 MAX_DETAIL_CHARS = 300
 
 EMAIL_NEEDED = "Please type the person's email address, for example name@school.example. Nothing was saved yet."
@@ -61,6 +65,11 @@ ACCOUNT_CHANGES = {
     "unlock": ("account_unlocked", "{email} is unlocked and can try signing in again now."),
     "reset_password": ("account_password_reset", "A new password is made for {email}."),
 }
+
+# A safeguarding lead's account sees every child's worries: when an administrator makes or
+# changes one, the school's staff (the lead too) are told, so no one can use it unnoticed.
+CHANGED = {"deactivate": "turned off", "reactivate": "turned back on", "reset_password": "gave a new password to"}
+LEAD_CHANGED_SUBJECT = "Heard: a safeguarding lead account was changed"
 
 router = APIRouter(prefix="/staff/admin", include_in_schema=False)
 administrator = requires_role("admin", who="Heard administrators")
@@ -113,8 +122,10 @@ def _create_account(request: Request, db: Session, admin: StaffUser, form: dict[
         return accounts_page(request, db, admin, form=form, problem=problem, status=status)
     password = generate_password()
     account = repo.create_staff(db, email, hash_password(password), role, school)
+    account.must_change_password = True  # the administrator has seen it
     repo.audit(db, admin, "account_created", "staff_user", account.id,
                detail={"email": account.email, "role": role, "school_id": account.school_id})
+    tell_the_school(db, account, "made")
     return accounts_page(request, db, admin, notice=f"The account for {account.email} is made.",
                          new_password=(account.email, password))
 
@@ -153,12 +164,26 @@ def _change_account(request: Request, db: Session, admin: StaffUser, action: str
         if action == "reset_password":
             new_password = generate_password()
             account.password_hash = hash_password(new_password)
+            account.must_change_password = True
+            repo.end_sign_ins(db, account)  # whoever held the old password is signed out everywhere
     repo.audit(db, admin, audit_action, "staff_user", account.id, detail={"email": account.email})
+    if action != "unlock":
+        tell_the_school(db, account, CHANGED[action])
     if new_password:
         return accounts_page(request, db, admin, form=form, notice=told.format(email=account.email),
                              new_password=(account.email, new_password))
     flash(request, told.format(email=account.email))
     return RedirectResponse(ACCOUNTS, status_code=303)
+
+
+def tell_the_school(db: Session, account: StaffUser, what: str) -> None:
+    """Email the school's active staff when an administrator makes or changes its safeguarding lead's account."""
+    if account.role != "dsl" or account.school_id is None:
+        return
+    body = (f"A Heard administrator {what} the safeguarding lead account {account.email} at {account.school.name}.\n"
+            "If nobody at your school asked for this, tell your head teacher and your Heard administrator.")
+    for person in repo.staff_for_school(db, account.school_id):
+        repo.enqueue_email(db, person.email, LEAD_CHANGED_SUBJECT, body)
 
 
 # ---- schools -----------------------------------------------------------------------------------
@@ -250,11 +275,11 @@ def _page_link(filters: dict[str, str], number: int) -> str:
 
 
 def shown_detail(detail: dict | None) -> list[tuple[str, str]]:
-    """An entry's detail as (name, value) lines for the page, leaving out anything that could be
-    a child's own words (at any depth), and shortening long values."""
+    """An entry's detail as (name, value) lines for the page: only SHOWN_DETAIL_KEYS (at any
+    depth), long values shortened."""
     lines = []
     for key, value in (detail or {}).items():
-        if str(key).lower() in CHILD_TEXT_KEYS:
+        if str(key).lower() not in SHOWN_DETAIL_KEYS:
             continue
         text = _as_text(value)
         lines.append((str(key).replace("_", " "), text[:MAX_DETAIL_CHARS] + "…" if len(text) > MAX_DETAIL_CHARS else text))

@@ -1,4 +1,5 @@
-"""Staff pages: signing in and out, and the home page. One sign-in serves every staff page.
+"""Staff pages: signing in and out, one's own password, and the home page. One sign-in serves
+every staff page.
 (bot/app.py adds the session cookie, the security headers and the stylesheet.)
 """
 from __future__ import annotations
@@ -12,24 +13,31 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.auth.csrf import FIELD as CSRF_FIELD
 from bot.auth.csrf import csrf_ok
+from bot.auth.passwords import hash_password, verify_password
 from bot.auth.sessions import sign_in, sign_out
-from bot.auth.signin import Outcome, check_sign_in
+from bot.auth.signin import Outcome, begin_sign_in, check_sign_in
 from bot.staff.drafts import DRAFT_PREFIX, restore_draft
-from bot.staff.guards import Db, signed_in_staff
-from bot.staff.pages import HOME, SIGN_IN, flash, is_safeguarding_lead, render, safe_next, sign_in_page
+from bot.staff.guards import Db, SignInNeeded, signed_in_staff
+from bot.staff.pages import CHANGE_PASSWORD, HOME, SIGN_IN, flash, is_safeguarding_lead, render, safe_next, sign_in_page
+from bot.tries import Try
 from framework.db import repository as repo
+from framework.db.models import StaffUser
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "staff"
 
 WRONG_PASSWORD = ("That email or password is not right. Please check them and try again. "
-                  "After 5 wrong tries in a row, signing in stops for 15 minutes.")
-LOCKED = ("There were too many wrong passwords for this account, so it is locked for now to keep it safe. "
-          "Please try again in {minutes} minutes. If you have forgotten your password, ask your Heard administrator.")
-TOO_MANY_FROM_ADDRESS = ("There have been too many wrong sign-ins from this network. "
-                         "Please wait {minutes} minutes, then try again.")
+                  "After 5 wrong tries, you will need to wait a few minutes.")
+WAIT = ("There were too many wrong passwords, so signing in is paused to keep the account safe. "
+        "Please try again in {minutes} minutes. If you have forgotten your password, ask your Heard administrator.")
 SIGN_IN_FORM_STALE = ("This sign-in page was open too long, so it could not be used. "
                       "Please sign in again. (If this keeps happening, allow cookies for this site.)")
 MISSING_FIELDS = "Please type your email and your password."
+MIN_PASSWORD_CHARS = 12  # ASVS 4.0.3 2.1.1
+PASSWORD_TOO_SHORT = f"Please choose a password of at least {MIN_PASSWORD_CHARS} characters. A few words together work well."
+PASSWORDS_DIFFER = "The two passwords are not the same. Please type them again."
+PASSWORD_NOT_NEW = "Please choose a new password, not the one you were given."
+PASSWORD_FORM_STALE = "This page was open too long, so nothing was changed. Please type your new password again."
+PASSWORD_CHANGED = "Your password is changed. You are signed out everywhere else."
 SIGNED_BACK_IN = "You are signed in again. Nothing was saved yet: check what you typed, then press the button again."
 
 
@@ -45,6 +53,8 @@ def home(request: Request, db: Db) -> Response:
     staff = signed_in_staff(request, db)
     if staff is None:
         return RedirectResponse(SIGN_IN, status_code=303)
+    if staff.must_change_password:
+        return RedirectResponse(CHANGE_PASSWORD, status_code=303)
     open_alerts = len(repo.list_open_alerts(db, staff.school)) if is_safeguarding_lead(staff) else None
     return render(request, "staff/home.html", staff=staff, db=db, open_alerts=open_alerts)
 
@@ -76,14 +86,14 @@ def _sign_in(request: Request, db: Session, fields: dict[str, str]) -> Response:
         return again(403, SIGN_IN_FORM_STALE)
     if not email or not password:
         return again(422, MISSING_FIELDS)
-    result = check_sign_in(db, request.app.state.sign_in_guard, email, password, _client_address(request))
-    if result.outcome is Outcome.TOO_MANY_FROM_ADDRESS:
-        return again(429, TOO_MANY_FROM_ADDRESS.format(minutes=result.minutes_locked))
-    if result.outcome is Outcome.LOCKED:
-        return again(429, LOCKED.format(minutes=result.minutes_locked))
+    # Counted before the password is checked, and before this request's transaction begins.
+    attempt = begin_sign_in(request.app.state.sign_in_tries, email, _client_address(request))
+    result = check_sign_in(db, attempt, email, password) if isinstance(attempt, Try) else attempt
+    if result.outcome is Outcome.WAIT:
+        return again(429, WAIT.format(minutes=result.minutes_to_wait))
     if result.outcome is Outcome.WRONG:
         return again(401, WRONG_PASSWORD)
-    sign_in(request, result.staff.id)
+    sign_in(request, result.staff.id, result.staff.session_version)
     if draft:
         restored = restore_draft(request, db, result.staff, next_path, draft, SIGNED_BACK_IN)
         if restored is not None:
@@ -98,7 +108,55 @@ def sign_out_submit(request: Request, db: Db, csrf_token: str = Form("")) -> Res
         return RedirectResponse(HOME, status_code=303)
     staff = signed_in_staff(request, db)
     if staff is not None:
+        repo.end_sign_ins(db, staff)  # every copy of the cookie, on any device
         repo.audit(db, staff, "sign_out", "staff_user", staff.id)
     sign_out(request)
     flash(request, "You are signed out.")
     return RedirectResponse(SIGN_IN, status_code=303)
+
+
+# ---- one's own password --------------------------------------------------------------------------
+
+
+@router.get("/password")
+def password_form(request: Request, db: Db) -> Response:
+    staff = signed_in_staff(request, db)  # not `SignedIn`: it sends anyone who must change it here
+    if staff is None:
+        raise SignInNeeded()
+    return _password_page(request, db, staff)
+
+
+@router.post("/password")
+def password_submit(request: Request, db: Db, csrf_token: str = Form(""), password: str = Form(""),
+                    again: str = Form("")) -> Response:
+    staff = signed_in_staff(request, db)
+    if staff is None:
+        raise SignInNeeded()
+    if not csrf_ok(request, csrf_token):
+        return _password_page(request, db, staff, problem=PASSWORD_FORM_STALE, status=403)
+    problem = password_problem(staff, password, again)
+    if problem:
+        return _password_page(request, db, staff, problem=problem, status=422)
+    staff.password_hash = hash_password(password)
+    staff.must_change_password = False
+    repo.end_sign_ins(db, staff)  # every other sign-in, with the old password or not, ends here
+    repo.audit(db, staff, "password_changed", "staff_user", staff.id)
+    sign_in(request, staff.id, staff.session_version)  # this one carries on
+    flash(request, PASSWORD_CHANGED)
+    return RedirectResponse(HOME, status_code=303)
+
+
+def password_problem(staff: StaffUser, password: str, again: str) -> str | None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        return PASSWORD_TOO_SHORT
+    if password != again:
+        return PASSWORDS_DIFFER
+    if verify_password(staff.password_hash, password):
+        return PASSWORD_NOT_NEW
+    return None
+
+
+def _password_page(request: Request, db: Session, staff: StaffUser, *, problem: str | None = None,
+                   status: int = 200) -> Response:
+    return render(request, "staff/password.html", staff=staff, db=db, status=status, problem=problem,
+                  must_change=staff.must_change_password, min_chars=MIN_PASSWORD_CHARS)

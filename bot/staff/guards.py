@@ -16,9 +16,9 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from bot.auth.sessions import session_staff_id, sign_out
+from bot.auth.sessions import session_staff_id, session_version, sign_out
 from bot.staff.drafts import kept_draft
-from bot.staff.pages import SIGN_IN, render, sign_in_page
+from bot.staff.pages import CHANGE_PASSWORD, SIGN_IN, render, sign_in_page
 from framework.db import repository as repo
 from framework.db.models import ROLES_WITHOUT_SCHOOL, Pupil, StaffUser
 
@@ -31,6 +31,10 @@ class Refusal(Exception):
 
 class SignInNeeded(Refusal):
     pass
+
+
+class PasswordChangeNeeded(Refusal):
+    """An administrator set their password: no page until they choose their own."""
 
 
 class NotForRole(Refusal):
@@ -66,7 +70,8 @@ def signed_in_staff(request: Request, db: Session) -> StaffUser | None:
     if staff_id is None:
         return None
     staff = db.get(StaffUser, staff_id)
-    if staff is None or not staff.active:
+    # A different version: they signed out elsewhere, or their password changed since.
+    if staff is None or not staff.active or session_version(request) != staff.session_version:
         sign_out(request)
         return None
     return staff
@@ -76,6 +81,8 @@ def signed_in(request: Request, db: Db) -> StaffUser:
     staff = signed_in_staff(request, db)
     if staff is None:
         raise SignInNeeded()
+    if staff.must_change_password:
+        raise PasswordChangeNeeded()
     return staff
 
 
@@ -125,6 +132,8 @@ def answer_refusal(request: Request, refusal: Refusal) -> Response:
     """The one exception handler for staff pages (bot/app.py adds it)."""
     if isinstance(refusal, SignInNeeded):
         return sign_in_needed(request)
+    if isinstance(refusal, PasswordChangeNeeded):
+        return RedirectResponse(CHANGE_PASSWORD, status_code=303)
     with request.app.state.sessions() as db:
         staff = db.get(StaffUser, refusal.staff_id)
         if isinstance(refusal, NotForRole):

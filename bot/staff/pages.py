@@ -30,6 +30,7 @@ from framework.safeguarding import safeguarding_categories
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 HOME = "/staff"
 SIGN_IN = "/staff/login"
+CHANGE_PASSWORD = "/staff/password"
 
 # A form sent with a stale CSRF token (the page was open too long) is shown again as it was.
 FORM_STALE = ("This page was open too long, so nothing was saved. "

@@ -39,7 +39,7 @@ SESSION_STATUSES = ("active", "paused", "finished", "stopped")
 UNFINISHED_STATUSES = ("active", "paused")
 INPUT_MODES = ("tap", "type")
 WHO_WITH = ("alone", "with_support", "answered_for_me")
-ATTEMPT_KINDS = ("invite_code",)
+ATTEMPT_KINDS = ("invite_code", "staff_sign_in")
 ANSWER_VALUES = ("yes", "sometimes", "no", "dont_know", "skipped")  # framework/answer_scale.yml
 ANSWER_METHODS = ("tapped", "typed", "clarified")
 DIRECTIONS = ("in", "out")
@@ -123,8 +123,12 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2
     role: Mapped[str] = mapped_column(String(16))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)  # in a row, from anywhere
+    locked_until: Mapped[datetime | None]  # no tries before this from an address they never signed in from
+    # In each sign-in cookie; raised on signing out and on a new password, which ends every copy.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # An administrator set the password (and so knows it): the person must choose their own first.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -431,14 +435,15 @@ class AuditEntry(Base):
 
 
 class AccessAttempt(Base):
-    """One try at a guessable secret (an invite code), written before it is checked, so tries
-    made at once, or through several web workers, all count. Kept a few weeks, then deleted."""
+    """One try at a guessable secret (an invite code, a staff password), written before it is
+    checked, so tries made at once, or through several web workers, all count. Kept a few
+    weeks, then deleted."""
 
     __tablename__ = "access_attempts"
     __table_args__ = (one_of("kind", ATTEMPT_KINDS), Index("ix_access_attempts_kind_address_at", "kind", "address", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(64))  # a keyed hash of the network address, never the address
+    address: Mapped[str] = mapped_column(String(64))  # a keyed hash of the network address (and account)
     succeeded: Mapped[bool] = mapped_column(default=False)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, delete, distinct, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from framework.db.codes import generate_code, normalise_code
 from framework.db.models import (
@@ -104,14 +105,13 @@ def find_staff_by_email(db: Session, email: str) -> StaffUser | None:
     return db.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
 
 
-def staff_for_school(db: Session, school_id: int, role: str) -> list[StaffUser]:
-    """Active staff of one role at one school, e.g. the safeguarding leads to tell."""
-    _require(role, ROLES, "role")
-    return list(db.scalars(
-        select(StaffUser)
-        .where(StaffUser.school_id == school_id, StaffUser.role == role, StaffUser.active)
-        .order_by(StaffUser.id)
-    ))
+def staff_for_school(db: Session, school_id: int, role: str | None = None) -> list[StaffUser]:
+    """Active staff at one school, of one role if given, e.g. the safeguarding leads to tell."""
+    query = select(StaffUser).where(StaffUser.school_id == school_id, StaffUser.active)
+    if role is not None:
+        _require(role, ROLES, "role")
+        query = query.where(StaffUser.role == role)
+    return list(db.scalars(query.order_by(StaffUser.id)))
 
 
 def active_admins(db: Session) -> list[StaffUser]:
@@ -676,6 +676,23 @@ def audit_trail(db: Session, object_type: str, object_id: str | int,
         .order_by(AuditEntry.id)
     )
     return [(entry, email) for entry, email in rows]
+
+
+def end_sign_ins(db: Session, staff: StaffUser) -> None:
+    """End every sign-in of this account (each cookie holds the version it began with)."""
+    _add_one(db, staff, StaffUser.session_version)
+
+
+def count_failed_sign_in(db: Session, staff: StaffUser) -> int:
+    """One more wrong password in a row, added in the database (parallel tries all count): the new count."""
+    return _add_one(db, staff, StaffUser.failed_logins)
+
+
+def _add_one(db: Session, staff: StaffUser, column) -> int:
+    value = db.scalar(update(StaffUser).where(StaffUser.id == staff.id).values({column: column + 1})
+                      .returning(column).execution_options(synchronize_session=False))
+    set_committed_value(staff, column.key, value)  # what the database holds; nothing to write back
+    return value
 
 
 # ---- tries at guessable secrets ----------------------------------------------------------------

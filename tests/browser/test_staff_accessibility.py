@@ -105,7 +105,7 @@ def pages_for(world: StaffWorld) -> dict[str, list[str]]:
                   f"/staff/pupils/{pupil}/over-time", "/staff/alerts", "/staff/pupils/999999"],
         "dsl": ["/staff", "/staff/alerts", f"/staff/alerts/{world.alert_id}", "/staff/pupils"],
         "la_officer": ["/staff", "/staff/council", "/staff/council?framework=york&year_group=Year+5"],
-        "admin": ["/staff", "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit"],
+        "admin": ["/staff", "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit", "/staff/password"],
     }
 
 

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.chat import texts
-from bot.chat.code_tries import CodeLimits, CodeTries
+from bot.chat.limits import CODE_TRIES
+from bot.tries import Tries, TryLimits
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.db.models import AccessAttempt
@@ -50,7 +51,7 @@ def try_code(client, code: str) -> int:
 def test_wrong_codes_sent_at_once_cannot_pass_the_limit(settings):
     with app_client(settings, address=STRANGER) as client, ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(lambda i: try_code(client, f"WXYZ-{i:04d}"), range(40)))
-    assert statuses.count(404) <= CodeLimits().stranger
+    assert statuses.count(404) <= CODE_TRIES.stranger
     assert set(statuses) <= {404, 429}
 
 
@@ -79,7 +80,7 @@ def sessions(db_url):
 
 
 def test_strangers_together_are_limited_but_known_addresses_are_not(sessions):
-    tries = CodeTries(sessions, "secret", CodeLimits(stranger=3, known=5, strangers=6))
+    tries = Tries(sessions, "secret", "invite_code", TryLimits(stranger=3, known=5, strangers=6))
     known = tries.begin(SCHOOL)
     with sessions.begin() as db:
         tries.succeeded(db, known)
@@ -89,7 +90,7 @@ def test_strangers_together_are_limited_but_known_addresses_are_not(sessions):
 
 
 def test_a_refused_try_does_not_keep_the_address_waiting_longer(sessions):
-    tries = CodeTries(sessions, "secret", CodeLimits(stranger=2, known=5, strangers=50))
+    tries = Tries(sessions, "secret", "invite_code", TryLimits(stranger=2, known=5, strangers=50))
     assert tries.begin(STRANGER) is not None and tries.begin(STRANGER) is not None
     assert [tries.begin(STRANGER) for _ in range(5)] == [None] * 5
     with sessions() as db:
@@ -97,8 +98,8 @@ def test_a_refused_try_does_not_keep_the_address_waiting_longer(sessions):
 
 
 def test_addresses_are_kept_only_as_a_keyed_hash(sessions):
-    CodeTries(sessions, "secret", CodeLimits()).begin(STRANGER)
-    CodeTries(sessions, "another secret", CodeLimits()).begin(STRANGER)
+    Tries(sessions, "secret", "invite_code", CODE_TRIES).begin(STRANGER)
+    Tries(sessions, "another secret", "invite_code", CODE_TRIES).begin(STRANGER)
     with sessions() as db:
         stored = db.scalars(select(AccessAttempt.address)).all()
     assert len(stored) == 2 and len(set(stored)) == 2 and STRANGER not in " ".join(stored)

@@ -22,6 +22,7 @@ ALERT_WORDS = "my step dad hurts me"
 # GET route -> the roles that may see it. Ids in braces come from the school being tried.
 PAGES = {
     "/staff": EVERYONE,
+    "/staff/password": EVERYONE,
     "/staff/alerts": {"dsl"},
     "/staff/alerts/{alert_id}": {"dsl"},
     "/staff/pupils": {"senco"},
@@ -52,8 +53,8 @@ FORMS = {
                                           "role": "senco", "school_id": "{school_id}"}),
     "/staff/admin/schools": ({"admin"}, {"name": "A New School", "urn": "999999"}),
 }
-# Open to anyone: signing in and out.
-PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout")}
+# Open to anyone: signing in and out, and changing one's own password (tests/unit/test_staff_auth.py).
+PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout"), ("POST", "/staff/password")}
 
 
 @dataclass

@@ -7,11 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.auth.headers import CONTENT_SECURITY_POLICY
 from bot.staff.wording import SCHOOL_TIME
 from framework.db import repository as repo
-from framework.db.models import SafeguardingAlert, School, StaffUser, utcnow
+from framework.db.models import OutboxEmail, SafeguardingAlert, School, StaffUser, utcnow
 from tests.unit.staff_site import PASSWORD, staff_db_url, staff_site  # noqa: F401
 
 ACCOUNTS, SCHOOLS, AUDIT = "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit"
@@ -60,7 +61,8 @@ def test_an_admin_makes_a_senco_account_who_signs_in_with_the_password_shown_onc
     assert password not in str(entry.detail)
 
     signed_in = sign_in_afresh(staff_site, "new.senco@oak.example", password)
-    assert signed_in.url.path == "/staff" and "new.senco@oak.example" in signed_in.text
+    # The administrator has seen it: the SENCO chooses their own before any page.
+    assert signed_in.url.path == "/staff/password" and "new.senco@oak.example" in signed_in.text
 
 
 def test_an_officer_account_has_no_school(staff_site, oak, admin):
@@ -178,7 +180,7 @@ def test_a_new_password_is_shown_once_and_the_old_one_stops_working(staff_site, 
     [entry] = staff_site.audit("account_password_reset")
     assert entry.detail == {"email": senco} and password not in str(entry.detail)
     assert sign_in_afresh(staff_site, senco).status_code == 401  # the old password
-    assert sign_in_afresh(staff_site, senco, password).url.path == "/staff"
+    assert sign_in_afresh(staff_site, senco, password).url.path == "/staff/password"
 
 
 def test_an_unknown_account_or_button_changes_nothing(staff_site, admin):
@@ -222,7 +224,7 @@ def test_schools_listed_with_counts_and_added(staff_site, oak, admin):
         assert db.query(School).count() == 2
 
 
-def test_the_audit_log_shows_who_did_what_with_pupil_ids_and_no_childs_words(staff_site, oak, admin):
+def test_the_audit_log_shows_who_did_what_with_pupil_ids_and_no_childs_words_or_staff_notes(staff_site, oak, admin):
     pupil = staff_site.pupil(oak, "Zebedee Quux")
     staff_site.checkin(pupil, {"york.safe.cyp1": "no"}, words={"york.safe.cyp1": "my secret trampoline"},
                        comments=(("york.safe", "anything_else", "the wobbly gazebo"),))
@@ -235,6 +237,8 @@ def test_the_audit_log_shows_who_did_what_with_pupil_ids_and_no_childs_words(sta
         repo.audit(db, lead_user, "view_alert", "safeguarding_alert", alert_id, pupil=alert.pupil)
         repo.audit(db, lead_user, "alert_actioned", "safeguarding_alert", alert_id, pupil=alert.pupil,
                    detail={"action_taken": "Phoned the family."})
+        # A SENCO's search for a pupil's name is theirs, not the administrator's.
+        repo.audit(db, None, "view_pupil_list", "school", oak, detail={"filters": {"name": "Quentin"}, "pupil_count": 1})
         # A detail that should never hold a child's words is not shown even if it did.
         repo.audit(db, None, "odd_entry", "pupil", detail={"words": "flamingo marmalade", "nested": {"text": "gazebo"}})
         alert_pupil = alert.pupil_id
@@ -243,18 +247,38 @@ def test_the_audit_log_shows_who_did_what_with_pupil_ids_and_no_childs_words(sta
     page = staff_site.client.get(AUDIT)
     assert page.status_code == 200
     text = html.unescape(page.text)
-    for secret in ("trampoline", "gazebo", "flamingo", "marmalade", "xylophone", "biscuit", "Zebedee", "Yolanda"):
+    for secret in ("trampoline", "gazebo", "flamingo", "marmalade", "xylophone", "biscuit", "Zebedee", "Yolanda",
+                   "Phoned the family", "Quentin"):
         assert secret not in text
     rows = re.findall(r"<tr>(.*?)</tr>", page.text, re.S)
     first = rows[1]  # newest first: this very view
     assert "view audit log" in first and admin in first
     alert_row = next(r for r in rows if "alert actioned" in r)
     assert lead in alert_row and f"safeguarding alert {alert_id}" in alert_row
-    assert f"<td>{alert_pupil}</td>" in alert_row and "Phoned the family." in alert_row
+    assert f"<td>{alert_pupil}</td>" in alert_row
     assert any("account created" in r and "new@oak.example" in r for r in rows)
     assert any("odd entry" in r and "Heard itself" in r for r in rows)
     [view] = staff_site.audit("view_audit_log")
     assert view.detail == {"action": "", "actor": "", "day": "", "page": 1}
+
+
+def test_the_schools_staff_are_told_when_an_administrator_changes_its_safeguarding_lead(staff_site, oak, admin):
+    """An administrator could give a lead's account a new password and read every worry with it."""
+    birch = staff_site.school("Birch Academy")
+    lead, senco, elsewhere = (staff_site.account("dsl", oak), staff_site.account("senco", oak),
+                              staff_site.account("senco", birch))
+    account_action(staff_site, senco, "reset_password")  # not a lead: nobody told
+    assert outbox(staff_site) == []
+    account_action(staff_site, lead, "reset_password")
+    told = outbox(staff_site)
+    assert sorted(e.to_address for e in told) == sorted([lead, senco])
+    assert all(lead in e.body and "Oak Primary" in e.body and "gave a new password" in e.body for e in told)
+    assert elsewhere not in [e.to_address for e in told]
+
+
+def outbox(site):
+    with site.sessions() as db:
+        return list(db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
 
 
 def test_the_audit_log_filters_by_action_actor_and_day(staff_site, oak, admin):
