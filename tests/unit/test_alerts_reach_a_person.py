@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bot.app import create_app
 from bot.outbox import ESCALATION_SUBJECT, send_due
-from bot.routers import health
 from framework import alerts
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
@@ -74,10 +73,7 @@ def test_healthz_counts_schools_without_a_lead_and_undelivered_alert_emails(sqli
     engine = make_engine(sqlite_url)
     sessions = make_session_factory(engine)
     staff_settings_env(monkeypatch, sqlite_url, tmp_path)
-    app = FastAPI()
-    app.include_router(health.router)
-    app.state.engine, app.state.sessions = engine, sessions  # as bot/app.py's lifespan sets them
-    with TestClient(app) as client:
+    with TestClient(create_app()) as client:  # /healthz reads the database through the app's engine
         fine = client.get("/healthz").json()["safeguarding"]
         alert_at(sessions, "Oak School", lead=False)
         alert_at(sessions, "Elm School", lead=True)
