@@ -25,9 +25,10 @@ from bot.staff.wording import (
 from framework.answers import answer_scale
 from framework.choices import choices
 from framework.db import repository as repo
-from framework.db.models import Answer, Comment, Pupil, SurveySession
+from framework.db.models import AlertMessage, Answer, Comment, Pupil, SafeguardingAlert, SurveySession
 from framework.loader import load_framework
 from framework.mapping import SURE_AT
+from framework.safeguarding import safeguarding_categories
 from framework.schema import Area, Framework, Statement
 
 # The scale lists its answers in button order: Yes, Sometimes, No, then I don't know and Skip.
@@ -164,6 +165,16 @@ class HowGathered:
 
 
 @dataclass(frozen=True)
+class PassedToLead:
+    """A message of this check-in that went to the safeguarding lead instead of the chat: still
+    the child's voice. The words are shown to the SENCO only where every category allows it
+    (framework/safeguarding_categories.yml, senco_sees); otherwise only that something was passed on."""
+
+    at: datetime
+    words: str | None
+
+
+@dataclass(frozen=True)
 class CheckinSummary:
     session: SurveySession
     pupil: Pupil
@@ -175,6 +186,7 @@ class CheckinSummary:
     consent: tuple[str, ...] | None  # the child's button words; None: not asked yet
     consent_at: datetime | None
     gathered: HowGathered
+    passed_to_lead: tuple[PassedToLead, ...]  # oldest first
 
     @property
     def status(self) -> str:
@@ -190,7 +202,7 @@ class CheckinSummary:
 
 
 def checkin_summary(db: Session, session: SurveySession) -> CheckinSummary:
-    """Everything a SENCO reads about one check-in (five queries, however many answers)."""
+    """Everything a SENCO reads about one check-in (six queries, however many answers)."""
     framework = load_framework(session.framework_id)
     every_answer = list(db.scalars(select(Answer).where(Answer.session_id == session.id).order_by(Answer.id)))
     comments = list(db.scalars(
@@ -230,7 +242,17 @@ def checkin_summary(db: Session, session: SurveySession) -> CheckinSummary:
         consent=tuple(option_words("consent", v) for v in consent.audiences) if consent else None,
         consent_at=consent.decided_at if consent else None,
         gathered=_how_gathered(session, list(current.values())),
+        passed_to_lead=_passed_to_lead(db, session),
     )
+
+
+def _passed_to_lead(db: Session, session: SurveySession) -> tuple[PassedToLead, ...]:
+    messages = db.scalars(
+        select(AlertMessage).join(SafeguardingAlert).where(SafeguardingAlert.session_id == session.id)
+        .order_by(AlertMessage.id)
+    )
+    senco_sees = safeguarding_categories().senco_sees
+    return tuple(PassedToLead(m.created_at, m.words if senco_sees(m.categories) else None) for m in messages)
 
 
 def _counts(values) -> tuple[AnswerCount, ...]:

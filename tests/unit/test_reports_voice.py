@@ -230,3 +230,17 @@ def test_reports_for_a_pupil_with_three_check_ins_take_a_handful_of_queries(reco
             rows = answer_rows(db, child, LONDON)
     assert len(rows) == 3 * (len(YORK.questions("children_young_people", "standard")) + 1)
     assert len(summary_queries) <= 6 and len(over_time_queries) <= 2 and len(csv_queries) <= 4
+
+
+def test_a_summary_keeps_what_went_to_the_safeguarding_lead_words_only_where_the_senco_may_see_them(records):
+    pupil = records.pupil(records.school("Oak"))
+    session_id = records.checkin(pupil)
+    with records.sessions.begin() as db:
+        session = db.get(SurveySession, session_id)
+        for words, categories, source in (("i look after my mum every night", ["young_carer"], "screen"),
+                                          ("he touches me", ["abuse_sexual"], "screen"),
+                                          ("i dont like it at home", [], "intent")):
+            repo.raise_alert(db, session, words, categories, [], source)
+    with records.sessions() as db:
+        passed = checkin_summary(db, db.get(SurveySession, session_id)).passed_to_lead
+    assert [p.words for p in passed] == ["i look after my mum every night", None, None]

@@ -237,3 +237,19 @@ def test_comment_cards_show_as_the_cards_chosen_in_the_summary_pdf_and_csv(staff
                                            .content.decode("utf-8-sig"))))
     [cards] = [r for r in rows if r["How given"] == "Chose cards"]
     assert (cards["Record"], cards["Exact words"]) == ("Comment: anything else", "I like it; I need more help")
+
+
+def test_words_passed_to_the_safeguarding_lead_stay_in_the_childs_voice(staff_site, oak):
+    """Bullying is quoted, marked as shared with the lead; an abuse disclosure is the lead's
+    alone: the SENCO reads that something was passed on, never the words."""
+    _, _, checkin, _ = oak
+    bullied, hurt = "they laugh at me on the bus every day", "my uncle hurts me"
+    with staff_site.sessions.begin() as db:
+        session = db.get(SurveySession, checkin)
+        for words, categories in ((bullied, ["bullying_threats"]), (hurt, ["abuse_physical", "bullying_threats"])):
+            message, _ = repo.add_message(db, session, "in", words)
+            repo.raise_alert(db, session, words, categories, [], "screen", message=message)
+    page = staff_site.client.get(f"/staff/checkins/{checkin}").text
+    assert bullied in child_words(page) and "Shared with the safeguarding lead." in page
+    assert hurt not in page and "uncle" not in page
+    assert "Seen by the safeguarding lead only." in page
