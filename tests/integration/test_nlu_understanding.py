@@ -66,9 +66,8 @@ def test_outside_answers_are_never_misrecorded(stack):
     guard. A different answer stored without asking back is the worst outcome."""
     items = load("dev")
     url = f"{stack.settings.rasa_url}/model/parse"
-    token = {"token": stack.settings.resolved_rasa_token}
     with httpx.Client(timeout=30) as client:
-        intents = [client.post(url, params=token, json={"text": item.text}).raise_for_status().json()["intent"]
+        intents = [client.post(url, headers=stack.rasa_headers(), json={"text": item.text}).raise_for_status().json()["intent"]
                    for item in items]
     result = score(items, [(intent["name"], intent["confidence"]) for intent in intents])
     assert result.misrecorded() <= MISRECORDED_BAR, format_score("dev", result)
