@@ -1,5 +1,6 @@
 """The Heard web app: chat API, widget, audio, staff pages. Everything is assembled here:
-one lifespan, one database engine, every router and middleware, and the outbox sender.
+one lifespan, one database engine, every router and middleware, the outbox sender, and the
+watch on each part's health behind the banner staff see when one is down.
 Routers live in bot/routers/, one per resource."""
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from bot.auth.signin import sign_in_tries
 from bot.background import repeating
 from bot.chat.gateway import ChatGateway, RasaClient, speech_cache
 from bot.chat.limits import ChatLimits, code_tries
+from bot.chat.locks import CheckinLocks
 from bot.erasure import RETENTION_EVERY, run_retention
 from bot.outbox import running_outbox
 from bot.routers import admin, alerts, chat, council, health, media, pupils, staff, summaries, widget
+from bot.routers.health import PartsWatch
 from bot.safeguarding.screen import default_screener
 from bot.staff.guards import Refusal, answer_refusal
 from framework.db.engine import make_engine, make_session_factory
@@ -39,9 +42,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     speech = await run_in_threadpool(speech_cache, settings.var_dir / "audio")
     async with AsyncExitStack() as running:
         http = await running.enter_async_context(httpx.AsyncClient())
+        # Several web workers share each check-in's lock through Redis; one keeps it in memory.
+        locks = CheckinLocks(settings.redis_url if settings.resolved_web_workers > 1 else "")
+        running.push_async_callback(locks.close)
         app.state.chat = ChatGateway(app.state.sessions, RasaClient(settings, http), speech, ChatLimits(),
                                      code_tries(app.state.sessions, settings.resolved_secret_key),
-                                     idle_after=timedelta(minutes=settings.chat_idle_minutes))
+                                     idle_after=timedelta(minutes=settings.chat_idle_minutes), locks=locks)
         # The alert emails: sent from the web app, so nothing more has to be running.
         if settings.outbox_every_seconds > 0:
             await running.enter_async_context(
@@ -50,6 +56,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.retention_days > 0:
             await running.enter_async_context(repeating(
                 "the retention job", lambda: run_retention(app.state.sessions, settings), RETENTION_EVERY))
+        # Each part's health, for the banner every staff page shows when one is down.
+        if settings.health_every_seconds > 0:
+            await running.enter_async_context(app.state.parts_watch.running(settings, engine, settings.health_every_seconds))
         yield
     engine.dispose()
 
@@ -66,6 +75,7 @@ def create_app() -> FastAPI:
         docs_url="/docs" if settings.debug else None,
         redoc_url="/redoc" if settings.debug else None,
     )
+    app.state.parts_watch = PartsWatch()
     app.add_exception_handler(Refusal, answer_refusal)  # sign-in needed, not for your role, not found
     app.add_middleware(SecurityHeaders)
     add_session_middleware(app, settings)  # the staff sign-in cookie, scoped to /staff

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -192,19 +191,30 @@ def cmd_outbox_send(args: argparse.Namespace) -> int:
 
 # ---- run --------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
-    from honcho.manager import Manager
+    import os
 
-    from bot.processes import all_processes
+    from bot.supervision import SUPERVISORD, for_this_machine, missing_programs, one_of_each, write_supervisor_config
     from framework.settings import get_settings
 
-    settings = get_settings()
-    manager = Manager()
-    for process in all_processes(settings):
-        manager.add_process(process.name, shlex.join(process.argv), env=process.environ(settings))
+    settings = for_this_machine(get_settings())
+    if missing := missing_programs(settings):
+        # Still a working Heard, on one core: say what would use them all.
+        print(f"heard: {', '.join(missing)} not installed, so one of each process runs. "
+              "Install with scripts/system-deps (as root).", file=sys.stderr)
+        settings = for_this_machine(one_of_each(get_settings()))
+        if "redis-server" in missing:  # one Rasa server keeps its locks in memory
+            settings = settings.model_copy(update={"redis_url": ""})
+    try:
+        config = write_supervisor_config(settings)
+    except RuntimeError as exc:
+        print(f"heard: {exc}. Start it, or leave HEARD_REDIS_URL empty.", file=sys.stderr)
+        return EXIT_USAGE
     print(f"Heard is starting. Young people: {settings.public_url}/   Staff: {settings.resolved_staff_url}   Health: {settings.public_url}/healthz")
-    print("Press Ctrl-C to stop everything.")
-    manager.loop()
-    return manager.returncode or 0
+    print(f"Rasa servers: {settings.rasa_workers}, action servers: {settings.action_workers}, web workers: {settings.web_workers}"
+          " (HEARD_RASA_WORKERS, HEARD_ACTION_WORKERS, HEARD_WEB_WORKERS).")
+    print(f"Each part restarts by itself if it stops. Logs: {settings.var_dir / 'log'}/. Press Ctrl-C to stop everything.", flush=True)
+    # supervisord takes this process's place; every part it starts sees exactly these settings.
+    os.execve(sys.executable, [*SUPERVISORD, "-c", str(config)], {**os.environ, **settings.as_env()})
 
 
 # ---- read-aloud --------------------------------------------------------------
@@ -265,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heard", description="Heard: pupil voice for children and young people with SEND.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="start the web app, Rasa and the action server (Ctrl-C stops all)")
+    run = sub.add_parser("run", help="start and supervise the web app, Rasa and the action server (Ctrl-C stops all)")
     run.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help="the outcomes database").add_subparsers(dest="db_command", required=True)

@@ -1,6 +1,6 @@
 """The three processes of Heard, described once.
 
-`heard run` supervises them with honcho; the integration tests start the same commands,
+`heard run` supervises them with supervisord (bot/supervision.py); the integration tests start the same commands,
 so what is tested is what runs.
 """
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -38,49 +39,84 @@ def _port(url: str) -> int:
     return urlparse(url).port or 80
 
 
-def rasa_process(settings: Settings | None = None, model: Path | None = None) -> Process:
+def _port_after(url: str, number: int) -> int:
+    """The port of server `number` (1, 2, ...) of several: the ports just above the one in `url`,
+    where the load balancer listens."""
+    return _port(url) + number
+
+
+def _address(url: str, number: int) -> str:
+    """Where server `number` answers: `url` itself for the only one, else on this machine."""
+    return url if not number else f"http://127.0.0.1:{_port_after(url, number)}"
+
+
+def rasa_process(settings: Settings | None = None, model: Path | None = None, *, number: int = 0) -> Process:
+    """Rasa on the port of HEARD_RASA_URL, or (`number` 1, 2, ...) one of several behind the balancer."""
     settings = settings or get_settings()
     model = model or settings.model_dir / "heard.tar.gz"
+    port = _port_after(settings.rasa_url, number)
     return Process(
-        name="rasa",
+        name=f"rasa-{number}" if number else "rasa",
         argv=[
             # rasa_server/: `rasa run` with its secret from the environment, never on this command line.
             str(RASA_PYTHON), "-m", "rasa_server", "run",
             "--enable-api",
             # Rasa's REST channel trusts any sender id: it must never listen beyond this machine.
             "--interface", "127.0.0.1",
-            "--port", str(_port(settings.rasa_url)),
+            "--port", str(port),
             "--model", str(model),
             "--endpoints", str(settings.var_dir / "endpoints.yml"),
             "--credentials", str(PROJECT_ROOT / "credentials.yml"),
         ],
         env={"RASA_TELEMETRY_ENABLED": "false", "HEARD_RASA_TOKEN": settings.resolved_rasa_token},
-        health_url=settings.rasa_url + "/",
+        health_url=_address(settings.rasa_url, number) + "/",
     )
 
 
-def action_process(settings: Settings | None = None) -> Process:
+def action_process(settings: Settings | None = None, *, number: int = 0) -> Process:
     settings = settings or get_settings()
+    port = _port_after(settings.action_server_url, number)
     return Process(
-        name="actions",
+        name=f"actions-{number}" if number else "actions",
         # rasa-sdk's server, answering only Rasa and only on this machine (actions/server.py).
-        argv=[sys.executable, "-m", "actions.server", "--port", str(_port(settings.action_server_url))],
-        health_url=settings.action_server_url + "/health",
+        argv=[sys.executable, "-m", "actions.server", "--port", str(port)],
+        health_url=_address(settings.action_server_url, number) + "/health",
     )
 
 
-def web_process(settings: Settings | None = None) -> Process:
+def web_process(settings: Settings | None = None, *, number: int = 0) -> Process:
     settings = settings or get_settings()
+    # One of several listens on this machine only, behind the balancer on HEARD_HOST:HEARD_PORT.
+    host, port = (settings.host, settings.port) if not number else ("127.0.0.1", settings.port + number)
     return Process(
-        name="web",
+        name=f"web-{number}" if number else "web",
         argv=[
             sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
-            "--host", settings.host, "--port", str(settings.port),
+            "--host", host, "--port", str(port),
             # No websockets here; and uvicorn cannot load the websockets version rasa-sdk pins.
             "--ws", "none",
         ],
-        health_url=f"http://{settings.host}:{settings.port}/healthz",
+        # Several web workers would each send the same queued emails: the first one sends them.
+        env={"HEARD_OUTBOX_EVERY_SECONDS": "0"} if number > 1 else {},
+        health_url=f"http://{host}:{port}/healthz",
     )
+
+
+def several(make: Callable[..., Process], count: int, settings: Settings) -> list[Process]:
+    """One process on the configured port, or `count` of them on the ports above it."""
+    return [make(settings)] if count == 1 else [make(settings, number=n) for n in range(1, count + 1)]
+
+
+def rasa_servers(settings: Settings) -> list[Process]:
+    return several(rasa_process, settings.resolved_rasa_workers, settings)
+
+
+def action_servers(settings: Settings) -> list[Process]:
+    return several(action_process, settings.resolved_action_workers, settings)
+
+
+def web_workers(settings: Settings) -> list[Process]:
+    return several(web_process, settings.resolved_web_workers, settings)
 
 
 def rasa_endpoints(settings: Settings) -> dict:
@@ -97,6 +133,12 @@ def rasa_endpoints(settings: Settings) -> dict:
             key: value for key, value in (("url", tracker.host), ("port", tracker.port),
                                           ("username", tracker.username), ("password", tracker.password))
             if value is not None}
+        query = dict(tracker.query)
+        if tracker.get_backend_name() == "sqlite":
+            # Several Rasa servers write one SQLite file: one waits for another's write, up to 30 s.
+            query.setdefault("timeout", "30")
+        if query:
+            endpoints["tracker_store"]["query"] = query
     if settings.redis_url:
         lock = urlparse(settings.redis_url)
         endpoints["lock_store"] = {
@@ -122,6 +164,8 @@ def write_rasa_endpoints(settings: Settings | None = None) -> Path:
 
 
 def all_processes(settings: Settings | None = None) -> list[Process]:
+    """Every Heard process `heard run` starts (the balancer and Redis, when needed, are
+    bot/supervision.py's)."""
     settings = settings or get_settings()
     write_rasa_endpoints(settings)
-    return [action_process(settings), rasa_process(settings), web_process(settings)]
+    return [*action_servers(settings), *rasa_servers(settings), *web_workers(settings)]

@@ -48,8 +48,15 @@ class Settings(BaseSettings):
     # "memory" keeps them in Rasa's memory only (lost on restart; the gateway then resumes from our DB).
     rasa_tracker_url: str = ""
     # Redis for Rasa's lock store, needed when several Rasa servers share conversations
-    # (e.g. redis://127.0.0.1:6379/1). Empty: one Rasa server with its own in-memory locks.
+    # (e.g. redis://127.0.0.1:6379/1). Empty: one Rasa server with its own in-memory locks; with
+    # several, `heard run` uses the Redis at DEFAULT_REDIS_URL, starting one there if none answers.
     redis_url: str = ""
+    # How many Rasa servers, action servers and web app workers `heard run` starts; 0: chosen
+    # from this machine's cores (Rasa is the most work: one each; the others one per 4 cores).
+    # Several of a kind sit behind HAProxy on the port of their URL, on the ports just above it.
+    rasa_workers: int = Field(default=0, ge=0)
+    action_workers: int = Field(default=0, ge=0)
+    web_workers: int = Field(default=0, ge=0)
 
     # Symbols (OpenMoji, installed from npm by setup).
     openmoji_dir: Path = PROJECT_ROOT / "node_modules" / "openmoji"
@@ -71,6 +78,8 @@ class Settings(BaseSettings):
     mail_from: str = "heard@localhost"
     # How often the web app sends queued emails; 0 leaves it to `heard outbox send` (e.g. from cron).
     outbox_every_seconds: float = 10.0
+    # How often the web app checks each part, so staff pages can say when one is down; 0: never.
+    health_every_seconds: float = 5.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -83,6 +92,18 @@ class Settings(BaseSettings):
     @property
     def resolved_rasa_tracker_url(self) -> str:
         return self.rasa_tracker_url or f"sqlite:///{self.var_dir / 'rasa-conversations.db'}"
+
+    @property
+    def resolved_rasa_workers(self) -> int:
+        return self.rasa_workers or cores()
+
+    @property
+    def resolved_action_workers(self) -> int:
+        return self.action_workers or max(1, cores() // 4)
+
+    @property
+    def resolved_web_workers(self) -> int:
+        return self.web_workers or max(1, cores() // 4)
 
     @property
     def resolved_rasa_token(self) -> str:
@@ -126,6 +147,11 @@ class Settings(BaseSettings):
             finally:
                 os.unlink(written)
         return path.read_text(encoding="ascii").strip()
+
+
+def cores() -> int:
+    """The cores this process may run on (fewer than the machine's in a container limited to some)."""
+    return len(os.sched_getaffinity(0))
 
 
 @lru_cache(maxsize=1)

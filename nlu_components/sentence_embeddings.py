@@ -139,6 +139,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             ).last_hidden_state,
             input_signature=[pieces, pieces, pieces],
         )
+        # Trace that graph now, while Rasa loads the model (before it answers its health check),
+        # not on the first young person's message, which would wait seconds for it.
+        self.encode(["hello"])
 
     def encode(self, texts: List[Text]) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """For each text: (sentence vector, word-piece vectors, word-piece offsets)."""

@@ -5,8 +5,9 @@ second, and the peak memory (RSS) of each process.
 
     python -m tests.bench [--pupils 50] [--think 3.0]
 
-It starts its own action server, Rasa server and web app on free local ports (the same
-commands `heard run` uses), over a fresh SQLite database unless HEARD_DATABASE_URL is set.
+It starts what `heard run` would on this machine (one Rasa server per core behind HAProxy,
+unless HEARD_RASA_WORKERS etc. say otherwise) on free local ports, with the same commands,
+over a fresh SQLite database unless HEARD_DATABASE_URL is set.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from bot.chat.gateway import rasa_authorization
-from bot.processes import action_process, rasa_process, web_process, write_rasa_endpoints
+from bot.supervision import every_process, for_this_machine
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.settings import Settings
@@ -124,6 +125,18 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def wait_for_health(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"bench: {url} did not report every part healthy within {timeout:.0f} s")
+
+
 def make_invites(db, school_name: str, count: int) -> list:
     school = repo.create_school(db, school_name)
     return [repo.create_invite(db, repo.create_pupil(db, school, f"Pupil {i}"), "york", question_set="core")
@@ -154,7 +167,7 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=3.0, help="mean seconds a pupil thinks between taps")
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="heard-bench-"))
-    settings = Settings(
+    settings = for_this_machine(Settings(
         var_dir=var,
         database_url=os.environ.get("HEARD_DATABASE_URL") or f"sqlite:///{var / 'heard.db'}",
         port=free_port(),
@@ -162,13 +175,15 @@ def main() -> None:
         rasa_url=f"http://127.0.0.1:{free_port()}",
         action_server_url=f"http://127.0.0.1:{free_port()}",
         rasa_token="bench-secret-of-thirty-two-bytes-or-more",
-    )
+    ))
     upgrade(settings.resolved_database_url)
-    write_rasa_endpoints(settings)
-    processes = [start(p, settings, var) for p in (action_process(settings), rasa_process(settings), web_process(settings))]
+    processes = [start(p, settings, var) for p in every_process(settings)]
     try:
         for running in processes:
-            wait_until_healthy(running, START_TIMEOUT)
+            if running.process.health_url:  # HAProxy and Redis have none; the servers behind HAProxy do
+                wait_until_healthy(running, START_TIMEOUT)
+        # HAProxy sends to a server once its check (every second) has found it up.
+        wait_for_health(f"http://{settings.host}:{settings.port}/healthz", START_TIMEOUT)
         codes, senders = prepare(make_session_factory(make_engine(settings.resolved_database_url)), args.pupils)
         web = f"http://{settings.host}:{settings.port}"
         rng = random.Random(7)
@@ -184,14 +199,15 @@ def main() -> None:
             return heard, bare
 
         heard, bare = asyncio.run(both())
-        report(args, heard, bare, processes)
+        report(args, settings, heard, bare, processes)
     finally:
         for running in processes:
             running.stop()
 
 
-def report(args, heard: Phase, bare: Phase, processes) -> None:
+def report(args, settings: Settings, heard: Phase, bare: Phase, processes) -> None:
     print(f"\nHeard benchmark: {args.pupils} pupils, think time {args.think:.1f} s, York core check-ins, {os.cpu_count()} cores")
+    print(f"Rasa servers {settings.rasa_workers}, action servers {settings.action_workers}, web workers {settings.web_workers}")
     print(f"{'':<16}{'turns':>7}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'msg/s':>8}")
     rows = {}
     for phase in (heard, bare):
@@ -200,7 +216,8 @@ def report(args, heard: Phase, bare: Phase, processes) -> None:
     h, b = rows[heard.name], rows[bare.name]
     print(f"ratio Heard / bare Rasa: p50 {h['p50'] / b['p50']:.2f}x, p95 {h['p95'] / b['p95']:.2f}x  (target <= 1.15x)")
     print(f"Heard p95 {h['p95']:.0f} ms (target <= 250 ms)")
-    print("peak RSS: " + ", ".join(f"{r.process.name} {peak_rss_mb(r.popen.pid):.0f} MB" for r in processes))
+    peaks = {r.process.name: peak_rss_mb(r.popen.pid) for r in processes}
+    print("peak RSS: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in peaks.items()) + f"; all {sum(peaks.values()):.0f} MB")
 
 
 if __name__ == "__main__":

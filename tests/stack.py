@@ -102,6 +102,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         rasa_url=f"http://127.0.0.1:{free_port()}",
         action_server_url=f"http://127.0.0.1:{free_port()}",
         rasa_token="integration-test-secret-of-thirty-two-bytes-or-more",
+        rasa_workers=1, action_workers=1, web_workers=1,  # one of each, started here as `heard run` starts them
         port=web_port,
         public_url=f"http://127.0.0.1:{web_port}",
     )

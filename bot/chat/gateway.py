@@ -23,12 +23,10 @@ and if not sends /start_checkin, which resumes at the step the database holds.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
 import unicodedata
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,6 +42,7 @@ from starlette.concurrency import run_in_threadpool
 from accessibility.tts import SpeechCache
 from bot.chat import texts
 from bot.chat.limits import ChatLimits
+from bot.chat.locks import CheckinLocks
 from bot.chat.prompts import fixed_prompts
 from bot.chat.replies import bot_message, drafts_from_rasa, long_message_draft, progress, store, support_drafts
 from bot.chat.schemas import BotMessage, MessagesOut, Progress, SessionStartOut
@@ -265,14 +264,14 @@ class Received:
 
 class ChatGateway:
     def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient, speech: SpeechCache, limits: ChatLimits,
-                 code_tries: Tries, *, idle_after: timedelta):
+                 code_tries: Tries, *, idle_after: timedelta, locks: CheckinLocks | None = None):
         self.sessions = sessions
         self.rasa = rasa
         self.speech = speech
         self.limits = limits
         self.code_tries = code_tries
         self.idle_after = idle_after  # a token unused this long stops working
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.locks = locks or CheckinLocks()
         # Goes up each time Rasa is seen down; a sender checked in an older one is checked again.
         self._rasa_outages = 0
         self._checked: OrderedDict[str, int] = OrderedDict()
@@ -293,7 +292,7 @@ class ChatGateway:
             # Wrong and expired codes look the same, so a guesser learns nothing.
             raise ChatError(404, texts.CODE_NOT_FOUND)
         received, token, resumed = started
-        async with self._lock(received.session_id):
+        async with self.locks.hold(received.session_id):
             try:
                 messages, at = await self._ask_rasa(received)
             except (RasaUnavailable, TurnFailed, SQLAlchemyError) as exc:
@@ -339,7 +338,7 @@ class ChatGateway:
             raise ChatError(503, texts.NOT_SENT, stored=False) from None
 
     async def send(self, session_id: int, text: str, client_message_id: str | None) -> MessagesOut:
-        async with self._lock(session_id):
+        async with self.locks.hold(session_id):
             try:
                 message_id, duplicate = await run_in_threadpool(self._store, session_id, text, client_message_id)
             except SQLAlchemyError:
@@ -431,8 +430,3 @@ class ChatGateway:
     def _answer(self, db: Session, session: SurveySession, rows: list[TranscriptMessage]) -> tuple[list[BotMessage], Progress | None]:
         return [bot_message(row, self.speech) for row in rows], progress(db, session)
 
-    def _lock(self, session_id: int) -> asyncio.Lock:
-        lock = self._locks.get(session_id)
-        if lock is None:
-            lock = self._locks[session_id] = asyncio.Lock()
-        return lock

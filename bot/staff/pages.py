@@ -133,6 +133,7 @@ def render(request: Request, name: str, *, staff: StaffUser | None = None, db: S
         "csrf_token": csrf_token(request),
         "notice": request.session.pop("notice", None),
         "problem": None,
+        "parts_down": request.app.state.parts_watch.down,
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 

@@ -44,6 +44,8 @@ def test_by_default_conversations_are_kept_in_a_sqlite_file_in_var(tmp_path):
     assert result == {"tracker_store": "SQLTrackerStore", "lock_store": "InMemoryLockStore",
                       "words": "yeah kinda", "locked": True}
     assert (tmp_path / "rasa-conversations.db").stat().st_size > 0
+    # Several Rasa servers may share the file: each waits its turn to write.
+    assert rasa_endpoints(Settings(var_dir=tmp_path))["tracker_store"]["query"] == {"timeout": "30"}
 
 
 @pytest.mark.postgres

@@ -196,9 +196,11 @@ class StaffSite:
 
 
 def staff_settings_env(monkeypatch, database_url: str, var_dir, **extra: str) -> None:
-    """Point the settings at a test database; mail goes to a closed port unless told otherwise."""
+    """Point the settings at a test database; mail goes to a closed port unless told otherwise;
+    no part's health is checked (no Rasa runs here) unless told otherwise."""
     env = {"HEARD_DATABASE_URL": database_url, "HEARD_VAR_DIR": str(var_dir), "HEARD_SECRET_KEY": "test-secret",
-           "HEARD_SMTP_HOST": "127.0.0.1", "HEARD_SMTP_PORT": str(closed_port()), **extra}
+           "HEARD_SMTP_HOST": "127.0.0.1", "HEARD_SMTP_PORT": str(closed_port()),
+           "HEARD_HEALTH_EVERY_SECONDS": "0", **extra}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
