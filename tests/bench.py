@@ -1,13 +1,22 @@
-"""`make bench`: simulated pupils do whole check-ins through Heard's chat API, then the same
-turns go straight to Rasa's REST channel, so the cost of Heard's own work (storing,
-screening, shaping messages) shows as a ratio. Prints p50/p95/p99 per turn, messages per
-second, and the peak memory (RSS) of each process.
+"""`make bench`: simulated pupils do whole check-ins through Heard's chat API, tapping and typing as
+children do, then the same kind of turns go straight to Rasa's REST channel, so the cost of Heard's
+own work (storing, screening, mapping, shaping messages) shows as a ratio.
 
-    python -m tests.bench [--pupils 50] [--think 3.0]
+    python -m tests.bench [--pupils 50] [--think 3.0] [--few 5] [--scaled]
 
-It starts what `heard run` would on this machine (one Rasa server per core behind HAProxy,
-unless HEARD_RASA_WORKERS etc. say otherwise) on free local ports, with the same commands,
-over a fresh SQLite database unless HEARD_DATABASE_URL is set.
+Three runs, each on a stack started as `heard run` starts it (on free local ports, a fresh
+database, everything stopped at the end):
+  1. few pupils (no queueing), Shropshire full check-ins of 60+ turns: typed against tapped
+     turns, and turns 41-50 against turns 1-10 (a turn must not cost more as the talk grows);
+  2. the class: 50 pupils, York standard check-ins, one Rasa server, action server and web worker;
+  3. the class again with the worker counts `heard run` chooses on this machine.
+In the class runs at least 30 % of turns are typed (answers in children's words and comments).
+CPU per turn is the user + system time of every Heard process (and its children) during the
+Heard phase of run 3, divided by its turns. Peak memory is the sum of each process's peak RSS.
+`--scaled` (make bench SCALED=1) runs 2 and 3 on PostgreSQL with two web workers and two action
+servers behind the balancer, as a council would deploy it.
+The last line is the one README and CI read:
+bench: pupils 50, workers N, heard p50_ms A, p95_ms B, p99_ms C, msg_s D, ratio_p95 E, speedup_vs_1_worker F, cpu_ms_per_turn G
 """
 from __future__ import annotations
 
@@ -18,206 +27,375 @@ import random
 import statistics
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from bot.chat.gateway import rasa_authorization
-from bot.supervision import every_process, for_this_machine
+from bot.supervision import every_process, for_this_machine, one_of_each
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.settings import Settings
-from tests.stack import free_port, start, wait_until_healthy
+from tests.stack import RunningProcess, free_port, start
 
 START_TIMEOUT = 480
+TYPED_SHARE = 0.45  # of questions and comment prompts: with the taps around them, over 30 % of all turns
+# What children type instead of tapping (answers in their own words) and at comment prompts.
+TYPED_ANSWERS = ("yeah", "nah", "sometimes", "kinda", "idk", "yes", "no", "not really", "i think so",
+                 "true", "most days", "nope", "yep defo", "dont know")
+COMMENTS = ("the dinner hall is too loud for me", "i like my TA she helps me with reading",
+            "nobody sits with me at break", "i want to get my english gcse", "i can tie my own shoes now",
+            "teachers decide stuff without asking me", "i like playing football with my friends",
+            "the bus is too noisy and kids shout", "i need more help with maths")
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass
+class Turn:
+    seconds: float
+    typed: bool
+    number: int  # 1-based, within the pupil's check-in
 
 
 @dataclass
 class Phase:
     name: str
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
+    turns: list[Turn] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # what went wrong, one line a failed pupil
     started: float = 0.0
     ended: float = 0.0
+    cpu_seconds: float = 0.0
 
-    def summary(self) -> dict:
-        lat = sorted(self.latencies)
-        q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [lat[0]] * 99
-        return {
-            "turns": len(lat), "errors": self.errors,
-            "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000,
-            "per_second": len(lat) / max(self.ended - self.started, 1e-9),
-        }
+    def figures(self, turns: list[Turn] | None = None) -> dict:
+        lat = sorted(t.seconds * 1000 for t in (self.turns if turns is None else turns))
+        if not lat:
+            return {"turns": 0, "p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
+        q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else lat * 99
+        return {"turns": len(lat), "p50": q[49], "p95": q[94], "p99": q[98]}
 
+    @property
+    def per_second(self) -> float:
+        return len(self.turns) / max(self.ended - self.started, 1e-9)
 
-def next_payload(buttons: list[dict], kind: str | None, rng: random.Random) -> str | None:
-    """What a pupil taps next: any answer for a question, otherwise the first button."""
-    if not buttons:
-        return None
-    if kind == "question":
-        return rng.choice(buttons)["payload"]
-    return buttons[0]["payload"]
+    @property
+    def typed_share(self) -> float:
+        return sum(t.typed for t in self.turns) / max(len(self.turns), 1)
 
 
-def _last_buttons_heard(messages: list[dict]) -> tuple[list[dict], str | None]:
+def next_message(messages: list[dict], kind_of, rng: random.Random, question_set: str) -> tuple[str, bool] | None:
+    """What a pupil sends next, and whether it was typed: None when the check-in has ended.
+    Asked how many questions, the pupil keeps the set the school chose."""
     with_buttons = [m for m in messages if m.get("buttons")]
     if not with_buttons:
-        return [], None
-    return with_buttons[-1]["buttons"], with_buttons[-1].get("kind")
+        return None
+    last = with_buttons[-1]
+    kind = kind_of(messages, last)
+    if kind == "question":
+        if rng.random() < TYPED_SHARE:
+            return rng.choice(TYPED_ANSWERS), True
+        return rng.choice(last["buttons"])["payload"], False
+    if kind == "comment" and rng.random() < TYPED_SHARE:
+        return rng.choice(COMMENTS), True
+    if kind in ("end", "stopped", "paused"):
+        return None
+    keeps_the_set = [b for b in last["buttons"] if f'"question_set": "{question_set}"' in b["payload"].replace('":"', '": "')]
+    return (keeps_the_set or last["buttons"])[0]["payload"], False
 
 
-def _last_buttons_rasa(messages: list[dict]) -> tuple[list[dict], str | None]:
-    buttons = [m["buttons"] for m in messages if m.get("buttons")]
-    kinds = [m["custom"].get("kind") for m in messages if m.get("custom")]
-    return (buttons[-1] if buttons else []), (kinds[-1] if kinds else None)
+def heard_kind(messages: list[dict], last: dict) -> str | None:
+    return last.get("kind")
 
 
-async def pupil_through_heard(client: httpx.AsyncClient, web: str, code: str, think: float, phase: Phase, rng) -> None:
+def rasa_kind(messages: list[dict], last: dict) -> str | None:
+    kinds = [m["custom"].get("kind") for m in messages if isinstance(m.get("custom"), dict)]
+    return kinds[-1] if kinds else None
+
+
+async def pupil_through_heard(client: httpx.AsyncClient, web: str, code: str, question_set: str, think: float,
+                              phase: Phase, rng: random.Random) -> None:
     await asyncio.sleep(rng.uniform(0, think))
-    t0 = time.perf_counter()
     response = await client.post(f"{web}/api/sessions", json={"invite_code": code})
-    phase.latencies.append(time.perf_counter() - t0)
     if response.status_code != 201:
-        phase.errors += 1
+        phase.errors.append(f"start: {response.status_code} {response.text[:120]}")
         return
     body = response.json()
     headers = {"Authorization": f"Bearer {body['token']}"}
     messages = body["messages"]
-    for turn in range(200):
-        payload = next_payload(*_last_buttons_heard(messages), rng)
-        if payload is None:
+    for number in range(1, 201):
+        sent = next_message(messages, heard_kind, rng, question_set)
+        if sent is None:
             return
         await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
         t0 = time.perf_counter()
         response = await client.post(f"{web}/api/sessions/current/messages", headers=headers,
-                                     json={"text": payload, "client_message_id": f"{code}-{turn}"})
-        phase.latencies.append(time.perf_counter() - t0)
+                                     json={"text": sent[0], "client_message_id": f"{code}-{number}"})
         if response.status_code != 200:
-            phase.errors += 1
+            phase.errors.append(f"turn {number}: {response.status_code} {response.text[:120]}")
             return
+        phase.turns.append(Turn(time.perf_counter() - t0, sent[1], number))
         messages = response.json()["messages"]
 
 
-async def pupil_straight_to_rasa(client: httpx.AsyncClient, settings: Settings, sender: str, think: float,
-                                 phase: Phase, rng) -> None:
+async def pupil_straight_to_rasa(client: httpx.AsyncClient, settings: Settings, sender: str, question_set: str,
+                                 think: float, phase: Phase, rng: random.Random) -> None:
     url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    headers = rasa_authorization(settings.resolved_rasa_token)
     await asyncio.sleep(rng.uniform(0, think))
-    text = "/start_checkin"
-    for _ in range(200):
+    text, typed = "/start_checkin", False
+    for number in range(1, 201):
         t0 = time.perf_counter()
-        response = await client.post(url, headers=rasa_authorization(settings.rasa_token), json={"sender": sender, "message": text})
-        phase.latencies.append(time.perf_counter() - t0)
+        response = await client.post(url, headers=headers, json={"sender": sender, "message": text})
         if response.status_code != 200:
-            phase.errors += 1
+            phase.errors.append(f"turn {number}: {response.status_code} {response.text[:120]}")
             return
-        buttons, kind = _last_buttons_rasa(response.json())
-        text = next_payload(buttons, kind, rng)
-        if text is None:
+        phase.turns.append(Turn(time.perf_counter() - t0, typed, number))
+        sent = next_message(response.json(), rasa_kind, rng, question_set)
+        if sent is None:
             return
+        text, typed = sent
         await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+# ---- the processes: their CPU time and memory, from /proc -------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def wait_for_health(url: str, timeout: float) -> None:
+def _family(pids: set[int]) -> set[int]:
+    """The processes and all their descendants still alive."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    family, grew = set(pids), True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in family} - family
+        family |= children
+        grew = bool(children)
+    return family
+
+
+def cpu_seconds(pids: set[int]) -> float:
+    """User + system CPU time of the processes, their live descendants and their reaped children."""
+    total = 0
+    for pid in _family(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / CLOCK_TICKS
+
+
+def peak_rss_mb(pids: set[int]) -> float:
+    """The sum of each process's own peak resident memory (VmHWM)."""
+    total = 0.0
+    for pid in _family(pids):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0.0)
+    return total
+
+
+# ---- one stack: started, filled with invites, stopped ------------------------------------------
+
+@dataclass
+class Run:
+    label: str
+    settings: Settings
+    processes: list[RunningProcess]
+    heard: Phase | None = None
+    bare: Phase | None = None
+    peak_mb: float = 0.0
+
+    @property
+    def pids(self) -> set[int]:
+        return {p.popen.pid for p in self.processes}
+
+    @property
+    def workers(self) -> int:
+        return self.settings.rasa_workers
+
+
+def wait_for(url: str, timeout: float, running: list[RunningProcess]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        for p in running:
+            if p.popen.poll() is not None:
+                raise SystemExit(f"bench: {p.process.name} exited:\n{p.log_tail()}")
         try:
             if httpx.get(url, timeout=5).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise SystemExit(f"bench: {url} did not report every part healthy within {timeout:.0f} s")
+    raise SystemExit(f"bench: {url} did not answer healthy within {timeout:.0f} s")
 
 
-def make_invites(db, school_name: str, count: int) -> list:
-    school = repo.create_school(db, school_name)
-    return [repo.create_invite(db, repo.create_pupil(db, school, f"Pupil {i}"), "york", question_set="core")
-            for i in range(count)]
+@contextmanager
+def fresh_database(scaled: bool, var: Path) -> Iterator[str]:
+    if not scaled:
+        yield os.environ.get("HEARD_DATABASE_URL") or f"sqlite:///{var / 'heard.db'}"
+        return
+    name = f"heard_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def prepare(sessions, count: int) -> tuple[list[str], list[str]]:
+@contextmanager
+def stack(label: str, configure, scaled: bool) -> Iterator[Run]:
+    var = Path(tempfile.mkdtemp(prefix="heard-bench-"))
+    with fresh_database(scaled, var) as database_url:
+        settings = configure(Settings(
+            var_dir=var, database_url=database_url, port=free_port(), public_url="http://127.0.0.1",
+            rasa_url=f"http://127.0.0.1:{free_port()}", action_server_url=f"http://127.0.0.1:{free_port()}",
+            rasa_token="bench-secret-of-thirty-two-bytes-or-more", outbox_every_seconds=0,
+        ))
+        upgrade(settings.resolved_database_url)
+        processes = [start(p, settings, var) for p in every_process(settings)]
+        run = Run(label, settings, processes)
+        try:
+            for running in processes:
+                if running.process.health_url:
+                    wait_for(running.process.health_url, START_TIMEOUT, processes)
+            # The balancer sends to a server once its check (every second) has found it up.
+            wait_for(f"http://{settings.host}:{settings.port}/healthz", START_TIMEOUT, processes)
+            # Rasa loads its language model on the first message it reads: not in anyone's turn.
+            for _ in range(settings.rasa_workers * 2):
+                httpx.post(f"{settings.rasa_url}/model/parse", headers=rasa_authorization(settings.resolved_rasa_token),
+                           json={"text": "hello"}, timeout=START_TIMEOUT).raise_for_status()
+            yield run
+        finally:
+            run.peak_mb = peak_rss_mb(run.pids)
+            for running in processes:
+                running.stop()
+
+
+def invites(settings: Settings, count: int, framework: str, question_set: str) -> tuple[list[str], list[str]]:
     """Invite codes for the Heard phase; check-ins started as the web app would for the bare-Rasa
     phase (its actions need them in the database)."""
+    sessions = make_session_factory(make_engine(settings.resolved_database_url))
     with sessions.begin() as db:
-        codes = [invite.code for invite in make_invites(db, "Benchmark School", count)]
+        def make(school_name: str) -> list:
+            school = repo.create_school(db, school_name)
+            return [repo.create_invite(db, repo.create_pupil(db, school, f"Pupil {i}"), framework,
+                                       question_set=question_set) for i in range(count)]
+        codes = [invite.code for invite in make("Benchmark School")]
         senders = [repo.start_or_resume_session(db, invite).session.sender_id
-                   for invite in make_invites(db, "Benchmark School (Rasa only)", count)]
+                   for invite in make("Benchmark School (Rasa only)")]
     return codes, senders
 
 
-async def run_phase(name: str, coroutines) -> Phase:
-    phase = Phase(name)
-    phase.started = time.perf_counter()
-    await asyncio.gather(*(c(phase) for c in coroutines))
-    phase.ended = time.perf_counter()
-    return phase
+async def phase(name: str, pupils, pids: set[int] | None = None) -> Phase:
+    result = Phase(name)
+    before = cpu_seconds(pids) if pids else 0.0
+    result.started = time.perf_counter()
+    await asyncio.gather(*(p(result) for p in pupils))
+    result.ended = time.perf_counter()
+    result.cpu_seconds = (cpu_seconds(pids) - before) if pids else 0.0
+    return result
+
+
+def load(run: Run, count: int, think: float, framework: str, question_set: str, seed: int,
+         with_bare: bool = True) -> None:
+    codes, senders = invites(run.settings, count, framework, question_set)
+    web = f"http://{run.settings.host}:{run.settings.port}"
+    rng = random.Random(seed)
+
+    async def both() -> None:
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=count)) as client:
+            run.heard = await phase("Heard chat API", [
+                (lambda ph, c=c: pupil_through_heard(client, web, c, question_set, think, ph, rng)) for c in codes], run.pids)
+            if with_bare:
+                run.bare = await phase("bare Rasa REST", [
+                    (lambda ph, s=s: pupil_straight_to_rasa(client, run.settings, s, question_set, think, ph, rng))
+                    for s in senders])
+
+    asyncio.run(both())
+
+
+# ---- the report ----------------------------------------------------------------------------------
+
+def table(run: Run) -> None:
+    s = run.settings
+    print(f"\n{run.label}: Rasa servers {s.rasa_workers}, action servers {s.action_workers}, web workers "
+          f"{s.web_workers}; peak memory of the whole stack {run.peak_mb:.0f} MB")
+    print(f"{'':<16}{'turns':>7}{'typed':>7}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'msg/s':>8}")
+    for ph in (run.heard, run.bare):
+        if ph is None:
+            continue
+        f = ph.figures()
+        print(f"{ph.name:<16}{f['turns']:>7}{ph.typed_share:>7.0%}{len(ph.errors):>8}{f['p50']:>9.0f}{f['p95']:>9.0f}"
+              f"{f['p99']:>9.0f}{ph.per_second:>8.1f}")
+    for ph in (run.heard, run.bare):
+        for error in (ph.errors if ph else [])[:5]:
+            print(f"  {ph.name} error: {error}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pupils", type=int, default=50)
-    parser.add_argument("--think", type=float, default=3.0, help="mean seconds a pupil thinks between taps")
+    parser.add_argument("--think", type=float, default=3.0, help="mean seconds a pupil thinks between turns")
+    parser.add_argument("--few", type=int, default=5, help="pupils in the run without queueing")
+    parser.add_argument("--scaled", action="store_true",
+                        help="PostgreSQL, two web workers and two action servers behind the balancer")
     args = parser.parse_args()
-    var = Path(tempfile.mkdtemp(prefix="heard-bench-"))
-    settings = for_this_machine(Settings(
-        var_dir=var,
-        database_url=os.environ.get("HEARD_DATABASE_URL") or f"sqlite:///{var / 'heard.db'}",
-        port=free_port(),
-        public_url="http://127.0.0.1",
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        action_server_url=f"http://127.0.0.1:{free_port()}",
-        rasa_token="bench-secret-of-thirty-two-bytes-or-more",
-    ))
-    upgrade(settings.resolved_database_url)
-    processes = [start(p, settings, var) for p in every_process(settings)]
-    try:
-        for running in processes:
-            if running.process.health_url:  # HAProxy and Redis have none; the servers behind HAProxy do
-                wait_until_healthy(running, START_TIMEOUT)
-        # HAProxy sends to a server once its check (every second) has found it up.
-        wait_for_health(f"http://{settings.host}:{settings.port}/healthz", START_TIMEOUT)
-        codes, senders = prepare(make_session_factory(make_engine(settings.resolved_database_url)), args.pupils)
-        web = f"http://{settings.host}:{settings.port}"
-        rng = random.Random(7)
-        limits = httpx.Limits(max_connections=args.pupils)
+    print(f"Heard benchmark on {os.cpu_count()} cores, think time {args.think:.1f} s"
+          f"{', scaled (PostgreSQL, several web workers)' if args.scaled else ''}", flush=True)
 
-        async def both() -> tuple[Phase, Phase]:
-            async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-                heard = await run_phase("Heard chat API", [
-                    (lambda phase, c=c: pupil_through_heard(client, web, c, args.think, phase, rng)) for c in codes])
-                bare = await run_phase("bare Rasa REST", [
-                    (lambda phase, s=s: pupil_straight_to_rasa(client, settings, s, args.think, phase, rng))
-                    for s in senders])
-            return heard, bare
+    def scaled(settings: Settings) -> Settings:
+        if not args.scaled:
+            return settings
+        return settings.model_copy(update={"web_workers": 2, "action_workers": 2})
 
-        heard, bare = asyncio.run(both())
-        report(args, settings, heard, bare, processes)
-    finally:
-        for running in processes:
-            running.stop()
+    with stack(f"{args.few} pupils, Shropshire full check-ins, one of each", one_of_each, False) as few:
+        load(few, args.few, args.think, "shropshire", "full", seed=5, with_bare=False)
+    table(few)
+    tapped = few.heard.figures([t for t in few.heard.turns if not t.typed])
+    typed = few.heard.figures([t for t in few.heard.turns if t.typed])
+    early = few.heard.figures([t for t in few.heard.turns if 1 <= t.number <= 10])
+    late = few.heard.figures([t for t in few.heard.turns if 41 <= t.number <= 50])
+    print(f"typed turn p50 {typed['p50']:.0f} ms / tapped turn p50 {tapped['p50']:.0f} ms = "
+          f"{typed['p50'] / tapped['p50']:.2f}x (target <= 1.3x)")
+    print(f"turns 41-50 p50 {late['p50']:.0f} ms ({late['turns']} turns) / turns 1-10 p50 {early['p50']:.0f} ms = "
+          f"{late['p50'] / early['p50']:.2f}x (target <= 1.2x)", flush=True)
 
+    with stack(f"{args.pupils} pupils, York standard check-ins, one worker", lambda s: scaled(for_this_machine(one_of_each(s))),
+               args.scaled) as one:
+        load(one, args.pupils, args.think, "york", "standard", seed=7)
+    table(one)
+    with stack(f"{args.pupils} pupils, York standard check-ins, workers as `heard run` chooses",
+               lambda s: scaled(for_this_machine(s)), args.scaled) as auto:
+        load(auto, args.pupils, args.think, "york", "standard", seed=7)
+    table(auto)
 
-def report(args, settings: Settings, heard: Phase, bare: Phase, processes) -> None:
-    print(f"\nHeard benchmark: {args.pupils} pupils, think time {args.think:.1f} s, York core check-ins, {os.cpu_count()} cores")
-    print(f"Rasa servers {settings.rasa_workers}, action servers {settings.action_workers}, web workers {settings.web_workers}")
-    print(f"{'':<16}{'turns':>7}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'msg/s':>8}")
-    rows = {}
-    for phase in (heard, bare):
-        s = rows[phase.name] = phase.summary()
-        print(f"{phase.name:<16}{s['turns']:>7}{s['errors']:>8}{s['p50']:>9.0f}{s['p95']:>9.0f}{s['p99']:>9.0f}{s['per_second']:>8.1f}")
-    h, b = rows[heard.name], rows[bare.name]
-    print(f"ratio Heard / bare Rasa: p50 {h['p50'] / b['p50']:.2f}x, p95 {h['p95'] / b['p95']:.2f}x  (target <= 1.15x)")
-    print(f"Heard p95 {h['p95']:.0f} ms (target <= 250 ms)")
-    peaks = {r.process.name: peak_rss_mb(r.popen.pid) for r in processes}
-    print("peak RSS: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in peaks.items()) + f"; all {sum(peaks.values()):.0f} MB")
+    h, b = auto.heard.figures(), auto.bare.figures()
+    speedup = auto.heard.per_second / one.heard.per_second
+    cpu_ms = auto.heard.cpu_seconds * 1000 / max(len(auto.heard.turns), 1)
+    print(f"\nratio Heard / bare Rasa at {auto.workers} workers: p50 {h['p50'] / b['p50']:.2f}x, "
+          f"p95 {h['p95'] / b['p95']:.2f}x (target <= 1.15x)")
+    print(f"Heard p95 {h['p95']:.0f} ms (target <= 500), p99 {h['p99']:.0f} ms (target <= 1000); "
+          f"CPU {cpu_ms:.0f} ms a turn (target <= 60); speedup over one worker {speedup:.2f}x "
+          f"(msg/s; p95 {one.heard.figures()['p95'] / h['p95']:.2f}x) (target >= 1.3)")
+    print(f"peak memory of the whole stack {auto.peak_mb:.0f} MB (target <= 2,500)")
+    print(f"bench: pupils {args.pupils}, workers {auto.workers}, heard p50_ms {h['p50']:.0f}, p95_ms {h['p95']:.0f}, "
+          f"p99_ms {h['p99']:.0f}, msg_s {auto.heard.per_second:.1f}, ratio_p95 {h['p95'] / b['p95']:.2f}, "
+          f"speedup_vs_1_worker {speedup:.2f}, cpu_ms_per_turn {cpu_ms:.0f}")
 
 
 if __name__ == "__main__":
