@@ -24,11 +24,13 @@ from framework.conversation import (
     CHANGING_SLOT,
     CHOOSE,
     CLARIFYING_SLOT,
+    COMMENT_PROMPT,
     CONCERN,
     FOLLOW_UPS,
     HELP,
     LEAVING_INTENTS,
     ON_HOLD_SLOT,
+    QUESTION_PROMPT,
     REPLY_SLOT,
     REQUESTED_SLOT,
     STAGE_SLOT,
@@ -36,7 +38,7 @@ from framework.conversation import (
     form_replies,
 )
 from framework.followups import FollowUp
-from framework.leaving import asks_to_leave
+from framework.leaving import asks_to_leave, is_a_comment
 
 
 def latest_reply(tracker: Tracker) -> Reply | None:
@@ -49,6 +51,16 @@ def latest_reply(tracker: Tracker) -> Reply | None:
     confidence = (message.get("intent") or {}).get("confidence")
     # Buttons send "/intent" payloads; nobody types a leading slash by accident here.
     return Reply(text=text, intent=intent, confidence=confidence, tapped=text.startswith("/"))
+
+
+def last_prompt_kind(tracker: Tracker) -> str | None:
+    """The kind ("question" or "comment") of the last step the bot asked, from its messages."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            kind = ((event.get("data") or {}).get("custom") or {}).get("kind")
+            if kind in (QUESTION_PROMPT, COMMENT_PROMPT):
+                return kind
+    return None
 
 
 class HeardFormValidation(FormValidationAction, ABC):
@@ -65,6 +77,9 @@ class HeardFormValidation(FormValidationAction, ABC):
         # Any reply ends a pause for "carry on or stop?"; a new worry starts one.
         release = [SlotSet(ON_HOLD_SLOT, False)] if tracker.get_slot(ON_HOLD_SLOT) else []
         if reply is not None and requested is not None:
+            if self.own_words(tracker, reply):
+                # The child's comment: stored as it is, never taken for a control word.
+                return await self._validated(dispatcher, tracker, domain, reply, release)
             if reply.intent in LEAVING_INTENTS and (reply.tapped or asks_to_leave(reply.intent, reply.text)):
                 # Nothing for the form: it steps aside and the stop or break rule runs.
                 return release
@@ -74,13 +89,20 @@ class HeardFormValidation(FormValidationAction, ABC):
                 # handled, so it asks its question again rather than giving up.
                 return release + control + [SlotSet(requested, None)]
             if not reply.text.startswith(f"/{CHOOSE}"):
-                events = await self.validate_reply(dispatcher, tracker, domain, reply)
-                if events is not None:
-                    events = release + events
-                    tracker.add_slots(events)
-                    next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
-                    return events + ([next_slot] if next_slot else [])
+                validated = await self._validated(dispatcher, tracker, domain, reply, release)
+                if validated is not None:
+                    return validated
         return release + await super().run(dispatcher, tracker, domain)
+
+    async def _validated(self, dispatcher, tracker, domain, reply: Reply, release: list[EventType]) -> list[EventType] | None:
+        """The reply's own events and the next slot to ask, or None to use the standard slot filling."""
+        events = await self.validate_reply(dispatcher, tracker, domain, reply)
+        if events is None:
+            return None
+        events = release + events
+        tracker.add_slots(events)
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        return events + ([next_slot] if next_slot else [])
 
     def _answer_control(self, dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> list[EventType] | None:
         confident = reply.tapped or (reply.confidence or 0) >= CONFIDENT
@@ -104,6 +126,10 @@ class HeardFormValidation(FormValidationAction, ABC):
 
     def names_an_answer(self, tracker: Tracker, reply: Reply) -> bool:
         """True when the reply plainly answers the form's question, whatever else it might mean."""
+        return False
+
+    def own_words(self, tracker: Tracker, reply: Reply) -> bool:
+        """True when typed words answer a comment prompt: they are the comment."""
         return False
 
     def control_says(self, tracker: Tracker, reply: Reply) -> FollowUp | None:
@@ -166,6 +192,10 @@ class ValidateSurveyForm(HeardFormValidation):
             return super().control_says(tracker, reply)
         with database() as db:
             return FollowUp(checkin.explain_current(db, checkin_session(db, tracker)), on_hold=False)
+
+    def own_words(self, tracker, reply):
+        return (not reply.tapped and reply.intent != CONCERN and is_a_comment(reply.text)
+                and last_prompt_kind(tracker) == COMMENT_PROMPT)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
         with database() as db:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from framework import choices as choice_data
 from framework import comment_cards as cards
 from framework.answers import Answer, Clarify, Reply, answer_buttons, answer_scale, interpret
-from framework.conversation import Stage
+from framework.conversation import COMMENT_PROMPT, QUESTION_PROMPT, Stage
 from framework.db import repository as repo
 from framework.db.models import Comment, SurveySession
 from framework.loader import load_framework
@@ -108,12 +108,12 @@ def ask_current(db: Session, session: SurveySession, clarifying: str | None = No
         statement = plan.framework.statement(step.statement_id)
         says.append(Say(response="utter_question", fill={"question": statement.question},
                         buttons=answer_buttons(),
-                        custom={"kind": "question", "statement_id": statement.id,
+                        custom={"kind": QUESTION_PROMPT, "statement_id": statement.id,
                                 "symbol": statement.symbol}))
     else:
         prompt = getattr(prompts, step.kind)
         says.append(Say(response="utter_comment_prompt", fill={"prompt": prompt}, buttons=[no_more_button()],
-                        custom={"kind": "comment", "comment_kind": step.kind, "area_id": area.id,
+                        custom={"kind": COMMENT_PROMPT, "comment_kind": step.kind, "area_id": area.id,
                                 "symbol": area.symbol, "board": card_board(plan, area.id, step.kind)}))
     return says
 

@@ -52,6 +52,9 @@ MESSAGE_ID = "message_id"
 # The kind of the reply an action sends when it could not do its part (the database refused):
 # Rasa would drop its events and carry on, so the web app undoes the turn and answers 503.
 TURN_FAILED = "turn_failed"
+# The kinds of the bot's messages that ask a check-in step (the widget draws each its own way).
+QUESTION_PROMPT = "question"
+COMMENT_PROMPT = "comment"
 
 
 # ---- intents that are not answers ------------------------------------------------------------------

@@ -280,3 +280,23 @@ def test_readback_shows_a_comment_with_braces_exactly(stack, new_checkin):
     readback = "\n".join(texts(messages))
     assert f"You said: \u201c{words}\u201d" in readback, chat.readable()
     assert "{lines}" not in readback
+
+
+def test_a_comment_that_mentions_being_tired_is_a_comment_not_a_break(stack, new_checkin):
+    """At a comment prompt a child's longer words are their comment, even when they sound like
+    "take a break" or a question; a short "can i have a break" there still pauses."""
+    pupil, chat = new_checkin()
+    start_and_choose(chat)
+    prompt = chat.send("/affirm")  # first question: the area's comment prompt comes next
+    assert last_step(prompt)["kind"] == "comment"
+    words = "I get tired in the afternoon"
+    after = chat.send(words)
+    # Something was said, so the area's second prompt ("What would help?") comes next.
+    assert last_step(after)["kind"] == "comment"
+    assert last_step(after)["comment_kind"] != last_step(prompt)["comment_kind"]
+    session, db = session_of(chat.stack, pupil)
+    with db:
+        assert session.status != "paused"
+        assert [c.text for c in repo.comments_for(db, session)] == [words]
+    paused = chat.send("can i have a break")
+    assert "Use the same code to carry on later." in texts(paused)
