@@ -2,8 +2,9 @@
 screened, then (if safe) sent to Rasa; its replies are stored and shaped in replies.py.
 
 The order is what keeps a child's words: the message is committed to the transcript on
-its own, before anything else can fail; then it is screened, and a worry's alert is stored
-(in a second transaction) and answered here even with Rasa down. A turn is all or nothing:
+its own, before anything else can fail; then it is screened with no transaction open (the
+screen never holds the database), and a worry's alert is stored (in a transaction of its own)
+and answered here even with Rasa down. A turn is all or nothing:
 if Rasa cannot be reached, or an action could not store its part (it says so: Rasa itself
 would drop the action's events and carry on), Rasa is told to forget the turn, the message
 stays undelivered and the answer is 503; the widget's retry (same client_message_id) sends
@@ -262,6 +263,17 @@ class Received:
     answered: tuple[list[BotMessage], Progress | None] | None = None
 
 
+@dataclass(frozen=True)
+class ToScreen:
+    """What the screen needs of a stored message, read before it runs."""
+
+    session_id: int
+    sender_id: str
+    framework_id: str
+    text: str
+    previous: list[str]  # the child's last typed messages before it, oldest first
+
+
 class ChatGateway:
     def __init__(self, sessions: sessionmaker[Session], rasa: RasaClient, speech: SpeechCache, limits: ChatLimits,
                  code_tries: Tries, *, idle_after: timedelta, locks: CheckinLocks | None = None):
@@ -375,7 +387,33 @@ class ChatGateway:
 
     def _route(self, message_id: int, duplicate: bool) -> Received:
         """A stored message's way on: its replies if it was answered before; else it is screened,
-        and a worry's alert is stored and answered here (in this one transaction); else Rasa's."""
+        and a worry's alert is stored and answered here; else Rasa's.
+
+        The screen runs with no transaction open: what it needs is read in a short transaction
+        first, and only a worry's alert and replies are written after, in a second one. So a long
+        or costly message never holds SQLite's write lock (or a PostgreSQL connection) while it
+        is screened."""
+        read = self._read_for_screen(message_id, duplicate)
+        if isinstance(read, Received):
+            return read
+        found = screen(read.text, previous=read.previous)
+        if not found.risk:
+            return Received(read.session_id, message_id, read.sender_id, duplicate,
+                            forward=for_rasa(read.text, load_framework(read.framework_id)))
+        with self.sessions.begin() as db:
+            message = db.get(TranscriptMessage, message_id)
+            session = db.get(SurveySession, message.session_id)
+            if message.delivered_at is None:  # else another web worker answered it meanwhile
+                raise_alert(db, session, words=message.text, categories=list(found.categories),
+                            evidence=list(found.evidence), source="screen", message=message)
+                repo.mark_delivered(db, message)  # answered here: it is never to be sent to Rasa
+                rows = store(db, session, support_drafts())
+            else:
+                rows = repo.replies_to(db, message)
+            return Received(session.id, message.id, session.sender_id, duplicate, answered=self._answer(db, session, rows))
+
+    def _read_for_screen(self, message_id: int, duplicate: bool) -> Received | ToScreen:
+        """In one short transaction: the replies of a message answered before, or what the screen needs."""
         with self.sessions.begin() as db:
             message = db.get(TranscriptMessage, message_id)
             session = db.get(SurveySession, message.session_id)
@@ -383,14 +421,8 @@ class ChatGateway:
                 return Received(session.id, message.id, session.sender_id, duplicate,
                                 answered=self._answer(db, session, repo.replies_to(db, message)))
             framework = load_framework(session.framework_id)
-            found = screen(message.text, previous=self._typed_before(db, session, framework, message))
-            if found.risk:
-                raise_alert(db, session, words=message.text, categories=list(found.categories),
-                            evidence=list(found.evidence), source="screen", message=message)
-                repo.mark_delivered(db, message)  # answered here: it is never to be sent to Rasa
-                rows = store(db, session, support_drafts())
-                return Received(session.id, message.id, session.sender_id, duplicate, answered=self._answer(db, session, rows))
-            return Received(session.id, message.id, session.sender_id, duplicate, forward=for_rasa(message.text, framework))
+            return ToScreen(session.id, session.sender_id, session.framework_id, message.text,
+                            self._typed_before(db, session, framework, message))
 
     @staticmethod
     def _typed_before(db: Session, session: SurveySession, framework: Framework, message: TranscriptMessage) -> list[str]:
