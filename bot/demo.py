@@ -1,4 +1,4 @@
-"""`heard demo`: a demo school, its staff and pupils with invite codes, to try Heard.
+"""`heard demo`: a demo council and school, its staff and pupils with invite codes, to try Heard.
 
 Safe to run again: it changes nothing that exists. Passwords are printed once, when the
 accounts are made, and only their argon2 hashes are kept.
@@ -15,6 +15,7 @@ from framework.settings import get_settings
 
 DEMO_URN = "DEMO01"
 DEMO_SCHOOL = "Demo Primary School"
+DEMO_COUNCIL = "Demo Council"
 DEMO_STAFF = (
     ("admin@demo.heard.invalid", "admin"),
     ("senco@demo.heard.invalid", "senco"),
@@ -34,13 +35,15 @@ def create_demo() -> Iterator[str]:
     with make_session_factory(engine).begin() as db:
         school = repo.find_school_by_urn(db, DEMO_URN)
         if school is None:
-            school = repo.create_school(db, DEMO_SCHOOL, urn=DEMO_URN)
-            yield f"Created {DEMO_SCHOOL}. Staff sign in at {get_settings().resolved_staff_url} with:"
+            council = repo.find_council_by_name(db, DEMO_COUNCIL) or repo.create_council(db, DEMO_COUNCIL)
+            school = repo.create_school(db, DEMO_SCHOOL, urn=DEMO_URN, council=council)
+            yield f"Created {DEMO_SCHOOL} in {DEMO_COUNCIL}. Staff sign in at {get_settings().resolved_staff_url} with:"
             for email, role in DEMO_STAFF:
                 password = generate_password()
-                # a council officer works across schools; everyone else belongs to one
+                # a council officer sees the council's schools; everyone else belongs to one school
+                officer = role == "la_officer"
                 repo.create_staff(db, email, hash_password(password), role,
-                                  None if role == "la_officer" else school)
+                                  None if officer else school, council if officer else None)
                 yield f"  {role:<11} {email:<30} password: {password}"
             yield "  These passwords are shown only now. Keep them somewhere safe."
             for name, year, framework_id, question_set in DEMO_PUPILS:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import create_app
 from bot.auth.passwords import hash_password
+from bot.reports.council import term_start
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
 from framework.db.models import Answer, Comment, ConsentDecision, Invite, Pupil, SurveySession, utcnow
@@ -45,10 +46,11 @@ def seed(database_url: str, pupils: int, checkins: int) -> dict:
     questions = framework.questions("children_young_people", "standard")
     sessions = make_session_factory(make_engine(database_url))
     with sessions.begin() as db:
-        school = repo.create_school(db, "Benchmark Academy")
-        other = repo.create_school(db, "Another School")
+        council = repo.create_council(db, "Benchmark Council")
+        school = repo.create_school(db, "Benchmark Academy", council=council)
+        other = repo.create_school(db, "Another School", council=council)
         repo.create_staff(db, "senco@bench.example", hash_password(PASSWORD), "senco", school)
-        repo.create_staff(db, "council@bench.example", hash_password(PASSWORD), "la_officer", None)
+        repo.create_staff(db, "council@bench.example", hash_password(PASSWORD), "la_officer", None, council)
         pupil_ids = []
         for target in (school, other):
             rows = [{"school_id": target.id, "pupil_ref": uuid.uuid4().hex[:24], "display_name": f"Pupil {i}",
@@ -57,7 +59,7 @@ def seed(database_url: str, pupils: int, checkins: int) -> dict:
             ids = db.scalars(insert(Pupil).returning(Pupil.id), rows).all()
             if target is school:
                 pupil_ids = list(ids)
-        now = utcnow()
+        now = term_start(utcnow()) - timedelta(days=1)  # in the last whole term: the council view counts it
         session_ids = []
         for round_number in range(checkins):
             when = now - timedelta(days=365 * (checkins - 1 - round_number))

@@ -1,9 +1,16 @@
 """The council's picture: how young people answered each outcome statement of a framework,
-across schools and over time, as counts and percentages, with small numbers hidden.
+across one council's schools and over time, as counts and percentages, with small numbers hidden.
 
 What is counted
-- Young people's own current answers (a changed answer counts once, as changed), from
-  check-ins whose latest consent decision includes the council (`school_family_and_council`).
+- Only the schools of the officer's council (schools.council_id): one council's officers never
+  see another council's schools, nor figures that include them.
+- Young people's own answers as they stood when the last whole term ended (a changed answer
+  counts once, as changed), from check-ins started before then whose consent decision at that
+  time includes the council (`school_family_and_council`) and still does (a young person who
+  takes it back is taken out at once).
+- Whole terms only: this term's check-ins are added when it ends. So the figures do not change
+  from one day to the next, and comparing the page on two dates cannot single out the few
+  young people who checked in between (COUNTED_UNTIL_RULE says the same for the page).
 - Every such check-in counts: a pupil who checked in twice gives two answers to a statement
   but is one pupil. Each row says how many pupils and how many answers it is built from.
 - A check-in's time is when it started, in UK time. An academic year runs 1 September to
@@ -12,13 +19,17 @@ What is counted
 - Year group is the pupil's year group as recorded now.
 
 How small numbers are hidden (SUPPRESSION_RULES says the same for the page)
-1. A row built from fewer than MIN_PUPILS (5) distinct pupils is hidden.
+1. A row built from fewer than MIN_PUPILS (5) distinct pupils is hidden. In a row that is shown,
+   a count of one answer from 1 to MIN_COUNT - 1 (4) is hidden: five pupils who all but one
+   said "yes" would otherwise give that one's answer away.
 2. Rows add up to totals: schools to all schools, year groups to all year groups, academic
    years to all years, terms to their academic year, statements to their area. A sum with
    just one hidden figure gives that figure away by subtraction. So wherever exactly one
    figure of a sum (its rows or its total) is hidden, one more figure of that sum is hidden
    too (the smallest, preferring one that mends other sums at once), repeated until no sum
-   has exactly one hidden figure.
+   has exactly one hidden figure. A row's counts add up to its answers, and each count adds
+   up across schools, year groups, terms and statements like the rows do: the same rule holds
+   for them (hiding a row's answers hides the whole row).
 3. Both steps run over every figure any filter can show, before the filters pick what is
    shown: a row is hidden or shown whatever the filters, so comparing one filter choice with
    another cannot reveal a hidden row either.
@@ -35,20 +46,21 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Text, case, cast, func, literal, select, union_all
+from sqlalchemy import Text, case, cast, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.reports.answers_csv import inert
 from bot.reports.voice import answer_values
 from bot.staff.wording import SCHOOL_TIME, answer_words
-from framework.db.models import DEFAULT_PERSPECTIVE, Answer, ConsentDecision, Pupil, School, SurveySession
+from framework.db.models import DEFAULT_PERSPECTIVE, Answer, ConsentDecision, Pupil, School, SurveySession, utcnow
 from framework.loader import framework_files, load_framework
 from framework.schema import Area, Framework, Statement
 
 MIN_PUPILS = 5
+MIN_COUNT = 5  # in a row that is shown, a count of one answer from 1 to 4 is hidden
 COUNCIL_CONSENT = "school_family_and_council"  # framework/choices.yml, consent
 ANSWERS, PUPILS = "answers", "pupils"  # what a row of the counting query counts
 ALL = "*"  # a key's "every school / year group / period"
@@ -62,13 +74,23 @@ TERMS = (  # (key, name, month and day it starts); the academic year starts with
 # What a hidden row says instead of numbers. The same words for every hidden row: saying which
 # rows are small and which are hidden only to protect them would narrow down the small ones.
 SUPPRESSED_TEXT = f"fewer than {MIN_PUPILS} pupils, or hidden to protect such a row"
+HIDDEN_COUNT_TEXT = "hidden"  # one count in a row that is shown
 SUPPRESSION_RULES = (
     f"A row built from fewer than {MIN_PUPILS} pupils is hidden.",
+    f"In a row that is shown, a count of one answer from 1 to {MIN_COUNT - 1} is hidden, with its percentage, "
+    "so that no young person's own answer can be picked out.",
     "Rows add up to totals: schools to all schools, year groups to all year groups, years to all years, "
-    "terms to their year, and statements to their area. Where only one figure of a sum would be hidden, "
-    "it could be worked out by subtraction, so another figure of that sum is hidden too.",
+    "terms to their year, and statements to their area; a row's counts add up to its answers. Where only "
+    "one figure of a sum would be hidden, it could be worked out by subtraction, so another figure of "
+    "that sum is hidden too.",
     "Rows are hidden the same way whichever filters you choose, so comparing filters reveals nothing more.",
     f"Every hidden row says \u201c{SUPPRESSED_TEXT}\u201d, so you cannot tell which rows are the small ones.",
+)
+
+COUNTED_UNTIL_RULE = (
+    "Figures are counted up to the end of the last whole term, and this term's check-ins are added when it "
+    "ends. So the figures do not change from day to day, and comparing them on two dates cannot single out "
+    "the few young people who checked in between."
 )
 
 CellKey = tuple[str, int | str, str, str]  # (statement or area id, school id, year group, period)
@@ -108,6 +130,13 @@ class Row:
     label: str
     figures: Figures | None  # None: no answers, or hidden
     suppressed: bool = False
+    hidden_counts: frozenset[int] = frozenset()  # the answer values (by index) whose counts are hidden
+
+    def shares(self) -> list[HiddenOrShown]:
+        """The row's count and percentage per answer, None where hidden."""
+        return [HiddenOrShown(share.value, share.label, None, None) if index in self.hidden_counts else
+                HiddenOrShown(share.value, share.label, share.count, share.percent)
+                for index, share in enumerate(self.figures.shares())] if self.figures else []
 
     def describe(self) -> str:
         """The row in words, e.g. for a chart's text alternative."""
@@ -115,9 +144,18 @@ class Row:
             return f"{self.label}: {SUPPRESSED_TEXT}"
         if self.figures is None:
             return f"{self.label}: no answers"
-        shares = ", ".join(f"{share.label} {share.percent}%" for share in self.figures.shares())
+        shares = ", ".join(f"{share.label} {HIDDEN_COUNT_TEXT if share.count is None else f'{share.percent}%'}"
+                           for share in self.shares())
         return (f"{self.label}: {shares} ({_counted(self.figures.answers, 'answer')} "
                 f"from {_counted(self.figures.pupils, 'pupil')})")
+
+
+@dataclass(frozen=True)
+class HiddenOrShown:
+    value: str
+    label: str
+    count: int | None  # None: hidden
+    percent: int | None
 
 
 def _counted(number: int, thing: str) -> str:
@@ -133,6 +171,7 @@ class UnitFigures:
     by_school: tuple[Row, ...]
     all_schools: Row
     over_time: tuple[Row, ...]
+    all_times: Row  # all_schools again, named for the over-time table's foot
 
 
 @dataclass(frozen=True)
@@ -159,6 +198,7 @@ class CouncilFigures:
     areas: tuple[AreaFigures, ...]
     year_groups: tuple[Option, ...]  # what the filters can choose, from the answers counted
     academic_years: tuple[Option, ...]
+    counted_until: date  # the last day counted: the end of the last whole term
 
     @property
     def has_answers(self) -> bool:
@@ -170,13 +210,15 @@ def framework_options() -> tuple[Option, ...]:
     return tuple(Option(fid, load_framework(fid).title) for fid in framework_files())
 
 
-def default_framework(db: Session) -> str:
-    """The framework with the most council-consented check-ins (the first in file order on a
+def default_framework(db: Session, council_id: int | None, now: datetime | None = None) -> str:
+    """The framework with the most check-ins this council counts (the first in file order on a
     tie, or when there are none): an officer whose schools use York lands on York's figures,
     not on an empty page for another framework."""
     checkins = dict(db.execute(
         select(SurveySession.framework_id, func.count(SurveySession.id))
-        .where(SurveySession.perspective == DEFAULT_PERSPECTIVE, _council_may_count())
+        .join(Pupil, Pupil.id == SurveySession.pupil_id)
+        .where(SurveySession.perspective == DEFAULT_PERSPECTIVE,
+               *_counted_checkins(council_id, term_start(now or utcnow())))
         .group_by(SurveySession.framework_id)
     ).all())
     return max((option.value for option in framework_options()), key=lambda fid: checkins.get(fid, 0))
@@ -196,21 +238,32 @@ def year_group_label(year_group: str) -> str:
     return NOT_RECORDED_LABEL if year_group == NOT_RECORDED else year_group
 
 
-def council_figures(db: Session, framework_id: str, year_group: str | None = None,
-                    academic_year: int | None = None) -> CouncilFigures:
-    """The figures for one framework, for one year group and academic year if given (else all)."""
+def term_start(now: datetime) -> datetime:
+    """When the term `now` falls in began (UK midnight): the figures count what came before."""
+    year = academic_year_of(now)
+    starts = [datetime(year + (month < 9), month, day, tzinfo=SCHOOL_TIME) for _, _, month, day in TERMS]
+    return max(start for start in starts if start <= now)
+
+
+def council_figures(db: Session, council_id: int | None, framework_id: str, year_group: str | None = None,
+                    academic_year: int | None = None, now: datetime | None = None) -> CouncilFigures:
+    """The figures of one council's schools for one framework, for one year group and academic
+    year if given (else all), as they stood when the last whole term before `now` ended."""
     framework = load_framework(framework_id)
-    cube, years = _count(db, framework)
+    until = term_start(now or utcnow())
+    cube, years = _count(db, framework, council_id, until)
     hidden = suppressed_cells(cube, _sums(cube, framework))
     schools = _school_labels(db, {key[SCHOOL] for key in cube} - {ALL})
     group = year_group or ALL
     period = str(academic_year) if academic_year is not None else ALL
 
     def row(label: str, key: CellKey) -> Row:
-        if key in hidden:
+        hidden_here = hidden.get(key, frozenset())
+        if WHOLE_ROW in hidden_here:
             return Row(label, None, suppressed=True)
-        return Row(label, cube.get(key))
+        return Row(label, cube.get(key), hidden_counts=hidden_here)
 
+    time_total = "All years" if academic_year is None else f"All of {academic_year_label(academic_year)}"
     if academic_year is None:
         times = [(academic_year_label(y), str(y)) for y in years]
     else:
@@ -224,6 +277,7 @@ def council_figures(db: Session, framework_id: str, year_group: str | None = Non
             by_school=tuple(row(name, (unit_id, school_id, group, period)) for school_id, name in schools),
             all_schools=row("All schools", (unit_id, ALL, group, period)),
             over_time=tuple(row(label, (unit_id, ALL, group, when)) for label, when in times),
+            all_times=row(time_total, (unit_id, ALL, group, period)),
         )
 
     areas = tuple(
@@ -237,10 +291,11 @@ def council_figures(db: Session, framework_id: str, year_group: str | None = Non
         year_group=year_group,
         academic_year=academic_year,
         time_heading="Academic year" if academic_year is None else "Term",
-        time_total="All years" if academic_year is None else f"All of {academic_year_label(academic_year)}",
+        time_total=time_total,
         areas=areas,
         year_groups=tuple(Option(g, year_group_label(g)) for g in groups),
         academic_years=tuple(Option(str(y), academic_year_label(y)) for y in sorted(years, reverse=True)),
+        counted_until=(until.astimezone(SCHOOL_TIME) - timedelta(days=1)).date(),
     )
 
 
@@ -252,8 +307,10 @@ def asked_statements(area: Area) -> list[Statement]:
 # ---- counting ---------------------------------------------------------------------------------
 
 
-def _count(db: Session, framework: Framework) -> tuple[dict[CellKey, Figures], list[int]]:
-    """Every figure any filter can show, by key, and the academic years with answers.
+def _count(db: Session, framework: Framework, council_id: int | None,
+           until: datetime) -> tuple[dict[CellKey, Figures], list[int]]:
+    """Every figure any filter can show, by key, and the academic years with answers: of the
+    council's schools, as the answers stood at `until`.
 
     Answers add up across everything, so they are counted once per statement, school, year
     group and term, and summed for areas, years and all time. Pupils add up across schools
@@ -261,10 +318,11 @@ def _count(db: Session, framework: Framework) -> tuple[dict[CellKey, Figures], l
     each statement and each area the pupils are grouped by the terms they answered in, and
     each such group counts once for each of its terms, its years and all time.
     """
+    counted = (SurveySession.framework_id == framework.id, SurveySession.perspective == DEFAULT_PERSPECTIVE,
+               *_counted_checkins(council_id, until))
     first, last = db.execute(
         select(func.min(SurveySession.started_at), func.max(SurveySession.started_at))
-        .where(SurveySession.framework_id == framework.id, SurveySession.perspective == DEFAULT_PERSPECTIVE,
-               _council_may_count())
+        .join(Pupil, Pupil.id == SurveySession.pupil_id).where(*counted)
     ).one()
     if first is None:
         return {}, []
@@ -275,8 +333,7 @@ def _count(db: Session, framework: Framework) -> tuple[dict[CellKey, Figures], l
                func.coalesce(func.nullif(func.trim(Pupil.year_group), ""), NOT_RECORDED).label("year_group"),
                _period_case(SurveySession.started_at, years).label("term"))
         .join(Pupil, Pupil.id == SurveySession.pupil_id)
-        .where(SurveySession.framework_id == framework.id, SurveySession.perspective == DEFAULT_PERSPECTIVE,
-               _council_may_count())
+        .where(*counted)
         .subquery("checkins")
     )
     statement_ids = [s.id for area in framework.areas for s in asked_statements(area)]
@@ -284,7 +341,8 @@ def _count(db: Session, framework: Framework) -> tuple[dict[CellKey, Figures], l
         select(Answer.statement_id, Answer.area_id, Answer.value, checkins.c.pupil_id, checkins.c.school_id,
                checkins.c.year_group, checkins.c.term)
         .join(checkins, checkins.c.id == Answer.session_id)
-        .where(Answer.is_current, Answer.statement_id.in_(statement_ids))
+        .where(Answer.created_at < until, or_(Answer.is_current, Answer.superseded_at >= until),
+               Answer.statement_id.in_(statement_ids))
         .cte("counted")
         .prefix_with("MATERIALIZED")  # read by each count below: gather it once
     )
@@ -350,10 +408,24 @@ def _periods_of(term: str) -> tuple[str, str, str]:
     return term, term.split("-")[0], ALL
 
 
-def _council_may_count():
-    """SQL: the check-in's latest consent decision includes the council.
-    The latest decision per check-in is found in one pass over the decisions (not one lookup
-    per answer row), so the filter costs the same however many answers each check-in has."""
+def _counted_checkins(council_id: int | None, until: datetime) -> list:
+    """SQL conditions on SurveySession (joined to its Pupil): a check-in at one of the council's
+    schools, started before `until`, whose consent decision then included the council and whose
+    latest one still does."""
+    if council_id is None:  # no council: nothing (and never the schools that have none)
+        return [false()]
+    return [
+        Pupil.school_id.in_(select(School.id).where(School.council_id == council_id)),
+        SurveySession.started_at < until,
+        _council_may_count(until),
+        _council_may_count(None),
+    ]
+
+
+def _council_may_count(before: datetime | None):
+    """SQL: the check-in's latest consent decision (made before `before`, if given) includes
+    the council. The latest decision per check-in is found in one pass over the decisions (not
+    one lookup per answer row), so the filter costs the same however many answers each check-in has."""
     ranked = select(
         ConsentDecision.session_id,
         cast(ConsentDecision.audiences, Text).label("audiences"),
@@ -361,7 +433,10 @@ def _council_may_count():
             partition_by=ConsentDecision.session_id,
             order_by=(ConsentDecision.decided_at.desc(), ConsentDecision.id.desc()),
         ).label("newest_first"),
-    ).subquery()
+    )
+    if before is not None:
+        ranked = ranked.where(ConsentDecision.decided_at < before)
+    ranked = ranked.subquery()
     # audiences is a JSON list of option values; a quoted value matches only itself
     council_sessions = select(ranked.c.session_id).where(
         ranked.c.newest_first == 1, ranked.c.audiences.contains(f'"{COUNCIL_CONSENT}"', autoescape=True))
@@ -404,6 +479,8 @@ def _natural_order(text: str) -> tuple:
 
 
 Sum = tuple[CellKey, list[CellKey]]  # a total and the rows (that have answers) adding up to it
+WHOLE_ROW = -1  # in a Cell: the row's answers; hidden, the whole row is
+Cell = tuple[CellKey, int]  # a row and one answer value's index (or WHOLE_ROW)
 
 
 def _sums(cube: dict[CellKey, Figures], framework: Framework) -> list[Sum]:
@@ -430,49 +507,85 @@ def _replace(key: CellKey, dim: int, value) -> CellKey:
     return key[:dim] + (value,) + key[dim + 1:]  # type: ignore[return-value]
 
 
-def suppressed_cells(cube: dict[CellKey, Figures], sums: Iterable[Sum], min_pupils: int = MIN_PUPILS) -> set[CellKey]:
-    """The keys to hide: rows from fewer than `min_pupils` pupils; then, while some sum has
-    exactly one hidden figure, one more figure of that sum (a row or its total).
+def suppressed_cells(cube: dict[CellKey, Figures], sums: Iterable[Sum], min_pupils: int = MIN_PUPILS,
+                     min_count: int = MIN_COUNT) -> dict[CellKey, frozenset[int]]:
+    """What to hide, by row: the indexes of the answer values whose counts are hidden, and
+    WHOLE_ROW when the whole row is.
 
-    The figure chosen is the one that also mends the most other such sums, then the smallest
-    (fewest pupils, then answers): e.g. Year 6 of all schools, which is both a row of "all year
+    A figure here is one count of one row, or the row's answers (WHOLE_ROW: hiding it hides the
+    row). First hidden: rows from fewer than `min_pupils` pupils, and in the others each count
+    from 1 to `min_count` - 1. Then, while some sum has exactly one hidden figure, one more
+    figure of it is hidden. The sums: each row's counts add up to its answers, and each figure
+    adds up across rows as the rows do (`sums`).
+
+    The figure chosen is the one that also mends the most other such sums, then a count before
+    a whole row, then the smallest (a count of none last: hiding it protects little; a row by
+    fewest pupils, then answers): e.g. Year 6 of all schools, which is both a row of "all year
     groups" and the total of the schools' Year 6 rows, rather than one row in each sum.
     """
-    members = [(total, *parts) for total, parts in sums]
-    sums_of: dict[CellKey, list[int]] = {}
-    for index, keys in enumerate(members):
-        for key in keys:
-            sums_of.setdefault(key, []).append(index)
-    hidden: set[CellKey] = set()
+    width = len(answer_values())
+    members: list[list[Cell]] = []
+    for total, parts in sums:  # rows' answers first, so whole rows are settled before counts
+        members.append([(total, WHOLE_ROW)] + [(part, WHOLE_ROW) for part in parts])
+    for total, parts in sums:
+        for value in range(width):
+            members.append([(total, value)] + [(part, value) for part in parts])
+    for key in cube:
+        members.append([(key, WHOLE_ROW)] + [(key, value) for value in range(width)])
+    sums_of: dict[Cell, list[int]] = {}
+    for index, cells in enumerate(members):
+        for cell in cells:
+            sums_of.setdefault(cell, []).append(index)
+    hidden: set[Cell] = set()
     hidden_in = [0] * len(members)
     one_hidden: set[int] = set()
 
-    def hide(key: CellKey) -> None:
-        hidden.add(key)
-        for index in sums_of.get(key, ()):
-            hidden_in[index] += 1
-            if hidden_in[index] == 1:
-                one_hidden.add(index)
-            else:
-                one_hidden.discard(index)
+    def row_cells(cell: Cell) -> list[Cell]:
+        key, value = cell
+        return [(key, WHOLE_ROW), *((key, v) for v in range(width))] if value == WHOLE_ROW else [cell]
+
+    def hide(cell: Cell) -> None:
+        for each in row_cells(cell):
+            if each in hidden:
+                continue
+            hidden.add(each)
+            for index in sums_of.get(each, ()):
+                hidden_in[index] += 1
+                if hidden_in[index] == 1:
+                    one_hidden.add(index)
+                else:
+                    one_hidden.discard(index)
 
     for key, figures in cube.items():
         if figures.pupils < min_pupils:
-            hide(key)
+            hide((key, WHOLE_ROW))
+        else:
+            for value, count in enumerate(figures.counts):
+                if 0 < count < min_count:
+                    hide((key, value))
 
-    def choice(key: CellKey) -> tuple:
-        mends = sum(index in one_hidden for index in sums_of[key])
-        return (-mends, cube[key].pupils, cube[key].answers, str(key))
+    def choice(cell: Cell) -> tuple:
+        mends = len({index for each in row_cells(cell) if each not in hidden for index in sums_of[each]} & one_hidden)
+        key, value = cell
+        figures = cube[key]
+        if value == WHOLE_ROW:
+            return (-mends, 1, 0, figures.pupils, figures.answers, str(cell))
+        count = figures.counts[value]
+        return (-mends, 0, count == 0, count, 0, str(cell))
 
     while one_hidden:
-        hide(min((key for key in members[min(one_hidden)] if key not in hidden), key=choice))
-    return hidden
+        hide(min((cell for cell in members[min(one_hidden)] if cell not in hidden), key=choice))
+    by_row: dict[CellKey, set[int]] = {}
+    for key, value in hidden:
+        by_row.setdefault(key, set()).add(value)
+    return {key: frozenset(values) for key, values in by_row.items()}
 
 
 # ---- CSV -------------------------------------------------------------------------------------------
 
 
 SUPPRESSED_MARK = "suppressed"
+SOME_COUNTS_HIDDEN_MARK = "some counts hidden"
 
 
 def csv_rows(figures: CouncilFigures) -> Iterator[list[str | int]]:
@@ -493,9 +606,9 @@ def csv_rows(figures: CouncilFigures) -> Iterator[list[str | int]]:
                 numbers: list[str | int] = [""] * (2 + 2 * len(values))
                 if row.figures is not None:
                     numbers = [row.figures.pupils, row.figures.answers]
-                    numbers += [n for share in row.figures.shares() for n in (share.count, share.percent)]
-                yield ([figures.framework_title, group, year, area.area.title, *label, split, row.label, *numbers,
-                        SUPPRESSED_MARK if row.suppressed else ""])
+                    numbers += [("" if n is None else n) for share in row.shares() for n in (share.count, share.percent)]
+                mark = SUPPRESSED_MARK if row.suppressed else SOME_COUNTS_HIDDEN_MARK if row.hidden_counts else ""
+                yield [figures.framework_title, group, year, area.area.title, *label, split, row.label, *numbers, mark]
 
 
 def to_csv(figures: CouncilFigures) -> str:

@@ -1,6 +1,7 @@
-"""Administrators' pages: staff accounts, schools, and the audit log.
+"""Administrators' pages: staff accounts, schools, councils, and the audit log.
 
-Administrators decide who can sign in and which schools there are. They read no child's
+Administrators decide who can sign in, which schools there are, and which council each school
+and each local authority officer belongs to (an officer sees only their council's schools). They read no child's
 answers: these pages show accounts, schools with counts only, and the audit log, which names
 a pupil by id, never by name or words. Every change, and every look at the audit log, is
 itself written to the audit log.
@@ -23,11 +24,14 @@ from bot.staff.guards import Db, parse_id, requires_role
 from bot.staff.pages import FORM_STALE, flash, render
 from bot.staff.wording import ROLE_LABELS, SCHOOL_TIME
 from framework.db import repository as repo
-from framework.db.models import ROLES_WITHOUT_SCHOOL, School, StaffUser, utcnow
+from framework.db.models import ROLES_WITHOUT_SCHOOL, Council, School, StaffUser, utcnow
 
-ACCOUNTS, SCHOOLS, AUDIT = "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit"
-ACCOUNT_FIELDS = ("email", "role", "school_id")
-SCHOOL_FIELDS = ("name", "urn")
+ACCOUNTS, SCHOOLS, COUNCILS = "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/councils"
+AUDIT = "/staff/admin/audit"
+ACCOUNT_FIELDS = ("email", "role", "school_id", "council_id")
+SCHOOL_FIELDS = ("name", "urn", "council_id")
+COUNCIL_FIELDS = ("name",)
+MAX_COUNCIL_NAME_CHARS = 200
 AUDIT_PAGE_SIZE = 100
 MAX_EMAIL_CHARS = 254
 MAX_SCHOOL_NAME_CHARS = 200
@@ -39,7 +43,7 @@ EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SHOWN_DETAIL_KEYS = frozenset({
     "email", "role", "name", "urn", "school_id", "failed_in_a_row", "minutes", "rows", "count", "pupil_count",
     "page", "action", "actor", "day", "framework", "framework_id", "question_set", "days", "year_group",
-    "academic_year", "pupil_ids", "invite_ids", "alert_ids", "checkins",
+    "academic_year", "pupil_ids", "invite_ids", "alert_ids", "checkins", "council_id",
 })
 MAX_DETAIL_CHARS = 300
 
@@ -47,8 +51,17 @@ EMAIL_NEEDED = "Please type the person's email address, for example name@school.
 EMAIL_TAKEN = "There is already an account for {email}. Nothing was saved. Find it in the list below."
 ROLE_NEEDED = "Please choose what the person does (their role). Nothing was saved yet."
 SCHOOL_NEEDED = "A SENCO or safeguarding lead needs a school: please choose one. Nothing was saved yet."
-NO_SCHOOL_FOR_ROLE = ("Local authority officers and administrators work across all schools, so they have no "
+NO_SCHOOL_FOR_ROLE = ("Local authority officers and administrators work across schools, so they have no "
                       "school: please choose \u201cNo school\u201d. Nothing was saved yet.")
+COUNCIL_NEEDED = ("A local authority officer sees the figures of one council's schools: please choose their council. "
+                  "Nothing was saved yet.")
+NO_COUNCIL_FOR_ROLE = ("Only local authority officers belong to a council: please choose \u201cNo council\u201d. "
+                       "Nothing was saved yet.")
+NOT_AN_OFFICER = "Only a local authority officer's account has a council. Nothing was changed."
+NO_SUCH_COUNCIL = "That council could not be found, so nothing was changed. Please choose one from the list."
+NO_SUCH_SCHOOL = "That school could not be found, so nothing was changed. Please try again from the list."
+COUNCIL_NAME_NEEDED = f"Please type the council's name (up to {MAX_COUNCIL_NAME_CHARS} characters). Nothing was saved yet."
+COUNCIL_TAKEN = "There is already a council called {name}. Nothing was saved."
 NO_SUCH_ACCOUNT = "That account could not be found, so nothing was changed. Please try again from the list."
 NOT_YOURSELF = ("You cannot deactivate your own account: you would be locked out. "
                 "Ask another administrator if it must be done.")
@@ -88,12 +101,14 @@ def accounts(request: Request, db: Db, admin: Administrator) -> Response:
 @router.post("/accounts", dependencies=[keeps(*ACCOUNT_FIELDS)])
 def accounts_submit(request: Request, db: Db, admin: Administrator, csrf_token: str = Form(""),
                     action: str = Form(""), email: str = Form(""), role: str = Form(""), school_id: str = Form(""),
-                    account_id: str = Form("")) -> Response:
-    form = {"email": email, "role": role, "school_id": school_id}
+                    council_id: str = Form(""), account_id: str = Form("")) -> Response:
+    form = {"email": email, "role": role, "school_id": school_id, "council_id": council_id}
     if not csrf_ok(request, csrf_token):
         return accounts_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
     if action == "create":
         return _create_account(request, db, admin, form)
+    if action == "set_council":
+        return _set_officer_council(request, db, admin, account_id, council_id)
     return _change_account(request, db, admin, action, account_id, form)
 
 
@@ -107,7 +122,8 @@ def restore_account_draft(request: Request, db: Session, staff: StaffUser, match
 def accounts_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,
                   problem: str | None = None, notice: str | None = None, new_password: tuple[str, str] | None = None,
                   status: int = 200) -> Response:
-    context = {"accounts": repo.list_staff(db), "schools": repo.list_schools(db), "roles": ROLE_LABELS, "now": utcnow(),
+    context = {"accounts": repo.list_staff(db), "schools": repo.list_schools(db), "councils": repo.list_councils(db),
+               "roles": ROLE_LABELS, "now": utcnow(),
                "form": form or dict.fromkeys(ACCOUNT_FIELDS, ""), "problem": problem,
                "new_password": new_password, "roles_without_school": ROLES_WITHOUT_SCHOOL}
     if notice:
@@ -118,13 +134,20 @@ def accounts_page(request: Request, db: Session, admin: StaffUser, *, form: dict
 def _create_account(request: Request, db: Session, admin: StaffUser, form: dict[str, str]) -> Response:
     email, role = repo.normalise_email(form["email"]), form["role"]
     school, problem, status = _new_account_problem(db, email, role, form["school_id"])
+    council = _council(db, form["council_id"])
+    if not problem and role == "la_officer" and council is None:
+        problem, status = COUNCIL_NEEDED, 422
+    elif not problem and role != "la_officer" and form["council_id"]:
+        problem, status = NO_COUNCIL_FOR_ROLE, 422
     if problem:
         return accounts_page(request, db, admin, form=form, problem=problem, status=status)
     password = generate_password()
-    account = repo.create_staff(db, email, hash_password(password), role, school)
+    account = repo.create_staff(db, email, hash_password(password), role, school, council)
     account.must_change_password = True  # the administrator has seen it
-    repo.audit(db, admin, "account_created", "staff_user", account.id,
-               detail={"email": account.email, "role": role, "school_id": account.school_id})
+    detail = {"email": account.email, "role": role, "school_id": account.school_id}
+    if council is not None:
+        detail["council_id"] = council.id
+    repo.audit(db, admin, "account_created", "staff_user", account.id, detail=detail)
     tell_the_school(db, account, "made")
     return accounts_page(request, db, admin, notice=f"The account for {account.email} is made.",
                          new_password=(account.email, password))
@@ -145,6 +168,29 @@ def _new_account_problem(db: Session, email: str, role: str, school_id: str) -> 
     if school is None:
         return None, SCHOOL_NEEDED, 422
     return school, None, 200
+
+
+def _council(db: Session, council_id: str) -> Council | None:
+    number = parse_id(council_id)
+    return db.get(Council, number) if number is not None else None
+
+
+def _set_officer_council(request: Request, db: Session, admin: StaffUser, account_id: str, council_id: str) -> Response:
+    """Which council's figures an officer sees (their sign-ins carry on: the next page shows the new council)."""
+    number = parse_id(account_id)
+    account = db.get(StaffUser, number) if number is not None else None
+    if account is None:
+        return accounts_page(request, db, admin, problem=NO_SUCH_ACCOUNT, status=404)
+    if account.role != "la_officer":
+        return accounts_page(request, db, admin, problem=NOT_AN_OFFICER, status=422)
+    council = _council(db, council_id)
+    if council is None:
+        return accounts_page(request, db, admin, problem=NO_SUCH_COUNCIL, status=422)
+    account.council_id = council.id
+    repo.audit(db, admin, "account_council_changed", "staff_user", account.id,
+               detail={"email": account.email, "council_id": council.id})
+    flash(request, f"{account.email} now sees the figures of {council.name}.")
+    return RedirectResponse(ACCOUNTS, status_code=303)
 
 
 def _change_account(request: Request, db: Session, admin: StaffUser, action: str, account_id: str,
@@ -196,17 +242,42 @@ def schools(request: Request, db: Db, admin: Administrator) -> Response:
 
 @router.post("/schools", dependencies=[keeps(*SCHOOL_FIELDS)])
 def schools_submit(request: Request, db: Db, admin: Administrator, csrf_token: str = Form(""),
-                   name: str = Form(""), urn: str = Form("")) -> Response:
-    form = {"name": name, "urn": urn}
+                   action: str = Form(""), name: str = Form(""), urn: str = Form(""), council_id: str = Form(""),
+                   school_id: str = Form("")) -> Response:
+    form = {"name": name, "urn": urn, "council_id": council_id}
     if not csrf_ok(request, csrf_token):
         return schools_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
+    if action == "set_council":
+        return _set_school_council(request, db, admin, school_id, council_id)
     school_name, number = " ".join(name.split()), urn.strip()
     problem, status = _new_school_problem(db, school_name, number)
+    council = _council(db, council_id)
+    if not problem and council_id and council is None:
+        problem, status = NO_SUCH_COUNCIL, 422
     if problem:
         return schools_page(request, db, admin, form=form, problem=problem, status=status)
-    school = repo.create_school(db, school_name, urn=number or None)
-    repo.audit(db, admin, "school_created", "school", school.id, detail={"name": school.name, "urn": school.urn})
+    school = repo.create_school(db, school_name, urn=number or None, council=council)
+    detail = {"name": school.name, "urn": school.urn}
+    if council is not None:
+        detail["council_id"] = council.id
+    repo.audit(db, admin, "school_created", "school", school.id, detail=detail)
     flash(request, f"{school.name} is added. You can now make accounts for its staff.")
+    return RedirectResponse(SCHOOLS, status_code=303)
+
+
+def _set_school_council(request: Request, db: Session, admin: StaffUser, school_id: str, council_id: str) -> Response:
+    """Which council's figures a school's answers count in (an empty choice: in none)."""
+    number = parse_id(school_id)
+    school = db.get(School, number) if number is not None else None
+    if school is None:
+        return schools_page(request, db, admin, problem=NO_SUCH_SCHOOL, status=404)
+    council = _council(db, council_id)
+    if council_id and council is None:
+        return schools_page(request, db, admin, problem=NO_SUCH_COUNCIL, status=422)
+    school.council_id = council.id if council else None
+    repo.audit(db, admin, "school_council_changed", "school", school.id,
+               detail={"name": school.name, "council_id": school.council_id})
+    flash(request, f"{school.name} is now in {council.name}." if council else f"{school.name} is now in no council.")
     return RedirectResponse(SCHOOLS, status_code=303)
 
 
@@ -229,10 +300,53 @@ def _new_school_problem(db: Session, name: str, urn: str) -> tuple[str | None, i
 
 def schools_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,
                  problem: str | None = None, notice: str | None = None, status: int = 200) -> Response:
-    context = {"rows": repo.schools_with_counts(db), "form": form or dict.fromkeys(SCHOOL_FIELDS, ""), "problem": problem}
+    context = {"rows": repo.schools_with_counts(db), "councils": repo.list_councils(db),
+               "form": form or dict.fromkeys(SCHOOL_FIELDS, ""), "problem": problem}
     if notice:
         context["notice"] = notice
     return render(request, "staff/admin_schools.html", staff=admin, db=db, status=status, **context)
+
+
+# ---- councils ----------------------------------------------------------------------------------
+
+
+@router.get("/councils")
+def councils(request: Request, db: Db, admin: Administrator) -> Response:
+    return councils_page(request, db, admin)
+
+
+@router.post("/councils", dependencies=[keeps(*COUNCIL_FIELDS)])
+def councils_submit(request: Request, db: Db, admin: Administrator, csrf_token: str = Form(""),
+                    name: str = Form("")) -> Response:
+    form = {"name": name}
+    if not csrf_ok(request, csrf_token):
+        return councils_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
+    council_name = " ".join(name.split())
+    if not council_name or len(council_name) > MAX_COUNCIL_NAME_CHARS:
+        return councils_page(request, db, admin, form=form, problem=COUNCIL_NAME_NEEDED, status=422)
+    if repo.find_council_by_name(db, council_name) is not None:
+        return councils_page(request, db, admin, form=form, problem=COUNCIL_TAKEN.format(name=council_name),
+                             status=409)
+    council = repo.create_council(db, council_name)
+    repo.audit(db, admin, "council_created", "council", council.id, detail={"name": council.name})
+    flash(request, f"{council.name} is added. Put its schools in it on the Schools page, "
+                   "and link its officers on the Accounts page.")
+    return RedirectResponse(COUNCILS, status_code=303)
+
+
+@restores_drafts(COUNCILS)
+def restore_council_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
+                          draft: dict[str, str], notice: str) -> Response:
+    return councils_page(request, db, administrator(request, db, staff), form={k: draft.get(k, "") for k in COUNCIL_FIELDS}, notice=notice)
+
+
+def councils_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,
+                  problem: str | None = None, notice: str | None = None, status: int = 200) -> Response:
+    context = {"rows": repo.councils_with_counts(db), "form": form or dict.fromkeys(COUNCIL_FIELDS, ""),
+               "problem": problem}
+    if notice:
+        context["notice"] = notice
+    return render(request, "staff/admin_councils.html", staff=admin, db=db, status=status, **context)
 
 
 # ---- audit log ---------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The council view, for local authority officers: how young people answered each outcome
-statement, across schools and over time, as counts and percentages. Aggregates only: no
-names, no words, no pupil ids; rows from fewer than 5 pupils hidden (bot.reports.council).
-Every view and every download is written to the audit log with the filters used.
+statement, across their own council's schools and over time, as counts and percentages.
+Aggregates only: no names, no words, no pupil ids; rows from fewer than 5 pupils and counts
+under 5 hidden; whole terms only (bot.reports.council). An officer whose account has no
+council yet sees no figures. Every view and every download is written to the audit log with
+the filters used.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.reports.council import (
     ALL,
+    COUNTED_UNTIL_RULE,
+    HIDDEN_COUNT_TEXT,
     SUPPRESSED_TEXT,
     SUPPRESSION_RULES,
     CouncilFigures,
@@ -55,14 +59,15 @@ class Filters:
         return urlencode({k: v for k, v in fields.items() if v})
 
 
-def read_filters(db: Session, framework: str, year_group: str, academic_year: str) -> tuple[Filters, str | None]:
+def read_filters(db: Session, council_id: int | None, framework: str, year_group: str,
+                 academic_year: str) -> tuple[Filters, str | None]:
     """The filters from the form, and what to tell the officer about any that could not be used.
     No framework (or an unknown one) means the one most check-ins counted here used."""
     frameworks = framework_options()
     problems = []
     chosen = next((f for f in frameworks if f.value == framework), None)
     if chosen is None:
-        fallback = default_framework(db)
+        fallback = default_framework(db, council_id)
         chosen = next(f for f in frameworks if f.value == fallback)
         if framework:
             problems.append(UNKNOWN_FRAMEWORK.format(title=chosen.label))
@@ -78,9 +83,9 @@ def read_filters(db: Session, framework: str, year_group: str, academic_year: st
 def council_figures_seen(db: Session, staff: StaffUser, action: str, framework: str, year_group: str,
                          academic_year: str) -> tuple[Filters, str | None, CouncilFigures]:
     """The figures for the filters as sent, the look written to the audit log as `action`."""
-    filters, problem = read_filters(db, framework, year_group, academic_year)
-    figures = council_figures(db, filters.framework_id, filters.year_group, filters.academic_year)
-    repo.audit(db, staff, action, OBJECT_TYPE, detail=filters.audit_detail())
+    filters, problem = read_filters(db, staff.council_id, framework, year_group, academic_year)
+    figures = council_figures(db, staff.council_id, filters.framework_id, filters.year_group, filters.academic_year)
+    repo.audit(db, staff, action, OBJECT_TYPE, detail={**filters.audit_detail(), "council_id": staff.council_id})
     return filters, problem, figures
 
 
@@ -90,8 +95,9 @@ def council_view(request: Request, db: Db, staff: Officer, framework: str = "", 
     filters, problem, figures = council_figures_seen(db, staff, "view_council", framework, year_group, academic_year)
     return render(request, "staff/council.html", staff=staff, db=db, figures=figures, problem=problem,
                   frameworks=framework_options(), csv_link=f"/staff/council.csv?{filters.query()}",
-                  answers=[(v, answer_words(v)) for v in answer_values()],
-                  rules=SUPPRESSION_RULES, suppressed_text=SUPPRESSED_TEXT)
+                  answers=[(v, answer_words(v)) for v in answer_values()], council=staff.council,
+                  rules=SUPPRESSION_RULES, suppressed_text=SUPPRESSED_TEXT, hidden_count_text=HIDDEN_COUNT_TEXT,
+                  counted_until_rule=COUNTED_UNTIL_RULE)
 
 
 @router.get("/council.csv")

@@ -76,7 +76,7 @@ ROLE_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
     "dsl": (("Safeguarding alerts", "/staff/alerts"),),
     "la_officer": (("Council view", "/staff/council"),),
     "admin": (("Accounts", "/staff/admin/accounts"), ("Schools", "/staff/admin/schools"),
-              ("Audit log", "/staff/admin/audit")),
+              ("Councils", "/staff/admin/councils"), ("Audit log", "/staff/admin/audit")),
 }
 
 

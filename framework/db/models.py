@@ -99,13 +99,27 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
 
 
+class Council(Base):
+    """A local authority: its officers see the figures of its schools, and of no others."""
+
+    __tablename__ = "councils"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class School(Base):
     __tablename__ = "schools"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     urn: Mapped[str | None] = mapped_column(String(16), unique=True)  # DfE Unique Reference Number
+    # None: in no council's figures until an administrator says whose it is.
+    council_id: Mapped[int | None] = mapped_column(ForeignKey("councils.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    council: Mapped[Council | None] = relationship()
 
 
 class StaffUser(Base):
@@ -123,17 +137,26 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2
     role: Mapped[str] = mapped_column(String(16))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    # A local authority officer's council (None: they see no figures until an administrator sets it).
+    council_id: Mapped[int | None] = mapped_column(ForeignKey("councils.id"), index=True)
     failed_logins: Mapped[int] = mapped_column(default=0)  # in a row, from anywhere
     locked_until: Mapped[datetime | None]  # no tries before this from an address they never signed in from
     # In each sign-in cookie; raised on signing out and on a new password, which ends every copy.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # An administrator set the password (and so knows it): the person must choose their own first.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret (base32), when its first code was
+    # accepted (None: not set up yet), and the time step of the last code accepted, so no code
+    # works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
     school: Mapped[School | None] = relationship()
+    council: Mapped[Council | None] = relationship()
 
 
 class Pupil(Base):

@@ -41,6 +41,7 @@ from framework.db.models import (
     Comment,
     CommentMapping,
     ConsentDecision,
+    Council,
     Invite,
     OutboxEmail,
     Pupil,
@@ -70,8 +71,32 @@ def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
 # ---- schools, staff, pupils -------------------------------------------------------------
 
 
-def create_school(db: Session, name: str, urn: str | None = None) -> School:
-    school = School(name=name, urn=urn)
+def create_council(db: Session, name: str) -> Council:
+    council = Council(name=name)
+    db.add(council)
+    db.flush()
+    return council
+
+
+def find_council_by_name(db: Session, name: str) -> Council | None:
+    return db.scalar(select(Council).where(func.lower(Council.name) == name.lower()))
+
+
+def list_councils(db: Session) -> list[Council]:
+    return list(db.scalars(select(Council).order_by(Council.name, Council.id)))
+
+
+def councils_with_counts(db: Session) -> list[tuple[Council, int, int]]:
+    """Each council with its number of schools and of active officer accounts."""
+    schools = dict(db.execute(select(School.council_id, func.count()).group_by(School.council_id)).all())
+    officers = dict(db.execute(select(StaffUser.council_id, func.count())
+                               .where(StaffUser.council_id.is_not(None), StaffUser.active)
+                               .group_by(StaffUser.council_id)).all())
+    return [(council, schools.get(council.id, 0), officers.get(council.id, 0)) for council in list_councils(db)]
+
+
+def create_school(db: Session, name: str, urn: str | None = None, council: Council | None = None) -> School:
+    school = School(name=name, urn=urn, council_id=council.id if council else None)
     db.add(school)
     db.flush()
     return school
@@ -86,15 +111,18 @@ def normalise_email(email: str) -> str:
 
 
 def create_staff(
-    db: Session, email: str, password_hash: str, role: str, school: School | None = None
+    db: Session, email: str, password_hash: str, role: str, school: School | None = None,
+    council: Council | None = None,
 ) -> StaffUser:
-    """`password_hash` is an argon2 hash made by the caller; this module never sees passwords."""
+    """`password_hash` is an argon2 hash made by the caller; this module never sees passwords.
+    `council`: a local authority officer's."""
     _require(role, ROLES, "role")
     staff = StaffUser(
         email=normalise_email(email),
         password_hash=password_hash,
         role=role,
         school_id=school.id if school else None,
+        council_id=council.id if council else None,
     )
     db.add(staff)
     db.flush()
@@ -121,7 +149,7 @@ def active_admins(db: Session) -> list[StaffUser]:
 
 
 def list_schools(db: Session) -> list[School]:
-    return list(db.scalars(select(School).order_by(School.name, School.id)))
+    return list(db.scalars(select(School).options(selectinload(School.council)).order_by(School.name, School.id)))
 
 
 def schools_with_counts(db: Session) -> list[tuple[School, int, int]]:
@@ -135,7 +163,7 @@ def schools_with_counts(db: Session) -> list[tuple[School, int, int]]:
 
 def list_staff(db: Session) -> list[StaffUser]:
     """Every staff account, with its school, by role and email."""
-    return list(db.scalars(select(StaffUser).options(selectinload(StaffUser.school))
+    return list(db.scalars(select(StaffUser).options(selectinload(StaffUser.school), selectinload(StaffUser.council))
                            .order_by(StaffUser.role, StaffUser.email)))
 
 

@@ -27,7 +27,7 @@ from bot.app import create_app
 from bot.auth.passwords import hash_password
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
-from framework.db.models import AuditEntry, Pupil, SafeguardingAlert, School, StaffUser, utcnow
+from framework.db.models import AuditEntry, Council, Pupil, SafeguardingAlert, School, StaffUser, utcnow
 from framework.settings import get_settings
 
 PASSWORD = "correct horse battery staple"
@@ -138,15 +138,21 @@ class StaffSite:
     client: TestClient
     sessions: sessionmaker[Session]
 
-    def school(self, name: str) -> int:
+    def council(self, name: str) -> int:
         with self.sessions.begin() as db:
-            return repo.create_school(db, name).id
+            return repo.create_council(db, name).id
 
-    def account(self, role: str, school_id: int | None = None, email: str | None = None) -> str:
+    def school(self, name: str, council_id: int | None = None) -> int:
+        with self.sessions.begin() as db:
+            return repo.create_school(db, name, council=db.get(Council, council_id) if council_id else None).id
+
+    def account(self, role: str, school_id: int | None = None, email: str | None = None,
+                council_id: int | None = None) -> str:
         email = email or f"{role}{school_id or ''}@school.example"
         with self.sessions.begin() as db:
             school = db.get(School, school_id) if school_id is not None else None
-            repo.create_staff(db, email, password_hash(), role, school)
+            council = db.get(Council, council_id) if council_id is not None else None
+            repo.create_staff(db, email, password_hash(), role, school, council)
         return email
 
     def alert(self, school_id: int, words: str, *, context: tuple[tuple[str, str], ...] = (),

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from framework.db import repository as repo
+from framework.db.engine import make_engine, make_session_factory
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -62,6 +65,11 @@ def test_demo_creates_once_and_changes_nothing_when_run_again(var_env):
     assert first.stdout.count("password: ") == 4
     codes = [line.split()[0] for line in first.stdout.splitlines() if line.startswith("  ") and "(" in line and "set)" in line]
     assert len(codes) == 3 and all(len(c) == 9 and c[4] == "-" for c in codes)
+    engine = make_engine(var_env["HEARD_DATABASE_URL"])
+    with make_session_factory(engine)() as db:  # the demo officer sees the demo school's council
+        officer = repo.find_staff_by_email(db, "council@demo.heard.invalid")
+        assert officer.council_id is not None and officer.council_id == repo.find_school_by_urn(db, "DEMO01").council_id
+    engine.dispose()
     again = heard("demo", env=var_env)
     assert again.returncode == 0
     assert "password" not in again.stdout.replace("passwords", "")

@@ -1,18 +1,20 @@
 """The council's figures (bot.reports.council), on SQLite and PostgreSQL: counts equal a
-hand count of the rows made, only council-consented check-ins and current answers count,
-rows from fewer than 5 pupils are hidden, and no sum gives a hidden row away."""
+hand count of the rows made, only the council's own schools, council-consented check-ins and
+current answers count, only whole terms are counted, rows from fewer than 5 pupils and counts
+under 5 are hidden, and no sum gives a hidden row or count away."""
 from __future__ import annotations
 
 import csv
 import io
 import random
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from bot.reports.council import (
     COUNCIL_CONSENT,
     NOT_RECORDED,
+    SOME_COUNTS_HIDDEN_MARK,
     SUPPRESSED_MARK,
     CouncilFigures,
     Figures,
@@ -20,7 +22,9 @@ from bot.reports.council import (
     council_figures,
     default_framework,
     framework_options,
+    WHOLE_ROW,
     suppressed_cells,
+    term_start,
     to_csv,
 )
 from framework.db import repository as repo
@@ -69,11 +73,17 @@ def by_label(rows) -> dict[str, object]:
 
 
 @pytest.fixture
-def schools(db):
-    return repo.create_school(db, "Oak Primary", urn="100001"), repo.create_school(db, "Elm Academy")
+def council(db):
+    return repo.create_council(db, "Northshire Council")
 
 
-def test_figures_equal_a_hand_count_of_the_answers(db, schools):
+@pytest.fixture
+def schools(db, council):
+    return (repo.create_school(db, "Oak Primary", urn="100001", council=council),
+            repo.create_school(db, "Elm Academy", council=council))
+
+
+def test_figures_equal_a_hand_count_of_the_answers(db, council, schools):
     oak, elm = schools
     oak_values = ["yes", "yes", "no", "sometimes", "dont_know"]
     for pupil, value in zip(pupils(db, oak, 5), oak_values):
@@ -82,7 +92,7 @@ def test_figures_equal_a_hand_count_of_the_answers(db, schools):
     for pupil, value in zip(pupils(db, elm, 6), elm_values):
         checkin(db, pupil, {SAFE: value, HOME: "no"})
 
-    figures = council_figures(db, "york")
+    figures = council_figures(db, council.id, "york")
     safe = unit(figures, SAFE)
     rows = by_label(safe.by_school)
     assert list(rows) == ["Elm Academy", "Oak Primary (URN 100001)"]  # by name
@@ -100,7 +110,7 @@ def test_figures_equal_a_hand_count_of_the_answers(db, schools):
     assert not unit(figures, "york.goals").all_schools.suppressed
 
 
-def test_only_checkins_whose_latest_consent_includes_the_council_count(db, schools):
+def test_only_checkins_whose_latest_consent_includes_the_council_count(db, council, schools):
     oak, _ = schools
     counted = pupils(db, oak, 5)
     for pupil in counted:
@@ -114,29 +124,29 @@ def test_only_checkins_whose_latest_consent_includes_the_council_count(db, schoo
     changed_to_council = checkin(db, counted[0], {SAFE: "sometimes"}, consent=("school",))
     repo.record_consent(db, changed_to_council, list(COUNCIL), now=SPRING_2025)
 
-    safe = unit(council_figures(db, "york"), SAFE)
+    safe = unit(council_figures(db, council.id, "york"), SAFE)
     assert counts(safe.all_schools) == {"yes": 5, "sometimes": 1, "no": 0, "dont_know": 0, "skipped": 0}
     assert safe.all_schools.figures.pupils == 5  # counted[0] checked in twice: one pupil, two answers
 
 
-def test_a_changed_answer_counts_once_as_changed(db, schools):
+def test_a_changed_answer_counts_once_as_changed(db, council, schools):
     oak, _ = schools
     for pupil in pupils(db, oak, 5):
         session = checkin(db, pupil, {SAFE: "no"})
         repo.record_answer(db, session, SAFE, "york.safe", "yes", "tapped", now=AUTUMN_2024)
-    assert counts(unit(council_figures(db, "york"), SAFE).all_schools)["no"] == 0
-    assert counts(unit(council_figures(db, "york"), SAFE).all_schools)["yes"] == 5
+    assert counts(unit(council_figures(db, council.id, "york"), SAFE).all_schools)["no"] == 0
+    assert counts(unit(council_figures(db, council.id, "york"), SAFE).all_schools)["yes"] == 5
 
 
-def test_four_pupils_are_hidden_five_are_shown(db, schools):
+def test_four_pupils_are_hidden_five_are_shown(db, council, schools):
     oak, elm = schools
     for pupil in pupils(db, oak, 5):
         checkin(db, pupil, {SAFE: "yes"})
     for pupil in pupils(db, elm, 4):
         checkin(db, pupil, {SAFE: "yes"})
-        checkin(db, pupil, {SAFE: "no"}, at=SPRING_2025)  # many answers, still 4 pupils
+        checkin(db, pupil, {SAFE: "yes"}, at=SPRING_2025)  # many answers, still 4 pupils
 
-    figures = council_figures(db, "york")
+    figures = council_figures(db, council.id, "york")
     rows = by_label(unit(figures, SAFE).by_school)
     assert rows["Elm Academy"].suppressed and rows["Elm Academy"].figures is None
     # Oak alone has 5 pupils, but with Elm hidden, all schools minus Oak would give Elm away:
@@ -145,40 +155,40 @@ def test_four_pupils_are_hidden_five_are_shown(db, schools):
     assert unit(figures, SAFE).all_schools.figures.answers == 13
 
 
-def test_five_pupils_alone_are_shown(db, schools):
+def test_five_pupils_alone_are_shown(db, council, schools):
     oak, _ = schools
     for pupil in pupils(db, oak, 5):
         checkin(db, pupil, {SAFE: "yes"})
-    safe = unit(council_figures(db, "york"), SAFE)
+    safe = unit(council_figures(db, council.id, "york"), SAFE)
     assert not safe.all_schools.suppressed and safe.all_schools.figures.pupils == 5
     assert not safe.by_school[0].suppressed
 
 
-def test_with_one_small_school_the_smallest_other_school_is_hidden_too(db):
-    big, middle, small = (repo.create_school(db, name) for name in ("Ash", "Beech", "Cedar"))
+def test_with_one_small_school_the_smallest_other_school_is_hidden_too(db, council):
+    big, middle, small = (repo.create_school(db, name, council=council) for name in ("Ash", "Beech", "Cedar"))
     for school, count in ((big, 9), (middle, 6), (small, 2)):
         for pupil in pupils(db, school, count):
             checkin(db, pupil, {SAFE: "yes"})
-    safe = unit(council_figures(db, "york"), SAFE)
+    safe = unit(council_figures(db, council.id, "york"), SAFE)
     hidden = {row.label: row.suppressed for row in safe.by_school}
     assert hidden == {"Ash": False, "Beech": True, "Cedar": True}
     assert safe.all_schools.figures.pupils == 17
 
 
-def test_a_row_is_hidden_whatever_the_filter_so_filters_cannot_be_subtracted(db, schools):
+def test_a_row_is_hidden_whatever_the_filter_so_filters_cannot_be_subtracted(db, council, schools):
     oak, elm = schools
     for pupil in pupils(db, oak, 6, "Year 6") + pupils(db, oak, 2, "Year 7") + pupils(db, elm, 6, "Year 6"):
         checkin(db, pupil, {SAFE: "yes"})
-    everyone = by_label(unit(council_figures(db, "york"), SAFE).by_school)
+    everyone = by_label(unit(council_figures(db, council.id, "york"), SAFE).by_school)
     assert not everyone["Oak Primary (URN 100001)"].suppressed  # 8 pupils
-    year6 = by_label(unit(council_figures(db, "york", year_group="Year 6"), SAFE).by_school)
+    year6 = by_label(unit(council_figures(db, council.id, "york", year_group="Year 6"), SAFE).by_school)
     # Oak's Year 6 has 6 pupils, but Oak (8) minus it would give Oak's Year 7 (2) away.
     assert year6["Oak Primary (URN 100001)"].suppressed
-    year7 = by_label(unit(council_figures(db, "york", year_group="Year 7"), SAFE).by_school)
+    year7 = by_label(unit(council_figures(db, council.id, "york", year_group="Year 7"), SAFE).by_school)
     assert year7["Oak Primary (URN 100001)"].suppressed
 
 
-def test_filters_pick_year_group_and_academic_year_with_terms(db, schools):
+def test_filters_pick_year_group_and_academic_year_with_terms(db, council, schools):
     oak, elm = schools
     for pupil in pupils(db, oak, 5, "Year 6"):
         checkin(db, pupil, {SAFE: "yes"}, at=AUTUMN_2024)
@@ -189,67 +199,68 @@ def test_filters_pick_year_group_and_academic_year_with_terms(db, schools):
     for pupil in pupils(db, elm, 5, "Year 6"):
         checkin(db, pupil, {SAFE: "dont_know"}, at=datetime(2024, 8, 31, 23, 30, tzinfo=timezone.utc))
 
-    figures = council_figures(db, "york")
+    figures = council_figures(db, council.id, "york")
     assert [(o.value, o.label) for o in figures.year_groups] == [("Year 6", "Year 6"), (NOT_RECORDED, "Not recorded")]
     assert [(o.value, o.label) for o in figures.academic_years] == [("2024", "2024/25"), ("2023", "2023/24")]
     safe = unit(figures, SAFE)
     assert [(r.label, r.figures.answers) for r in safe.over_time] == [("2023/24", 5), ("2024/25", 15)]
 
-    year_2024 = unit(council_figures(db, "york", academic_year=2024), SAFE)
+    year_2024 = unit(council_figures(db, council.id, "york", academic_year=2024), SAFE)
     assert counts(year_2024.all_schools) == {"yes": 5, "sometimes": 0, "no": 5, "dont_know": 5, "skipped": 0}
     terms = [(r.label, None if r.figures is None else r.figures.answers) for r in year_2024.over_time]
     assert terms == [("Autumn term 2024/25", 10), ("Spring term 2024/25", 5), ("Summer term 2024/25", None)]
 
-    not_recorded = unit(council_figures(db, "york", year_group=NOT_RECORDED), SAFE)
+    not_recorded = unit(council_figures(db, council.id, "york", year_group=NOT_RECORDED), SAFE)
     assert counts(not_recorded.all_schools)["sometimes"] == 5 and not_recorded.all_schools.figures.answers == 5
-    year6_2023 = unit(council_figures(db, "york", year_group="Year 6", academic_year=2023), SAFE)
+    year6_2023 = unit(council_figures(db, council.id, "york", year_group="Year 6", academic_year=2023), SAFE)
     assert year6_2023.all_schools.figures is None
 
 
-def test_other_frameworks_and_other_perspectives_are_not_counted(db, schools):
+def test_other_frameworks_and_other_perspectives_are_not_counted(db, council, schools):
     oak, _ = schools
     shropshire = load_framework("shropshire").questions("children_young_people", "core")[0].id
     for pupil in pupils(db, oak, 5):
         checkin(db, pupil, {SAFE: "yes"})
         checkin(db, pupil, {shropshire: "no"}, framework_id="shropshire")
-    assert counts(unit(council_figures(db, "york"), SAFE).all_schools)["no"] == 0
-    assert counts(unit(council_figures(db, "shropshire"), shropshire).all_schools)["no"] == 5
+    assert counts(unit(council_figures(db, council.id, "york"), SAFE).all_schools)["no"] == 0
+    assert counts(unit(council_figures(db, council.id, "shropshire"), shropshire).all_schools)["no"] == 5
 
 
-def test_the_default_framework_is_the_one_with_the_most_council_consented_checkins(db, schools):
+def test_the_default_framework_is_the_one_with_the_most_council_consented_checkins(db, council, schools):
     oak, _ = schools
     first = framework_options()[0].value
     assert first != "york"  # else this test could not tell "most check-ins" from "first"
-    assert default_framework(db) == first  # no check-ins at all
+    assert default_framework(db, council.id) == first  # no check-ins at all
     first_statement = load_framework(first).questions("children_young_people", "core")[0].id
     for pupil in pupils(db, oak, 3):  # more check-ins with the first framework, but not for the council
         checkin(db, pupil, {first_statement: "yes"}, framework_id=first, consent=("school_and_family",))
     for pupil in pupils(db, oak, 2):
         checkin(db, pupil, {SAFE: "yes"})
     checkin(db, pupils(db, oak, 1)[0], {first_statement: "yes"}, framework_id=first)
-    assert default_framework(db) == "york"
+    assert default_framework(db, council.id) == "york"
     checkin(db, pupils(db, oak, 1)[0], {first_statement: "yes"}, framework_id=first)
-    assert default_framework(db) == first  # a tie goes to the first in file order
+    assert default_framework(db, council.id) == first  # a tie goes to the first in file order
 
 
 def test_suppression_hides_the_total_when_no_other_row_is_left():
     """A sum of one small row and rows with no answers: only the total can be hidden with it."""
     small, total = ("s", 1, "g", "*"), ("s", "*", "g", "*")
+    whole = frozenset({WHOLE_ROW, *range(len(VALUES))})
     cube = {small: Figures(3, (3, 0, 0, 0, 0)), total: Figures(7, (7, 0, 0, 0, 0)),
             ("s", 2, "g", "*"): Figures(4, (4, 0, 0, 0, 0))}
-    assert suppressed_cells(cube, [(total, [small, ("s", 2, "g", "*")])]) == {small, ("s", 2, "g", "*")}
+    assert suppressed_cells(cube, [(total, [small, ("s", 2, "g", "*")])]) == {small: whole, ("s", 2, "g", "*"): whole}
     cube = {small: Figures(3, (3, 0, 0, 0, 0)), total: Figures(8, (8, 0, 0, 0, 0))}
-    assert suppressed_cells(cube, [(total, [small])]) == {small, total}
+    assert suppressed_cells(cube, [(total, [small])]) == {small: whole, total: whole}
 
 
-def test_no_sum_on_any_view_has_exactly_one_hidden_figure(db):
+def test_no_sum_on_any_view_has_exactly_one_hidden_figure(db, council):
     """Random schools, year groups, years and answers: on every filter choice, in every table,
     the rows that add up to a total hide none or at least two figures (counting the total)."""
     rng = random.Random(6)
     statements = [s.id for s in load_framework("york").questions("children_young_people", "standard")]
     moments = [AUTUMN_2023, AUTUMN_2024, SPRING_2025]
     for s in range(4):
-        school = repo.create_school(db, f"School {s}")
+        school = repo.create_school(db, f"School {s}", council=council)
         for _ in range(rng.randint(2, 14)):
             pupil = repo.create_pupil(db, school, "P", year_group=rng.choice(["Year 5", "Year 6", None]))
             for at in rng.sample(moments, rng.randint(1, 2)):
@@ -258,24 +269,32 @@ def test_no_sum_on_any_view_has_exactly_one_hidden_figure(db):
                         consent=rng.choice([COUNCIL, COUNCIL, ("school",)]))
 
     def one_hidden(total, parts) -> bool:
+        """True when the rows' answers, or any one answer's counts, have exactly one hidden."""
         figures = [total, *(p for p in parts if p.figures is not None or p.suppressed)]
-        return sum(r.suppressed for r in figures) == 1
+        if sum(r.suppressed for r in figures) == 1:
+            return True
+        return any(sum(r.suppressed or v in r.hidden_counts for r in figures) == 1 for v in range(len(VALUES)))
 
     def adds_up(total, parts) -> bool:
         if total.suppressed or any(p.suppressed for p in parts) or total.figures is None:
             return True
         return total.figures.counts == tuple(map(sum, zip(*(p.figures.counts for p in parts if p.figures))))
 
-    everything = council_figures(db, "york")
+    everything = council_figures(db, council.id, "york")
     years = [None] + [int(o.value) for o in everything.academic_years]
     groups = [None] + [o.value for o in everything.year_groups]
-    views = {(g, y): council_figures(db, "york", g, y) for g in groups for y in years}
-    hidden = 0
+    views = {(g, y): council_figures(db, council.id, "york", g, y) for g in groups for y in years}
+    hidden = hidden_counts = 0
     for (group, year), figures in views.items():
         for area in figures.areas:
             units = (area.area, *area.statements)
             for u in units:
                 hidden += sum(r.suppressed for r in u.by_school)
+                hidden_counts += sum(bool(r.hidden_counts) for r in (*u.by_school, *u.over_time))
+                for r in (*u.by_school, u.all_schools, *u.over_time):  # a row's counts add up to its answers
+                    assert len(r.hidden_counts) != 1, (group, year, u.unit_id, r.label)
+                    shown = [share.count for share in r.shares()]
+                    assert all(c is None or c == 0 or c >= 5 for c in shown), (group, year, u.unit_id, r.label)
                 for parts in (u.by_school, u.over_time):
                     assert not one_hidden(u.all_schools, parts), (group, year, u.unit_id)
                     assert adds_up(u.all_schools, parts)
@@ -289,16 +308,16 @@ def test_no_sum_on_any_view_has_exactly_one_hidden_figure(db):
                             parts = [getattr(unit(views[(g, year)], u.unit_id), rows)[r] for g in groups[1:]]
                             assert not one_hidden(total, parts), (year, u.unit_id, total.label)
                             assert adds_up(total, parts)
-    assert hidden > 0  # the data is small enough that some rows are hidden
+    assert hidden > 0 and hidden_counts > 0  # the data is small enough that some rows and counts are hidden
 
 
-def test_csv_has_the_same_figures_with_hidden_rows_blank_and_marked(db, schools):
+def test_csv_has_the_same_figures_with_hidden_rows_blank_and_marked(db, council, schools):
     oak, elm = schools
     for pupil in pupils(db, oak, 9):
         checkin(db, pupil, {SAFE: "yes"})
     for pupil in pupils(db, elm, 3):
-        checkin(db, pupil, {SAFE: "no"})
-    text = to_csv(council_figures(db, "york"))
+        checkin(db, pupil, {SAFE: "yes"})
+    text = to_csv(council_figures(db, council.id, "york"))
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:])))
     safe = {(r["Split by"], r["Row"]): r for r in rows if r["Statement id"] == SAFE}
@@ -307,6 +326,88 @@ def test_csv_has_the_same_figures_with_hidden_rows_blank_and_marked(db, schools)
     assert safe[("School", "Oak Primary (URN 100001)")]["Suppressed"] == SUPPRESSED_MARK  # the second hidden row
     everyone = safe[("School", "All schools")]
     assert (everyone["Pupils"], everyone["Yes (answers)"], everyone["Yes (%)"], everyone["No (answers)"]) == \
-        ("12", "9", "75", "3")
+        ("12", "12", "100", "0")
     assert everyone["Suppressed"] == "" and everyone["Outcome statement"] == load_framework("york").statement(SAFE).text
     assert "Zebedee" not in text  # no names
+
+
+def shown(row) -> dict[str, tuple[int | None, int | None]]:
+    return {share.value: (share.count, share.percent) for share in row.shares()}
+
+
+def test_in_a_shown_row_a_count_under_five_is_hidden_with_its_percentage(db, council, schools):
+    oak, _ = schools
+    for pupil, value in zip(pupils(db, oak, 10), ["yes"] * 6 + ["no"] * 3 + ["sometimes"]):
+        checkin(db, pupil, {SAFE: value})
+    safe = unit(council_figures(db, council.id, "york"), SAFE)
+    for row in (safe.all_schools, *safe.by_school, *safe.over_time):
+        assert not row.suppressed and (row.figures.pupils, row.figures.answers) == (10, 10)
+        assert shown(row) == {"yes": (6, 60), "sometimes": (None, None), "no": (None, None),
+                              "dont_know": (0, 0), "skipped": (0, 0)}
+    assert "Sometimes hidden, No hidden" in safe.all_schools.describe()
+    assert "3" not in safe.all_schools.describe().split(":", 1)[1].split("(")[0]
+
+
+def test_a_lone_small_count_takes_another_count_with_it(db, council, schools):
+    """Seven said yes and three no: hiding only the 3 would leave it as 10 answers less 7."""
+    oak, _ = schools
+    for pupil, value in zip(pupils(db, oak, 10), ["yes"] * 7 + ["no"] * 3):
+        checkin(db, pupil, {SAFE: value})
+    row = unit(council_figures(db, council.id, "york"), SAFE).all_schools
+    assert shown(row) == {"yes": (None, None), "sometimes": (0, 0), "no": (None, None),
+                          "dont_know": (0, 0), "skipped": (0, 0)}
+    assert row.figures.answers == 10
+    [line] = [r for r in csv.DictReader(io.StringIO(to_csv(council_figures(db, council.id, "york"))[1:]))
+              if r["Statement id"] == SAFE and r["Row"] == "All schools"]
+    assert (line["Yes (answers)"], line["Yes (%)"], line["No (answers)"], line["Answers"]) == ("", "", "", "10")
+    assert line["Suppressed"] == SOME_COUNTS_HIDDEN_MARK
+
+
+def test_a_council_sees_only_its_own_schools(db, council, schools):
+    """Another council's schools, and schools in no council, are in no row and no total."""
+    oak, elm = schools
+    south = repo.create_council(db, "Southshire Council")
+    pine = repo.create_school(db, "Pine School", council=south)
+    nowhere = repo.create_school(db, "Unlinked School")
+    for school, value in ((oak, "yes"), (elm, "yes"), (pine, "no"), (nowhere, "dont_know")):
+        for pupil in pupils(db, school, 6):
+            checkin(db, pupil, {SAFE: value})
+    north = unit(council_figures(db, council.id, "york"), SAFE)
+    assert [r.label for r in north.by_school] == ["Elm Academy", "Oak Primary (URN 100001)"]
+    assert counts(north.all_schools) == {"yes": 12, "sometimes": 0, "no": 0, "dont_know": 0, "skipped": 0}
+    southern = unit(council_figures(db, south.id, "york"), SAFE)
+    assert [r.label for r in southern.by_school] == ["Pine School"]
+    assert counts(southern.all_schools)["no"] == 6 and southern.all_schools.figures.answers == 6
+    # An officer with no council sees nothing, not the schools that have none.
+    assert not council_figures(db, None, "york").has_answers
+    for pupil in pupils(db, pine, 9):
+        checkin(db, pupil, {SAFE: "no"}, framework_id="york")
+    assert default_framework(db, council.id) == "york"  # Pine's check-ins are not Northshire's
+
+
+def test_only_whole_terms_are_counted_so_two_dates_cannot_be_compared(db, council, schools):
+    """This term's check-ins, answers changed and consent given in it wait for the term to end:
+    the figures are the same on any two days of a term. Consent taken back counts at once."""
+    oak, _ = schools
+    spring_2026 = datetime(2026, 2, 2, 12, tzinfo=timezone.utc)
+    autumn_2025 = datetime(2025, 10, 1, 12, tzinfo=timezone.utc)
+    assert term_start(spring_2026) == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    sessions = [checkin(db, pupil, {SAFE: "yes"}, at=autumn_2025) for pupil in pupils(db, oak, 6)]
+    before = unit(council_figures(db, council.id, "york", now=spring_2026), SAFE).all_schools
+
+    # During the spring term: one more pupil checks in, one changes an answer, one gives consent late.
+    checkin(db, pupils(db, oak, 1)[0], {SAFE: "no"}, at=spring_2026)
+    repo.record_answer(db, sessions[0], SAFE, "york.safe", "no", "tapped", now=spring_2026)
+    late = checkin(db, pupils(db, oak, 1)[0], {SAFE: "no"}, at=autumn_2025, consent=("school",))
+    repo.record_consent(db, late, list(COUNCIL), now=spring_2026)
+    later_that_term = unit(council_figures(db, council.id, "york", now=spring_2026 + timedelta(days=40)), SAFE)
+    assert later_that_term.all_schools == before
+    assert counts(before) == {"yes": 6, "sometimes": 0, "no": 0, "dont_know": 0, "skipped": 0}
+
+    # Once the term has ended, all of it counts.
+    summer = unit(council_figures(db, council.id, "york", now=datetime(2026, 4, 20, tzinfo=timezone.utc)), SAFE)
+    assert counts(summer.all_schools) == {"yes": 5, "sometimes": 0, "no": 3, "dont_know": 0, "skipped": 0}
+    # Taking consent back counts at once, within the term.
+    repo.record_consent(db, sessions[1], ["school"], now=spring_2026)
+    taken_back = unit(council_figures(db, council.id, "york", now=spring_2026), SAFE).all_schools
+    assert taken_back.figures.pupils == 5

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.routers import admin, alerts, council, pupils, staff, summaries
-from framework.db.models import Invite, Pupil, SafeguardingAlert, School, StaffUser
+from framework.db.models import Council, Invite, Pupil, SafeguardingAlert, School, StaffUser
 from framework.loader import load_framework
 from tests.unit.staff_site import StaffSite, staff_db_url, staff_site  # noqa: F401  (the fixtures)
 
@@ -39,6 +39,7 @@ PAGES = {
     "/staff/council.csv": {"la_officer"},
     "/staff/admin/accounts": {"admin"},
     "/staff/admin/schools": {"admin"},
+    "/staff/admin/councils": {"admin"},
     "/staff/admin/audit": {"admin"},
 }
 # POST route -> (the roles that may send it, a form that the right role's send would carry out).
@@ -52,6 +53,7 @@ FORMS = {
     "/staff/admin/accounts": ({"admin"}, {"action": "create", "email": "new.senco@school.example",
                                           "role": "senco", "school_id": "{school_id}"}),
     "/staff/admin/schools": ({"admin"}, {"name": "A New School", "urn": "999999"}),
+    "/staff/admin/councils": ({"admin"}, {"name": "A New Council"}),
 }
 # Open to anyone: signing in and out, and changing one's own password (tests/unit/test_staff_auth.py).
 PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout"), ("POST", "/staff/password")}
@@ -72,12 +74,12 @@ class School_:
 
 @pytest.fixture
 def world(staff_site: StaffSite) -> dict[str, School_]:
-    """Two schools, each with a senco and a dsl, a pupil who checked in (typed words), an alert
-    and an invite; one admin and one council officer for all."""
+    """Two schools, each in its own council, each with a senco and a dsl, a pupil who checked in
+    (typed words), an alert and an invite; one admin, and one council officer of the own school's council."""
     york_core = load_framework("york").questions("children_young_people", "core")
     schools = {}
     for key in ("own", "other"):
-        school_id = staff_site.school(f"{key.title()} School")
+        school_id = staff_site.school(f"{key.title()} School", staff_site.council(f"{key.title()} Council"))
         staff_site.account("senco", school_id, f"senco.{key}@school.example")
         staff_site.account("dsl", school_id, f"dsl.{key}@school.example")
         name = f"Pupil Of {key.title()}"
@@ -89,7 +91,9 @@ def world(staff_site: StaffSite) -> dict[str, School_]:
             invite_id = db.scalar(select(Invite.id).where(Invite.pupil_id == pupil_id))
         schools[key] = School_(school_id, pupil_id, session_id, alert_id, invite_id, name)
     staff_site.account("admin", None, "admin@council.example")
-    staff_site.account("la_officer", None, "officer@council.example")
+    with staff_site.sessions() as db:
+        own_council = db.get(School, schools["own"].school_id).council_id
+    staff_site.account("la_officer", None, "officer@council.example", council_id=own_council)
     return schools
 
 
@@ -105,6 +109,7 @@ def counts(site: StaffSite) -> dict[str, int]:
             "invites": db.scalar(select(func.count()).select_from(Invite)),
             "staff": db.scalar(select(func.count()).select_from(StaffUser)),
             "schools": db.scalar(select(func.count()).select_from(School)),
+            "councils": db.scalar(select(func.count()).select_from(Council)),
             "alerts_moved_on": db.scalar(select(func.count()).select_from(SafeguardingAlert)
                                          .where(SafeguardingAlert.status != "open")),
         }

@@ -16,6 +16,7 @@ from framework.db.models import OutboxEmail, SafeguardingAlert, School, StaffUse
 from tests.unit.staff_site import PASSWORD, staff_db_url, staff_site  # noqa: F401
 
 ACCOUNTS, SCHOOLS, AUDIT = "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit"
+COUNCILS = "/staff/admin/councils"
 SHOWN_PASSWORD = re.compile(r'<p class="password"><code>([^<]+)</code></p>')
 
 
@@ -40,8 +41,10 @@ def sign_in_afresh(site, email: str, password: str = PASSWORD):
     return site.sign_in(email, password)
 
 
-def make_account(site, email: str, role: str, school_id: int | str = "") -> tuple[object, str | None]:
-    page = post(site, ACCOUNTS, action="create", email=email, role=role, school_id=str(school_id))
+def make_account(site, email: str, role: str, school_id: int | str = "",
+                 council_id: int | str = "") -> tuple[object, str | None]:
+    page = post(site, ACCOUNTS, action="create", email=email, role=role, school_id=str(school_id),
+                council_id=str(council_id))
     shown = SHOWN_PASSWORD.search(page.text)
     return page, html.unescape(shown.group(1)) if shown else None
 
@@ -65,12 +68,21 @@ def test_an_admin_makes_a_senco_account_who_signs_in_with_the_password_shown_onc
     assert signed_in.url.path == "/staff/password" and "new.senco@oak.example" in signed_in.text
 
 
-def test_an_officer_account_has_no_school(staff_site, oak, admin):
-    page, password = make_account(staff_site, "officer@council.example", "la_officer", oak)
+def test_an_officer_account_has_a_council_and_no_school(staff_site, oak, admin):
+    north = staff_site.council("Northshire Council")
+    page, password = make_account(staff_site, "officer@council.example", "la_officer", oak, north)
     assert page.status_code == 422 and password is None
-    assert "Local authority officers and administrators work across all schools" in html.unescape(page.text)
+    assert "Local authority officers and administrators work across schools" in html.unescape(page.text)
     page, password = make_account(staff_site, "officer@council.example", "la_officer")
-    assert password and staff_site.staff_user("officer@council.example").school_id is None
+    assert page.status_code == 422 and "please choose their council" in page.text and password is None
+    page, password = make_account(staff_site, "senco@oak.example", "senco", oak, north)
+    assert page.status_code == 422 and "Only local authority officers belong to a council" in html.unescape(page.text)
+    page, password = make_account(staff_site, "officer@council.example", "la_officer", "", north)
+    officer = staff_site.staff_user("officer@council.example")
+    assert password and officer.school_id is None and officer.council_id == north
+    [entry] = staff_site.audit("account_created")
+    assert entry.detail == {"email": "officer@council.example", "role": "la_officer", "school_id": None,
+                            "council_id": north}
 
 
 @pytest.mark.parametrize(("email", "role", "school", "status", "says"), [
@@ -313,7 +325,7 @@ def test_the_audit_log_is_paged_a_hundred_at_a_time(staff_site, admin):
 def test_other_roles_are_refused_every_admin_page(staff_site, oak, role):
     email = staff_site.account(role, None if role == "la_officer" else oak)
     staff_site.sign_in(email)
-    for path in (ACCOUNTS, SCHOOLS, AUDIT):
+    for path in (ACCOUNTS, SCHOOLS, COUNCILS, AUDIT):
         page = staff_site.client.get(path)
         assert page.status_code == 403 and "Only Heard administrators can see this page" in page.text
     token = staff_site.token("/staff")
@@ -322,15 +334,60 @@ def test_other_roles_are_refused_every_admin_page(staff_site, oak, role):
     assert made.status_code == 403 and staff_site.staff_user("sneaky@oak.example") is None
     added = staff_site.client.post(SCHOOLS, data={"csrf_token": token, "name": "Sneaky School"})
     assert added.status_code == 403
+    council = staff_site.client.post(COUNCILS, data={"csrf_token": token, "name": "Sneaky Council"})
+    assert council.status_code == 403
     with staff_site.sessions() as db:
         assert db.query(School).filter_by(name="Sneaky School").count() == 0
         assert db.query(StaffUser).count() == 1
-    assert len(staff_site.audit("page_refused")) == 5 and staff_site.audit("view_audit_log") == []
+    assert len(staff_site.audit("page_refused")) == 7 and staff_site.audit("view_audit_log") == []
+    with staff_site.sessions() as db:
+        assert repo.list_councils(db) == []
 
 
 def test_admin_pages_have_a_strict_content_security_policy(staff_site, admin):
-    for path in (ACCOUNTS, SCHOOLS, AUDIT):
+    for path in (ACCOUNTS, SCHOOLS, COUNCILS, AUDIT):
         page = staff_site.client.get(path)
         assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert "<script" not in page.text and " style=" not in page.text
     assert staff_site.client.get("/staff/static/admin.css").status_code == 200
+
+
+def test_councils_are_added_and_schools_and_officers_put_in_them(staff_site, oak, admin):
+    added = post(staff_site, COUNCILS, name="  Northshire   Council ")
+    assert added.url.path == COUNCILS and "Northshire Council is added" in added.text
+    with staff_site.sessions() as db:
+        north = repo.find_council_by_name(db, "northshire council").id
+    assert post(staff_site, COUNCILS, name="NORTHSHIRE COUNCIL").status_code == 409
+    assert post(staff_site, COUNCILS, name="   ").status_code == 422
+    [entry] = staff_site.audit("council_created")
+    assert entry.object_id == str(north) and entry.detail == {"name": "Northshire Council"}
+
+    # A school is put in a council when it is added, or later; and taken out again.
+    birch = post(staff_site, SCHOOLS, name="Birch Academy", urn="", council_id=str(north))
+    assert birch.url.path == SCHOOLS
+    moved = post(staff_site, SCHOOLS, action="set_council", school_id=str(oak), council_id=str(north))
+    assert moved.url.path == SCHOOLS and "Oak Primary is now in Northshire Council" in moved.text
+    with staff_site.sessions() as db:
+        assert {s.name: s.council_id for s in repo.list_schools(db)} == {"Birch Academy": north, "Oak Primary": north}
+    row = re.search(r'<th scope="row">Northshire Council</th>(.*?)</tr>', staff_site.client.get(COUNCILS).text, re.S)
+    assert re.findall(r'<td class="number">(\d+)</td>', row.group(1)) == ["2", "0"]
+    out = post(staff_site, SCHOOLS, action="set_council", school_id=str(oak), council_id="")
+    assert "Oak Primary is now in no council" in out.text
+    assert post(staff_site, SCHOOLS, action="set_council", school_id="99999", council_id=str(north)).status_code == 404
+    assert post(staff_site, SCHOOLS, action="set_council", school_id=str(oak), council_id="99999").status_code == 422
+    changes = staff_site.audit("school_council_changed")
+    assert [e.detail for e in changes] == [{"name": "Oak Primary", "council_id": north},
+                                           {"name": "Oak Primary", "council_id": None}]
+
+    # An officer's council is changed from the accounts page; only an officer's.
+    south = staff_site.council("Southshire Council")
+    officer = staff_site.account("la_officer", email="officer@council.example", council_id=north)
+    officer_id = staff_site.staff_user(officer).id
+    changed = post(staff_site, ACCOUNTS, action="set_council", account_id=str(officer_id), council_id=str(south))
+    assert changed.url.path == ACCOUNTS and "officer@council.example now sees the figures of Southshire Council" in changed.text
+    assert staff_site.staff_user(officer).council_id == south
+    senco = staff_site.staff_user(staff_site.account("senco", oak)).id
+    refused = post(staff_site, ACCOUNTS, action="set_council", account_id=str(senco), council_id=str(south))
+    assert refused.status_code == 422 and staff_site.staff_user("senco" + str(oak) + "@school.example").council_id is None
+    [entry] = staff_site.audit("account_council_changed")
+    assert entry.detail == {"email": "officer@council.example", "council_id": south}

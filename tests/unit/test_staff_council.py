@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.auth.headers import CONTENT_SECURITY_POLICY
 from bot.reports.council import COUNCIL_CONSENT, SUPPRESSED_TEXT
+from framework.db import repository as repo
 from framework.db.models import Pupil
 from tests.unit.staff_site import staff_db_url, staff_site  # noqa: F401
 
@@ -22,6 +23,7 @@ HOME = "york.independent.cyp1"
 COUNCIL = (COUNCIL_CONSENT,)
 WORDS = "purple elephant trampoline"
 COMMENT = "zxqv banana spaceship"
+NORTHSHIRE = "Northshire Council"
 AUTUMN_2024 = datetime(2024, 10, 1, 12, tzinfo=timezone.utc)
 SPRING_2025 = datetime(2025, 2, 1, 12, tzinfo=timezone.utc)
 
@@ -31,7 +33,8 @@ def area_data(staff_site):
     """Council-consented pupils: Oak 6 (4 yes, 2 no to SAFE, each typing words), Ash 5 (all
     "I don't know"), Elm 3 (all sometimes, in the spring); and one Oak pupil who said only the
     school may see. Distinctive names and words throughout."""
-    oak, ash, elm = (staff_site.school(name) for name in ("Oak Primary", "Ash Academy", "Elm Academy"))
+    council = staff_site.council(NORTHSHIRE)
+    oak, ash, elm = (staff_site.school(name, council) for name in ("Oak Primary", "Ash Academy", "Elm Academy"))
     names = []
     for i, value in enumerate(["yes", "yes", "yes", "yes", "no", "no"]):
         names.append(f"Xanthippe Quigley{i}")
@@ -49,8 +52,11 @@ def area_data(staff_site):
     return oak, elm, names + ["Bartholomew Private"]
 
 
-def officer_signed_in(site) -> str:
-    email = site.account("la_officer")
+def officer_signed_in(site, council: str = NORTHSHIRE, email: str = "officer@council.example") -> str:
+    """An officer of `council` (made if new), signed in."""
+    with site.sessions() as db:
+        found = repo.find_council_by_name(db, council)
+    email = site.account("la_officer", email=email, council_id=found.id if found else site.council(council))
     assert site.sign_in(email).url.path == "/staff"
     return email
 
@@ -80,16 +86,20 @@ def test_an_officer_sees_figures_equal_to_a_hand_count(staff_site, area_data):
     statement = "I am safe"  # the area
     rows = table(text, f"{statement}: answers by school")
     assert list(rows) == ["Ash Academy", "Elm Academy", "Oak Primary", "All schools"]
-    # Oak: 6 pupils (the one who chose "only my school" is not counted): 4 yes, 2 no.
-    assert rows["Oak Primary"] == ["6", "6", "4 (67%)", "0 (0%)", "2 (33%)", "0 (0%)", "0 (0%)"]
+    # Oak: 6 pupils (the one who chose "only my school" is not counted): 4 yes, 2 no, each
+    # count under 5, so hidden with its percentage.
+    assert rows["Oak Primary"] == ["6", "6", "hidden", "0 (0%)", "hidden", "0 (0%)", "0 (0%)"]
     # Elm has 3 pupils: hidden. So that all schools minus the others cannot give Elm away,
     # the smallest other school (Ash, 5 pupils) is hidden too.
     assert rows["Elm Academy"] == [SUPPRESSED_TEXT] and rows["Ash Academy"] == [SUPPRESSED_TEXT]
-    assert rows["All schools"] == ["14", "14", "4 (29%)", "3 (21%)", "2 (14%)", "5 (36%)", "0 (0%)"]
+    # All schools: 4 yes, 3 sometimes, 2 no, 5 "I don't know".
+    assert rows["All schools"] == ["14", "14", "hidden", "hidden", "hidden", "5 (36%)", "0 (0%)"]
     over_time = table(text, f"{statement}: answers by academic year")
     assert over_time["2024/25"] == rows["All schools"] and over_time["All years"] == rows["All schools"]
     assert 'role="img" aria-label="I am safe: answers by school. Ash Academy: fewer than 5' in text
-    assert "Oak Primary: Yes 67%, Sometimes 0%, No 33%, I don&#39;t know 0%, Skipped 0% (6 answers from 6 pupils)" in text
+    assert ("Oak Primary: Yes hidden, Sometimes 0%, No hidden, I don&#39;t know 0%, Skipped 0% "
+            "(6 answers from 6 pupils)") in text
+    assert "Northshire Council" in text and "count up to" in text
 
 
 def test_the_page_holds_no_names_words_or_pupil_ids(staff_site, area_data):
@@ -148,14 +158,17 @@ def test_each_view_and_download_is_audited_with_the_filters(staff_site, area_dat
     assert "attachment" in download.headers["content-disposition"]
     [view] = staff_site.audit("view_council")
     assert view.actor_id == officer.id and view.pupil_id is None
-    assert view.detail == {"framework": "york", "year_group": "Year 6", "academic_year": 2024}
+    assert view.detail == {"framework": "york", "year_group": "Year 6", "academic_year": 2024,
+                           "council_id": officer.council_id}
     [export] = staff_site.audit("export_council_csv")
-    assert export.detail == {"framework": "york", "year_group": None, "academic_year": None}
+    assert export.detail == {"framework": "york", "year_group": None, "academic_year": None,
+                             "council_id": officer.council_id}
     rows = list(csv.DictReader(io.StringIO(download.text.lstrip("\ufeff"))))
     elm = next(r for r in rows if r["Row"] == "Elm Academy" and r["Statement id"] == SAFE)
     assert elm["Suppressed"] == "suppressed" and elm["Pupils"] == ""
     everyone = next(r for r in rows if r["Row"] == "All schools" and r["Statement id"] == SAFE)
-    assert (everyone["Pupils"], everyone["Yes (answers)"], everyone["Sometimes (answers)"]) == ("14", "4", "3")
+    assert (everyone["Pupils"], everyone["Yes (answers)"], everyone["Sometimes (answers)"]) == ("14", "", "")
+    assert (everyone["I don't know (answers)"], everyone["Suppressed"]) == ("5", "some counts hidden")
 
 
 @pytest.mark.parametrize("role", ["senco", "dsl", "admin"])
@@ -182,3 +195,31 @@ def test_the_page_has_a_strict_content_security_policy_and_nothing_inline(staff_
     assert "<script" not in page.text and " style=" not in page.text and "data:" not in page.text
     css = staff_site.client.get("/staff/static/council.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_an_officer_sees_only_their_own_councils_schools(staff_site, area_data):
+    """Another council's officer sees none of Northshire's schools or figures; an officer whose
+    account has no council yet sees no figures at all (not the schools that have no council)."""
+    south = staff_site.council("Southshire Council")
+    pine = staff_site.school("Pine Primary", south)
+    for i in range(6):
+        staff_site.checkin(staff_site.pupil(pine, f"Southern {i}"), {SAFE: "no"}, consent=COUNCIL, at=AUTUMN_2024)
+    unlinked = staff_site.school("Unlinked School")
+    for i in range(6):
+        staff_site.checkin(staff_site.pupil(unlinked, f"Unlinked {i}"), {SAFE: "yes"}, consent=COUNCIL, at=AUTUMN_2024)
+    officer_signed_in(staff_site, "Southshire Council", "south@council.example")
+    page = staff_site.client.get("/staff/council", params={"framework": "york"}).text
+    assert list(table(page, "I am safe: answers by school")) == ["Pine Primary", "All schools"]
+    assert table(page, "I am safe: answers by school")["All schools"][:2] == ["6", "6"]
+    download = staff_site.client.get("/staff/council.csv", params={"framework": "york"}).text
+    for other in ("Oak Primary", "Ash Academy", "Elm Academy", "Unlinked School"):
+        assert other not in page and other not in download
+
+    staff_site.client.cookies.clear()
+    email = staff_site.account("la_officer", email="nowhere@council.example")
+    staff_site.sign_in(email)
+    page = staff_site.client.get("/staff/council", params={"framework": "york"})
+    assert page.status_code == 200 and "Your account is not linked to a council yet" in page.text
+    assert "There are no answers to count for these choices yet" in page.text
+    for school in ("Oak Primary", "Pine Primary", "Unlinked School"):
+        assert school not in page.text
