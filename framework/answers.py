@@ -42,14 +42,18 @@ class StatementWords(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     set_aside: tuple[str, ...]
+    unsure: tuple[str, ...]
     double_negatives: tuple[str, ...]
     partly: tuple[str, ...]
+    maybe: tuple[str, ...]
     says_no: tuple[str, ...] = Field(min_length=1)
     says_yes: tuple[str, ...] = Field(min_length=1)
     opens_no: tuple[str, ...]
     opens_yes: tuple[str, ...]
+    middle: tuple[str, ...]
 
-    @field_validator("set_aside", "double_negatives", "partly", "says_no", "says_yes", "opens_no", "opens_yes")
+    @field_validator("set_aside", "unsure", "double_negatives", "partly", "maybe", "says_no", "says_yes", "opens_no",
+                     "opens_yes", "middle")
     @classmethod
     def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in patterns:
@@ -62,12 +66,14 @@ class StatementWords(BaseModel):
     def signals(self, text: str) -> frozenset[str]:
         """The sides the words take: "no" for "i'd say false", "yes" for "true" or a double
         negative, "partly" for "not totally true", "opens no" and "opens yes" for a reply that
-        starts "nah" or "yeah"; any of them, or none."""
+        starts "nah" or "yeah", "unsure" for "idk", "maybe" for "perhaps", "middle" for
+        "kinda" or "it depends"; any of them, or none."""
         rest = " " + re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")) + " "
         found = set()
-        for side, patterns in ((None, self.set_aside), ("yes", self.double_negatives), ("partly", self.partly),
+        for side, patterns in ((None, self.set_aside), ("unsure", self.unsure), ("yes", self.double_negatives),
+                               ("partly", self.partly), ("maybe", self.maybe),
                                ("no", self.says_no), ("yes", self.says_yes),
-                               ("opens no", self.opens_no), ("opens yes", self.opens_yes)):
+                               ("opens no", self.opens_no), ("opens yes", self.opens_yes), ("middle", self.middle)):
             for pattern in patterns:
                 rest, hits = re.subn(pattern, " ", rest)
                 if hits and side:
@@ -115,8 +121,11 @@ def answer_scale() -> AnswerScale:
     return scale
 
 
-# Below this intent confidence a typed answer is checked with the young person.
+# Below this intent confidence a typed answer is checked with the young person...
 CONFIDENT = 0.70
+# ...unless its own words take the same side, plainly ("nah" read as No at 0.6). Below this,
+# Rasa's FallbackClassifier has already made the reply nlu_fallback.
+CONFIRMED_BY_WORDS = 0.50
 HowGiven = Literal["tapped", "typed", "clarified"]
 
 
@@ -155,7 +164,9 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
         if clarifying_words is not None:
             return Answer(option.value, "clarified", clarifying_words, 1.0)
         return Answer(option.value, "tapped", None, 1.0)
-    confident = option is not None and (reply.confidence or 0.0) >= CONFIDENT
+    confidence = reply.confidence or 0.0
+    confident = option is not None and (
+        confidence >= CONFIDENT or (confidence >= CONFIRMED_BY_WORDS and _words_agree(option.value, reply.text)))
     if confident and _words_say_otherwise(option.value, reply.text, question):
         confident = False
     if not confident:
@@ -171,19 +182,46 @@ def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
     """The guard against reversing a view: typed words that say no ("false", "i disagree",
     "not true", "yeah right") are never stored as Yes, words that say yes ("true", "i agree",
     "not bad") never as No, one side is never Sometimes, "not totally true" is neither Yes
-    nor No, and "i dont know who to ask" is not "I don't know" to "Do you know who can
-    help?", whatever the language model thinks: they are asked back."""
+    nor No, nor are hedged words ("kinda", "only at home", "yes but"), "idk" or "maybe", a bare "maybe" is not "I don't know", and "i dont
+    know who to ask" is not "I don't know" to "Do you know who can help?", whatever the
+    language model thinks: they are asked back."""
     if value == "dont_know" and answer_scale().knowing.says_no_to(question, text):
         return True
     signals = answer_scale().statement_words.signals(text)
     if value == "yes":
-        return bool(signals & {"no", "partly", "opens no"})
+        return bool(signals & {"no", "partly", "opens no", "unsure", "maybe", "middle"})
     if value == "no":
-        return bool(signals & {"yes", "partly", "opens yes"})
+        return bool(signals & {"yes", "partly", "opens yes", "unsure", "maybe", "middle"})
     if value == "sometimes":
         # "true with help": the words take one side, so Sometimes would be a guess
-        return "partly" not in signals and len(signals & {"yes", "no"}) == 1
+        return "unsure" in signals or ("partly" not in signals and len(signals & {"yes", "no"}) == 1)
+    if value == "dont_know":
+        # a bare "maybe" may lean either way: a "maybe" is asked, never filed as "I don't know"
+        return "maybe" in signals and "unsure" not in signals
     return False
+
+
+# The words that plainly take each answer's side; any word for another side spoils it.
+_SIDES = {
+    # not a bare "yeah...": that is how sarcasm starts ("yeah i get to pick my pen colour")
+    "yes": ({"yes"}, {"no", "opens no", "partly", "unsure", "maybe", "middle"}),
+    "no": ({"no", "opens no"}, {"yes", "opens yes", "partly", "unsure", "maybe", "middle"}),
+    "sometimes": ({"partly", "middle"}, {"unsure", "maybe"}),
+    "dont_know": ({"unsure"}, {"yes", "no", "opens yes", "opens no", "partly", "middle"}),
+}
+
+
+def _words_agree(value: str, text: str) -> bool:
+    """The reply's own words take `value`'s side and no other ("nah", "❌", "i suppose so",
+    "bits", "im not shore"): a second signal, so a less sure model reading is enough."""
+    if value not in _SIDES:
+        return False
+    wanted, spoilers = _SIDES[value]
+    signals = set(answer_scale().statement_words.signals(text))
+    if len(text.split()) > 2:
+        # "nah im good" may well mean "I'm fine": only a bare "nah" (or "nah mate") is plainly No
+        signals.discard("opens no")
+    return bool(signals & wanted) and not signals & spoilers
 
 
 def answer_buttons() -> list[dict]:

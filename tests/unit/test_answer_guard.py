@@ -85,3 +85,79 @@ def test_a_plain_yeah_or_nah_does_not_stop_sometimes(text):
                                               ("yes \U0001F602", "affirm")])
 def test_a_reply_opening_with_one_side_is_not_stored_as_the_other(text, intent):
     assert interpret(sure(text, intent)) == Clarify(text)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("im not shore", "deny"), ("no idea", "deny"), ("idk", "affirm"), ("not sure tbh", "sometimes"),
+    ("i cant remember", "deny"),
+])
+def test_words_that_say_i_dont_know_are_never_stored_as_a_view(text, intent):
+    assert interpret(sure(text, intent)) == Clarify(text)
+
+
+
+def test_not_knowing_a_person_is_a_no_not_unsure():
+    assert interpret(sure("i dont know", "deny")) == Clarify("i dont know")
+    assert interpret(sure("i dont know anyone who can help", "deny")) == Answer(
+        "no", "typed", "i dont know anyone who can help", 0.99)
+
+
+@pytest.mark.parametrize(("text", "intent"), [("maybe", "dont_know"), ("perhaps", "dont_know"),
+                                              ("maybe yes", "affirm"), ("yeah maybe", "affirm"),
+                                              ("maybe not", "deny")])
+def test_a_maybe_is_asked_back(text, intent):
+    assert interpret(sure(text, intent)) == Clarify(text)
+
+
+def test_a_maybe_with_i_dont_know_is_i_dont_know():
+    assert interpret(sure("maybe", "dont_know")) == Clarify("maybe")
+    assert interpret(sure("maybe idk", "dont_know")) == Answer("dont_know", "typed", "maybe idk", 0.99)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("i dont think so", "affirm"), ("definitely not", "affirm"), ("not very often", "affirm"),
+    ("theres no one", "affirm"), ("\u274c", "affirm"), ("i suppose so", "deny"), ("of course", "deny"),
+    ("\U0001F44D", "deny"), ("no complaints", "deny"), ("not without help", "deny"),
+])
+def test_more_words_that_take_a_side(text, intent):
+    assert interpret(sure(text, intent)) == Clarify(text)
+
+
+def test_not_without_help_is_not_sometimes():
+    assert interpret(sure("not without help", "sometimes")) == Clarify("not without help")
+
+
+def less_sure(text: str, intent: str) -> Reply:
+    return Reply(text, intent, 0.6, tapped=False)
+
+
+@pytest.mark.parametrize(("text", "intent", "value", "not_agreeing"), [
+    ("nah", "deny", "no", "nah im good thanks"), ("neva", "deny", "no", "the bus"),
+    ("\u274c", "deny", "no", "\u274c\U0001F44D"), ("not very often", "deny", "no", "not bad"),
+    ("i suppose so", "affirm", "yes", "yeah i get to pick my pen colour"),
+    ("\U0001F634\U0001F44D", "affirm", "yes", "yeah kinda"), ("bits", "sometimes", "sometimes", "maybe bits"),
+    ("kinda ngl", "sometimes", "sometimes", "true with help"), ("im not shore", "dont_know", "dont_know", "maybe"),
+])
+def test_a_less_sure_reading_is_stored_only_when_the_words_agree(text, intent, value, not_agreeing):
+    assert interpret(less_sure(text, intent)) == Answer(value, "typed", text, 0.6)
+    assert interpret(less_sure(not_agreeing, intent)) == Clarify(not_agreeing)
+
+
+def test_a_reading_below_the_model_fallback_is_asked_back_whatever_the_words():
+    assert interpret(Reply("nah", "deny", 0.45, tapped=False)) == Clarify("nah")
+    assert interpret(Reply("nah", "deny", 0.55, tapped=False)) == Answer("no", "typed", "nah", 0.55)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("kinda yeah", "affirm"), ("only at home", "affirm"), ("a little bit", "deny"), ("yes but only at school", "affirm"),
+    ("it depends", "deny"), ("no but some days", "deny"),
+])
+def test_hedged_words_are_never_stored_as_yes_or_no(text, intent):
+    assert interpret(sure(text, intent)) == Clarify(text)
+    assert interpret(sure(text, "sometimes")) == Answer("sometimes", "typed", text, 0.99)
+
+
+@pytest.mark.parametrize("text", ["i never feel unsafe", "no one is mean to me", "im not lonely",
+                                  "nothing worries me", "it isnt hard"])
+def test_a_negated_bad_feeling_is_never_stored_as_no(text):
+    assert interpret(sure(text, "deny")) == Clarify(text)
