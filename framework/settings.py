@@ -10,8 +10,9 @@ import secrets
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from framework.private_files import private_dir
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="", description="Signs staff sessions; generated into var/ when empty")
     # Serves the API's documentation pages (/docs, /redoc); /openapi.json is always served.
     debug: bool = False
+    # The sites that may show the chat in a frame (the embed snippet, /widget/embed.js): origins
+    # such as "https://school.example https://localoffer.council.example", separated by spaces or
+    # commas. Empty: no site may frame any page of Heard.
+    embed_origins: str = ""
 
     # The Rasa engine and action server: local only, never exposed.
     rasa_url: str = "http://127.0.0.1:5005"
@@ -80,6 +85,15 @@ class Settings(BaseSettings):
     outbox_every_seconds: float = 10.0
     # How often the web app checks each part, so staff pages can say when one is down; 0: never.
     health_every_seconds: float = 5.0
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins_only(cls, value: str) -> str:
+        return " ".join(embed_origin(part) for part in value.replace(",", " ").split())
+
+    @property
+    def resolved_embed_origins(self) -> tuple[str, ...]:
+        return tuple(self.embed_origins.split())
 
     @property
     def resolved_database_url(self) -> str:
@@ -147,6 +161,23 @@ class Settings(BaseSettings):
             finally:
                 os.unlink(written)
         return path.read_text(encoding="ascii").strip()
+
+
+def embed_origin(text: str) -> str:
+    """One web origin, "https://host[:port]", as a browser writes it; anything more (a path, a
+    wildcard, a quote that would end the Content-Security-Policy's list) is refused with why."""
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    plain = (parts.scheme in ("http", "https") and parts.hostname and port != -1 and parts.path in ("", "/")
+             and not (parts.query or parts.fragment or parts.username or parts.password)
+             and all(c.isalnum() or c in ".-[]:" for c in parts.hostname))
+    if not plain:
+        raise ValueError(f"HEARD_EMBED_ORIGINS: {text!r} is not an origin like https://school.example")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def cores() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Page
+from playwright.sync_api import Frame, Page
 from sqlalchemy import select
 
 from framework.db import repository as repo
@@ -27,8 +27,11 @@ MAX_TURNS = 40  # York's core check-in takes 24 after the preferences
 
 
 class Widget:
-    def __init__(self, page: Page, base_url: str, expect_console_errors: bool = False):
+    """The widget in `page`, or in one of its frames (`frame`: on another site, through the launcher)."""
+
+    def __init__(self, page: Page, base_url: str, expect_console_errors: bool = False, frame: Frame | None = None):
         self.page = page
+        self.doc = frame or page.main_frame  # where the widget's elements are
         self.base_url = base_url
         self.expect_console_errors = expect_console_errors
         self.errors: list[str] = []
@@ -44,31 +47,31 @@ class Widget:
 
     def open(self, path: str = "/") -> None:
         self.page.goto(self.base_url + path)
-        self.page.wait_for_selector("html.js")  # the widget's script has run
+        self.doc.wait_for_selector("html.js")  # the widget's script has run
 
     def start(self, code: str) -> dict:
         """Type the code and press Go; the API's answer."""
-        self.page.fill("#code-input", code)
+        self.doc.fill("#code-input", code)
         with self.page.expect_response("**/api/sessions") as started:
-            self.page.click("button.go")
+            self.doc.click("button.go")
         self.wait_for_chat()
         return started.value.json()
 
     def wait_for_chat(self) -> None:
-        self.page.wait_for_selector("#answers button, #problem:not([hidden])", timeout=REPLY_TIMEOUT_MS)
+        self.doc.wait_for_selector("#answers button, #problem:not([hidden])", timeout=REPLY_TIMEOUT_MS)
 
     def bot_count(self) -> int:
-        return self.page.locator("#log .msg.bot").count()
+        return self.doc.locator("#log .msg.bot").count()
 
     def wait_for_reply(self, bot_messages_before: int) -> None:
-        self.page.wait_for_function(
+        self.doc.wait_for_function(
             """before => document.querySelectorAll('#log .msg.bot').length > before
                         || !document.getElementById('problem').hidden""",
             arg=bot_messages_before, timeout=REPLY_TIMEOUT_MS,
         )
 
     def answer_button(self, label: str):
-        return self.page.locator("#answers").get_by_role("button", name=label, exact=True)
+        return self.doc.locator("#answers").get_by_role("button", name=label, exact=True)
 
     def tap(self, label: str) -> dict:
         """Click an answer with the mouse; the API's reply."""
@@ -81,14 +84,14 @@ class Widget:
     def say(self, words: str) -> dict:
         """Type into the text box and press Enter; the API's reply."""
         before = self.bot_count()
-        self.page.fill("#say-input", words)
+        self.doc.fill("#say-input", words)
         with self.page.expect_response(MESSAGES_API, timeout=REPLY_TIMEOUT_MS) as reply:
-            self.page.press("#say-input", "Enter")
+            self.doc.press("#say-input", "Enter")
         self.wait_for_reply(before)
         return reply.value.json()
 
     def focused_text(self) -> str:
-        return self.page.evaluate("() => (document.activeElement.innerText || '').trim()")
+        return self.doc.evaluate("() => (document.activeElement.innerText || '').trim()")
 
     def arrow_to(self, label: str, limit: int = 15) -> None:
         """Move with the right arrow key to the answer that says `label`."""
@@ -106,41 +109,41 @@ class Widget:
         self.wait_for_reply(before)
 
     def open_settings(self) -> None:
-        self.page.click("#open-settings")
-        self.page.wait_for_selector("#settings[open]")
+        self.doc.click("#open-settings")
+        self.doc.wait_for_selector("#settings[open]")
 
     def close_settings(self) -> None:
-        self.page.locator("#settings").get_by_role("button", name="Done").click()
-        self.page.wait_for_selector("#settings:not([open])", state="attached")
+        self.doc.locator("#settings").get_by_role("button", name="Done").click()
+        self.doc.wait_for_selector("#settings:not([open])", state="attached")
 
     # ---- what the child sees ----------------------------------------------------------------------
 
     def card(self, label: str):
-        return self.page.locator("#answers .card").filter(has_text=label)
+        return self.doc.locator("#answers .card").filter(has_text=label)
 
     def chosen_cards(self) -> list[str]:
-        return [t.strip() for t in self.page.locator("#answers .card[aria-pressed=true]").all_inner_texts()]
+        return [t.strip() for t in self.doc.locator("#answers .card[aria-pressed=true]").all_inner_texts()]
 
     def answer_labels(self) -> list[str]:
-        return [label.strip() for label in self.page.locator("#answers button").all_inner_texts()]
+        return [label.strip() for label in self.doc.locator("#answers button").all_inner_texts()]
 
     def bot_texts(self) -> list[str]:
-        return self.page.locator("#log .msg.bot .msg-text").all_inner_texts()
+        return self.doc.locator("#log .msg.bot .msg-text").all_inner_texts()
 
     def my_texts(self) -> list[str]:
-        return [t.strip() for t in self.page.locator("#log .msg.me .msg-text").all_text_contents()]
+        return [t.strip() for t in self.doc.locator("#log .msg.me .msg-text").all_text_contents()]
 
     def progress_label(self) -> str:
-        return self.page.inner_text("#progress-label")
+        return self.doc.inner_text("#progress-label")
 
     def finished(self) -> bool:
-        return self.page.is_visible("#finish")
+        return self.doc.is_visible("#finish")
 
     # ---- checks every state must pass --------------------------------------------------------------
 
     def assert_focus_after_turn(self, typing: bool = False) -> None:
         """Focus is on the first new answer, or the text box for a child who types."""
-        where = self.page.evaluate("""() => {
+        where = self.doc.evaluate("""() => {
             const active = document.activeElement;
             if (active === document.getElementById('say-input')) return 'text box';
             if (active === document.getElementById('finish')) return 'finish';
@@ -153,13 +156,13 @@ class Widget:
             assert where == ("text box" if typing else "first answer"), where
 
     def assert_no_horizontal_scroll(self) -> None:
-        widths = self.page.evaluate(
+        widths = self.doc.evaluate(
             "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]")
         assert widths[0] <= widths[1], f"the page scrolls sideways: {widths[0]} px of content in {widths[1]} px"
 
     def assert_readback_in_view(self) -> None:
         """The newest read-back shows from its start with its buttons on screen, each line with a symbol."""
-        place = self.page.evaluate("""() => {
+        place = self.doc.evaluate("""() => {
             const start = [...document.querySelectorAll('#log .kind-readback')].pop().getBoundingClientRect();
             const buttons = [...document.querySelectorAll('#answers button')].map(b => b.getBoundingClientRect());
             const lines = [...document.querySelectorAll('#log .readback-lines li')];
@@ -171,7 +174,7 @@ class Widget:
         assert place["lines"] >= 7 and place["bare"] == 0, place
 
     def assert_targets_big_enough(self) -> None:
-        small = self.page.evaluate("""min => [...document.querySelectorAll('button')]
+        small = self.doc.evaluate("""min => [...document.querySelectorAll('button')]
             .filter(b => b.getClientRects().length)
             .map(b => [b.innerText.trim() || b.outerHTML.slice(0, 60), b.getBoundingClientRect()])
             .filter(([, r]) => r.width < min || r.height < min)
@@ -179,7 +182,7 @@ class Widget:
         assert not small, f"buttons smaller than {MIN_TARGET_PX}x{MIN_TARGET_PX} px: {small}"
 
     def assert_log_is_live(self) -> None:
-        log = self.page.locator("[role=log]")
+        log = self.doc.locator("[role=log]")
         assert log.count() == 1
         assert log.get_attribute("aria-live") == "polite"
 

@@ -78,6 +78,29 @@ def test_every_response_asks_for_https_and_refuses_camera_microphone_and_locatio
         assert feature in policy
 
 
+@pytest.mark.parametrize("embed_origins", ["", "https://school.example, http://127.0.0.1:8001"])
+def test_only_the_chat_page_may_be_framed_and_only_by_the_sites_in_heard_embed_origins(app_settings, embed_origins):
+    settings = app_settings.model_copy(update={"embed_origins": Settings(embed_origins=embed_origins).embed_origins})
+    with app_client(settings) as client:
+        policies = {path: client.get(path).headers["Content-Security-Policy"] for path in (
+            "/", "/tablet", "/staff/login", "/openapi.json", "/healthz", "/widget/embed.js", "/static/widget/widget.js",
+            "/symbols/1F4AC.svg")}
+        script = client.get("/widget/embed.js")
+    chat = policies.pop("/").split("; ")
+    assert [d for d in chat if d.startswith("frame-ancestors")] == [
+        "frame-ancestors https://school.example http://127.0.0.1:8001" if embed_origins else "frame-ancestors 'none'"]
+    for path, policy in policies.items():
+        assert "frame-ancestors 'none'" in policy.split("; "), path
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize("origins", ["https://school.example/voice", "https://*.example", "school.example",
+                                     "https://school.example;script-src *", "https://school.example 'unsafe-inline'"])
+def test_heard_embed_origins_takes_only_origins(origins):
+    with pytest.raises(ValueError, match="HEARD_EMBED_ORIGINS"):
+        Settings(embed_origins=origins)
+
+
 def test_read_back_audio_of_a_childs_words_is_never_cached_but_fixed_prompts_are(app_settings):
     speech = speech_cache(app_settings.var_dir / "audio")
     personal = speech.key_for(f"You said: \u201c{CHILD_WORDS}\u201d")

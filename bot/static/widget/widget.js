@@ -34,6 +34,10 @@ const SCROLL_MARGIN = 12;  // px between the top of the screen (or the progress)
 
 const page = document.body.dataset;
 const tablet = page.mode === "tablet";
+// Shown on another site by its launcher (/widget/embed.js), which closes its dialog, and this
+// page with it, when told. The message is only this fixed word, never anything of the chat.
+const framed = window.parent !== window;
+const CLOSE_MESSAGE = "heard:close";
 const codeLength = Number(page.codeLength);
 const ui = Object.fromEntries([
   "code-page", "code-title", "code-form", "code-input", "code-error", "chat-page", "progress", "progress-label",
@@ -541,7 +545,22 @@ ui.sayForm.addEventListener("submit", (event) => {
   send(text, text);
 });
 
-ui.finish.addEventListener("click", backToCode);
+ui.finish.addEventListener("click", () => {
+  backToCode();
+  if (framed) closeFrame();
+});
+
+function closeFrame() {
+  window.parent.postMessage(CLOSE_MESSAGE, "*");  // any host may know the chat wants closing
+}
+
+if (framed) {
+  // Escape closes the launcher's dialog, as it would if focus were in the host page; not while
+  // one of this page's own dialogs (Settings) is open: Escape closes that.
+  window.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !document.querySelector("dialog[open]")) closeFrame();
+  }, true);
+}
 
 rove(ui.answers, "button");
 rove(ui.log, ".listen");
