@@ -48,17 +48,25 @@ class CheckinStep(Action, ABC):
     def step(self, db: Session, session: SurveySession, tracker: Tracker) -> list[checkin.Say]:
         ...
 
+    def stage_after(self, session: SurveySession) -> Stage | None:
+        """The stage the step leads to, for the rules; most steps always lead to the same one."""
+        return self.stage
+
     @fails_visibly
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not self.stores:
             with database() as db:
-                says = self.step(db, checkin_session(db, tracker), tracker)
+                session = checkin_session(db, tracker)
+                says, stage = self.step(db, session, tracker), self.stage_after(session)
         else:
             with turn(tracker) as now, now.stored_once() as db:
-                says = self.step(db, now.session, tracker)
+                says, stage = self.step(db, now.session, tracker), self.stage_after(now.session)
         say(dispatcher, says)
-        events: list[EventType] = [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)] if self.leaves_form else []
-        return events + ([SlotSet(STAGE_SLOT, self.stage.value)] if self.stage else [])
+        # Leaving a form also ends any pause for "carry on or stop?" (the Stop button after a
+        # worry), so a form that comes next, such as who may see, asks its question.
+        events: list[EventType] = [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(ON_HOLD_SLOT, False)] \
+            if self.leaves_form else []
+        return events + ([SlotSet(STAGE_SLOT, stage.value)] if stage else [])
 
 
 class ActionStartCheckin(Action):
@@ -133,6 +141,9 @@ class ActionSaveConsent(CheckinStep):
     def step(self, db, session, tracker):
         return checkin.save_consent(db, session, tracker.get_slot(CONSENT_SLOT))
 
+    def stage_after(self, session):
+        return Stage.STOPPED if session.status == "stopped" else self.stage
+
 
 class ActionTakeBreak(CheckinStep):
     action, stage, leaves_form = "action_take_break", Stage.PAUSED, True
@@ -142,10 +153,15 @@ class ActionTakeBreak(CheckinStep):
 
 
 class ActionStopCheckin(CheckinStep):
+    """Stops, or first asks who may see what was given (the rules then open the consent form)."""
+
     action, stage, leaves_form = "action_stop_checkin", Stage.STOPPED, True
 
     def step(self, db, session, tracker):
         return checkin.stop(db, session)
+
+    def stage_after(self, session):
+        return self.stage if session.status == "stopped" else Stage.CONSENT
 
 
 class ActionFollowUp(Action):

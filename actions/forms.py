@@ -31,6 +31,7 @@ from framework.conversation import (
     LEAVING_INTENTS,
     ON_HOLD_SLOT,
     QUESTION_PROMPT,
+    QUESTION_SET_SLOT,
     REPLY_SLOT,
     REQUESTED_SLOT,
     STAGE_SLOT,
@@ -175,6 +176,12 @@ class ValidatePreferencesForm(ChoiceFormValidation):
     def name(self) -> str:
         return "validate_preferences_form"
 
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        # Staff chose the shortest set: there is nothing fewer to choose, so it is not asked.
+        with database() as db:
+            offered = checkin.question_sets_offered(checkin_session(db, tracker))
+        return [slot for slot in domain_slots if slot != QUESTION_SET_SLOT or len(offered) > 1]
+
 
 class ValidateConsentForm(ChoiceFormValidation):
     def name(self) -> str:
@@ -271,7 +278,13 @@ class ActionAskReadAloud(AskChoice):
 
 
 class ActionAskQuestionSet(AskChoice):
-    slot = "question_set"
+    slot = QUESTION_SET_SLOT
+
+    def ask(self, dispatcher, tracker):
+        with database() as db:
+            offered = checkin.question_sets_offered(checkin_session(db, tracker))
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}", buttons=choice_buttons(self.slot, offered))
+        return []
 
 
 class ActionAskWhoWith(AskChoice):

@@ -19,6 +19,7 @@ from framework.db import repository as repo
 from framework.db.models import Comment, SurveySession
 from framework.loader import load_framework
 from framework.mapping import mapper_for
+from framework.schema import QUESTION_SETS
 from framework.survey import Progress, SurveyPlan, Step
 
 # A comment longer than this is kept whole in the transcript; the comment keeps this much.
@@ -52,6 +53,8 @@ def stage(db: Session, session: SurveySession) -> Stage:
     """Where a check-in stands, from what the database holds."""
     if session.status == "finished" or repo.latest_consent(db, session) is not None:
         return Stage.FINISHED
+    if session.stop_asked_at is not None:
+        return Stage.CONSENT  # asked to stop: who may see the answers is all that is left
     if session.input_mode is None:
         return Stage.PREFERENCES
     if session.position is not None:
@@ -83,10 +86,20 @@ def opening(db: Session, session: SurveySession) -> list[Say]:
     return [Say(response="utter_welcome_back")]
 
 
+def question_sets_offered(session: SurveySession) -> list[str]:
+    """The question sets a young person may choose from: the one staff chose on the invite first
+    (the default, and the first button), then each shorter one; never a longer one."""
+    invited = QUESTION_SETS.index(session.invite.question_set)
+    return list(reversed(QUESTION_SETS[:invited + 1]))
+
+
 def save_preferences(db: Session, session: SurveySession, *, input_mode: str, read_aloud: bool,
-                     question_set: str, who_with: str) -> list[Say]:
+                     question_set: str | None, who_with: str) -> list[Say]:
+    """Store the young person's preferences. A question set longer than the one staff chose (typed
+    "all of them") keeps staff's; None (not asked: staff chose the shortest) keeps it too."""
+    offered = question_sets_offered(session)
     repo.save_preferences(db, session, input_mode=input_mode, read_aloud=read_aloud,
-                          question_set=question_set, who_with=who_with)
+                          question_set=question_set if question_set in offered else offered[0], who_with=who_with)
     repo.set_position(db, session, plan_for(session).first().key)
     return [Say(response="utter_preferences_saved")]
 
@@ -278,6 +291,9 @@ def confirm_readback(db: Session, session: SurveySession) -> None:
 
 def save_consent(db: Session, session: SurveySession, consent: str) -> list[Say]:
     repo.record_consent(db, session, [consent])
+    if session.stop_asked_at is not None:
+        repo.set_status(db, session, "stopped")
+        return [Say(response="utter_consent_safety"), Say(response="utter_goodbye", custom={"kind": "stopped"})]
     repo.set_status(db, session, "finished")
     return [Say(response="utter_consent_safety"), Say(response="utter_thanks_end"),
             Say(response="utter_finished", custom={"kind": "end"})]
@@ -289,5 +305,18 @@ def take_break(db: Session, session: SurveySession) -> list[Say]:
 
 
 def stop(db: Session, session: SurveySession) -> list[Say]:
+    """Stop, keeping what was given. With answers or comments given, who may see them is asked
+    first, in one step (the consent form asks it next; `stage` is then CONSENT). Asked to stop at
+    that question, the check-in ends with no choice made: only the school sees it, the most
+    private choice, as when the young person leaves without answering."""
+    now = stage(db, session)
+    if now != Stage.CONSENT and _anything_given(db, session):
+        repo.record_stop_asked(db, session)
+        return [Say(response="utter_stop")]
     repo.set_status(db, session, "stopped")
-    return [Say(response="utter_stop"), Say(response="utter_goodbye", custom={"kind": "stopped"})]
+    ending = "utter_stop_school_only" if now == Stage.CONSENT else "utter_stop"
+    return [Say(response=ending), Say(response="utter_goodbye", custom={"kind": "stopped"})]
+
+
+def _anything_given(db: Session, session: SurveySession) -> bool:
+    return bool(repo.current_answers(db, session) or repo.comments_for(db, session))

@@ -70,8 +70,10 @@ def fixed_button(name: str) -> dict:
     return {"title": b.label, "payload": b.payload, "symbol": b.symbol}
 
 
-def buttons(slot: str) -> list[dict]:
-    return [button(slot, option) for option in choices().options(slot)]
+def buttons(slot: str, values: list[str] | None = None) -> list[dict]:
+    """A button per option of `slot`, or per option in `values`, in their order."""
+    options = {option.value: option for option in choices().options(slot)}
+    return [button(slot, options[value]) for value in (values if values is not None else options)]
 
 
 def _words(text: str) -> str:

@@ -33,7 +33,8 @@ CLARIFYING_SLOT = "clarifying"  # typed words being asked back ("Do you mean yes
 ON_HOLD_SLOT = "on_hold"  # after a worry, while the young person chooses to carry on or stop
 CHANGING_SLOT = "changing"  # one answer is asked again after the read-back
 # Choices made with buttons or words (framework/choices.yml); each is also an entity.
-PREFERENCE_SLOTS = ("input_mode", "read_aloud", "question_set", "who_with")
+QUESTION_SET_SLOT = "question_set"  # offered only up to the set staff chose (framework.checkin)
+PREFERENCE_SLOTS = ("input_mode", "read_aloud", QUESTION_SET_SLOT, "who_with")
 CONSENT_SLOT = "consent"
 CHOICE_SLOTS = (*PREFERENCE_SLOTS, CONSENT_SLOT)
 SLOTS = (STAGE_SLOT, REPLY_SLOT, CLARIFYING_SLOT, ON_HOLD_SLOT, CHANGING_SLOT, *CHOICE_SLOTS)

@@ -29,7 +29,7 @@ from framework.db.models import AlertMessage, Answer, Comment, Pupil, Safeguardi
 from framework.loader import load_framework
 from framework.mapping import SURE_AT
 from framework.safeguarding import safeguarding_categories
-from framework.schema import Area, Framework, Statement
+from framework.schema import QUESTION_SETS, Area, Framework, Statement
 
 # The scale lists its answers in button order: Yes, Sometimes, No, then I don't know and Skip.
 # Only the first three are an order of agreement, and every I statement is put positively,
@@ -195,6 +195,20 @@ class CheckinSummary:
     @property
     def question_set(self) -> str:
         return question_set_label(self.session.question_set)
+
+    @property
+    def chose_shorter_set(self) -> bool:
+        """The young person chose fewer questions than the set staff chose on the invite."""
+        return QUESTION_SETS.index(self.session.question_set) < QUESTION_SETS.index(self.session.invite.question_set)
+
+    @property
+    def invited_question_set(self) -> str:
+        return question_set_label(self.session.invite.question_set)
+
+    @property
+    def stopped_before_choosing(self) -> bool:
+        """They stopped (or asked to, and left) before saying who may see: only the school does."""
+        return self.consent is None and (self.session.status == "stopped" or self.session.stop_asked_at is not None)
 
     @property
     def comments(self) -> list[tuple[AreaSummary, CommentView]]:

@@ -226,6 +226,9 @@ class SurveySession(Base):
     position: Mapped[str | None] = mapped_column(String(160))
     # When the young person said the read-back was right: a break after it resumes at consent.
     readback_confirmed_at: Mapped[datetime | None]
+    # When the young person asked to stop with answers given: who may see them is asked before
+    # the check-in ends (framework.checkin.stop), and a return resumes at that question.
+    stop_asked_at: Mapped[datetime | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]

@@ -332,6 +332,11 @@ def confirm_readback(db: Session, survey_session: SurveySession, now: datetime |
     db.flush()
 
 
+def record_stop_asked(db: Session, survey_session: SurveySession, now: datetime | None = None) -> None:
+    survey_session.stop_asked_at = now or utcnow()
+    db.flush()
+
+
 def set_status(db: Session, survey_session: SurveySession, status: str, now: datetime | None = None) -> None:
     _require(status, SESSION_STATUSES, "status")
     survey_session.status = status

@@ -15,7 +15,7 @@ from playwright.sync_api import Frame, Page
 
 from bot.processes import web_process
 from tests.browser.widget import (
-    CORE_ANSWERS, STORED_VALUE, Widget, assert_axe_clean, complete_core_checkin, stored_checkin,
+    CORE_ANSWERS, FINISHED, STORED_VALUE, Widget, assert_axe_clean, complete_core_checkin, stored_checkin,
 )
 from tests.stack import RASA_START_TIMEOUT, free_port, start, wait_until_healthy
 
@@ -171,6 +171,11 @@ def test_a_page_on_another_origin_completes_a_checkin_through_the_launcher(sites
     token = started["token"]
     asked = complete_core_checkin(widget, widget.tap)
     assert len(asked) == len(CORE_ANSWERS)
+    # One clear ending: said once, and one button, Close (besides each message's Listen).
+    assert widget.bot_texts().count(FINISHED) == 1
+    assert frame.evaluate("""() => [...document.querySelectorAll('#chat-page button')]
+        .filter(b => b.getClientRects().length && !b.classList.contains('listen'))
+        .map(b => b.innerText.trim())""") == ["Close"]
     status, answers = stored_checkin(stack, code)
     assert status == "finished"
     assert answers == [(STORED_VALUE[label], "tapped") for label in CORE_ANSWERS]

@@ -17,6 +17,8 @@ from bot.chat import texts
 from bot.chat.limits import SlidingWindow
 from bot.chat.prompts import domain_text, support
 from bot.chat.replies import drafts_from_rasa, support_drafts
+from bot.reports.voice import checkin_summary
+from framework.db import repository as repo
 from framework.db.models import SurveySession, TranscriptMessage, utcnow
 from framework.loader import load_framework
 from tests.stack import app_client, free_port
@@ -127,6 +129,100 @@ def test_a_code_starts_nothing_once_its_checkin_is_stopped_and_the_token_ends_wi
     assert after.status_code == 401 and after.json() == {"error": texts.CHECKIN_OVER}
     again = chat_client.post("/api/sessions", json={"invite_code": code})
     assert again.status_code == 404 and again.json() == {"error": texts.CODE_NOT_FOUND}
+
+
+# ---- choices that respect everyone ---------------------------------------------------------------
+
+
+def choose(slot: str, value: str) -> str:
+    return "/choose" + json.dumps({slot: value}, separators=(",", ":"))
+
+
+def labels(body: dict) -> list[str]:
+    return [b["label"] for b in body["messages"][-1]["buttons"]]
+
+
+def session_for(stack, auth: dict) -> SurveySession:
+    token = auth["Authorization"].removeprefix("Bearer ")
+    with stack.sessions() as db:
+        session = db.scalar(select(SurveySession).where(SurveySession.token_hash == repo.hash_token(token)))
+        db.expunge(session)
+        return session
+
+
+@pytest.mark.parametrize(("invited", "offered"), [("standard", ["Some", "A few"]), ("core", None)])
+def test_the_question_sets_offered_start_with_staffs_and_are_never_more(chat_client, new_invite, stack, invited, offered):
+    _, auth = start(chat_client, new_invite(question_set=invited))
+    send(chat_client, auth, choose("input_mode", "tap"))
+    asked = send(chat_client, auth, choose("read_aloud", "off")).json()
+    if offered is None:  # staff chose the shortest: nothing fewer to choose, so not asked
+        assert asked["messages"][-1]["text"] == domain_text("utter_ask_who_with")
+        send(chat_client, auth, choose("who_with", "alone"))
+        assert session_for(stack, auth).question_set == "core"
+        return
+    assert asked["messages"][-1]["text"] == domain_text("utter_ask_question_set")
+    assert labels(asked) == offered  # staff's set first: the default, and where focus lands
+    more = send(chat_client, auth, "all of them please").json()  # more than staff chose
+    assert more["messages"][-1]["text"] == domain_text("utter_ask_who_with")
+    send(chat_client, auth, choose("who_with", "alone"))
+    assert session_for(stack, auth).question_set == invited
+
+
+def test_a_child_who_chooses_fewer_questions_gets_them_and_the_senco_is_told(chat_client, new_invite, stack):
+    _, auth = start(chat_client, new_invite(question_set="standard"))
+    for slot, value in (("input_mode", "tap"), ("read_aloud", "off"), ("question_set", "core")):
+        send(chat_client, auth, choose(slot, value))
+    first = send(chat_client, auth, choose("who_with", "alone")).json()
+    assert first["progress"]["question_total"] == len(load_framework("york").questions("children_young_people", "core"))
+    with stack.sessions() as db:
+        summary = checkin_summary(db, db.get(SurveySession, session_for(stack, auth).id))
+        assert summary.chose_shorter_set and summary.invited_question_set.startswith("Standard")
+
+
+def start_and_answer_one(chat_client, new_invite) -> dict:
+    _, auth = start(chat_client, new_invite())
+    for slot, value in (("input_mode", "tap"), ("read_aloud", "off"), ("question_set", "core"), ("who_with", "alone")):
+        send(chat_client, auth, choose(slot, value))
+    assert send(chat_client, auth, "/deny").status_code == 200
+    return auth
+
+
+def test_stop_asks_who_may_see_the_answers_in_one_step_then_ends(chat_client, new_invite, stack):
+    auth = start_and_answer_one(chat_client, new_invite)
+    asked = send(chat_client, auth, "can we stop").json()
+    said = [m["text"] for m in asked["messages"]]
+    assert said == [domain_text("utter_stop"), domain_text("utter_ask_consent")]
+    assert labels(asked) == ["Only my school", "My school and my family", "Also the council, with no name"]
+    assert not {m["kind"] for m in asked["messages"]} & {"stopped", "end"}  # not over yet
+    ended = send(chat_client, auth, choose("consent", "school_and_family")).json()
+    assert [m["kind"] for m in ended["messages"]][-1] == "stopped"
+    assert not any(m["buttons"] for m in ended["messages"])  # one ending: the widget's Close
+    session = session_for(stack, auth)
+    assert session.status == "stopped"
+    with stack.sessions() as db:
+        assert repo.latest_consent(db, db.get(SurveySession, session.id)).audiences == ["school_and_family"]
+    assert send(chat_client, auth, "/help").status_code == 401
+
+
+def test_the_stop_button_after_a_worry_also_asks_who_may_see(chat_client, new_invite, stack):
+    auth = start_and_answer_one(chat_client, new_invite)
+    support = send(chat_client, auth, "my dad hits me").json()
+    assert [b["payload"] for b in support["messages"][-1]["buttons"]] == ["/carry_on", "/stop"]
+    asked = send(chat_client, auth, "/stop").json()
+    assert [m["text"] for m in asked["messages"]][-1] == domain_text("utter_ask_consent")
+    assert session_for(stack, auth).status == "active"
+
+
+def test_stop_at_who_may_see_keeps_the_most_private_choice(chat_client, new_invite, stack):
+    auth = start_and_answer_one(chat_client, new_invite)
+    send(chat_client, auth, "/stop")
+    ended = send(chat_client, auth, "/stop").json()
+    assert [m["text"] for m in ended["messages"]] == [domain_text("utter_stop_school_only"), domain_text("utter_goodbye")]
+    assert ended["messages"][-1]["kind"] == "stopped"
+    session = session_for(stack, auth)
+    assert session.status == "stopped"
+    with stack.sessions() as db:
+        assert repo.latest_consent(db, db.get(SurveySession, session.id)) is None
 
 
 def test_a_token_left_unused_too_long_ends_and_the_code_carries_on(chat_client, new_invite, stack):

@@ -247,12 +247,57 @@ def test_a_break_resumes_at_the_same_step(db, session):
     assert checkin.stage(db, resumed.session) == "survey" and resumed.session.position == position
 
 
-def test_stop_keeps_what_was_given(db, session):
+def test_stop_keeps_what_was_given_and_asks_who_may_see_it_first(db, session):
+    prefer(db, session)
+    checkin.handle_reply(db, session, tapped("deny"))
+    says = checkin.stop(db, session)
+    assert [s.response for s in says] == ["utter_stop"] and not any(s.custom for s in says)  # not the end yet
+    assert checkin.stage(db, session) == "consent" and session.status == "active"
+    ending = checkin.save_consent(db, session, "school_and_family")
+    assert [s.response for s in ending] == ["utter_consent_safety", "utter_goodbye"]
+    assert ending[-1].custom == {"kind": "stopped"}
+    assert session.status == "stopped" and repo.latest_consent(db, session).audiences == ["school_and_family"]
+    assert [a.value for a in repo.current_answers(db, session)] == ["no"]
+
+
+def test_a_child_who_leaves_at_who_may_see_after_stop_is_asked_it_again_on_return(db, session):
     prefer(db, session)
     checkin.handle_reply(db, session, tapped("deny"))
     checkin.stop(db, session)
-    assert session.status == "stopped"
-    assert [a.value for a in repo.current_answers(db, session)] == ["no"]
+    resumed = repo.start_or_resume_session(db, session.invite)
+    assert resumed.resumed and checkin.stage(db, resumed.session) == "consent"
+    assert repo.latest_consent(db, session) is None  # meanwhile: only the school, the most private
+
+
+def test_stop_at_who_may_see_ends_with_the_most_private_choice(db, session):
+    prefer(db, session)
+    checkin.handle_reply(db, session, tapped("deny"))
+    checkin.stop(db, session)
+    says = checkin.stop(db, session)  # "stop" again, at "Who can see your answers?"
+    assert [s.response for s in says] == ["utter_stop_school_only", "utter_goodbye"]
+    assert says[-1].custom == {"kind": "stopped"}
+    assert session.status == "stopped" and repo.latest_consent(db, session) is None
+
+
+def test_stop_with_nothing_given_ends_at_once(db, session):
+    says = checkin.stop(db, session)
+    assert [s.response for s in says] == ["utter_stop", "utter_goodbye"] and session.status == "stopped"
+
+
+@pytest.mark.parametrize(("invited", "offered"), [
+    ("full", ["full", "standard", "core"]), ("standard", ["standard", "core"]), ("core", ["core"]),
+])
+def test_the_question_sets_offered_start_with_staffs_and_are_never_longer(db, invited, offered):
+    school = repo.create_school(db, "Sets School")
+    invite = repo.create_invite(db, repo.create_pupil(db, school, "Pupil"), "york", question_set=invited)
+    session = repo.start_or_resume_session(db, invite).session
+    assert checkin.question_sets_offered(session) == offered
+    checkin.save_preferences(db, session, input_mode="tap", read_aloud=False, question_set="full", who_with="alone")
+    assert session.question_set == invited  # asking for more keeps staff's
+    checkin.save_preferences(db, session, input_mode="tap", read_aloud=False, question_set=None, who_with="alone")
+    assert session.question_set == invited  # not asked: staff's
+    checkin.save_preferences(db, session, input_mode="tap", read_aloud=False, question_set="core", who_with="alone")
+    assert session.question_set == "core"  # fewer is always allowed
 
 
 def test_a_stray_button_at_a_comment_prompt_is_not_kept_as_words(db, session):

@@ -133,6 +133,17 @@ def test_consent_and_preferences_are_shown(staff_site, oak):
     assert "Not asked yet." in text and "Paused" in text
 
 
+def test_the_summary_says_when_they_chose_fewer_questions_or_stopped_before_choosing_who_may_see(staff_site, oak):
+    school, pupil, checkin, _ = oak  # invited to the standard set, and kept it
+    assert "chose the shorter set" not in staff_site.client.get(f"/staff/checkins/{checkin}").text
+    shorter = staff_site.checkin(pupil, question_set="standard", consent=None, status="stopped")
+    with staff_site.sessions.begin() as db:
+        db.get(SurveySession, shorter).question_set = "core"  # the child chose "A few"
+    text = staff_site.client.get(f"/staff/checkins/{shorter}").text
+    assert "<strong>They chose the shorter set</strong>: the invite was for Standard" in text
+    assert "Not chosen.</strong> They stopped before choosing, so only the school sees their answers" in text
+
+
 def test_another_schools_check_in_is_not_found(staff_site, oak):
     elm = staff_site.school("Elm School")
     elm_checkin = staff_site.checkin(staff_site.pupil(elm, "Cat Elm"), words={SAFE: "elm secret"})
