@@ -161,3 +161,22 @@ def test_hedged_words_are_never_stored_as_yes_or_no(text, intent):
                                   "nothing worries me", "it isnt hard"])
 def test_a_negated_bad_feeling_is_never_stored_as_no(text):
     assert interpret(sure(text, "deny")) == Clarify(text)
+
+
+@pytest.mark.parametrize(("text", "leans"), [("mostly yes", "affirm"), ("most of the time i guess", "affirm"),
+                                             ("hardly ever", "deny"), ("mostly not", "deny"), ("not usually", "deny")])
+def test_words_that_lean_one_way_are_not_sometimes_nor_the_other_way(text, leans):
+    other = "deny" if leans == "affirm" else "affirm"
+    assert interpret(sure(text, "sometimes")) == Clarify(text)
+    assert interpret(sure(text, other)) == Clarify(text)
+    assert interpret(sure(text, leans)).value == ("yes" if leans == "affirm" else "no")
+
+
+@pytest.mark.parametrize("text", ["not always", "not every day", "not all of them"])
+def test_not_always_is_neither_yes_nor_no(text):
+    assert interpret(sure(text, "deny")) == Clarify(text)
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+
+
+def test_a_negated_dislike_is_not_a_no():
+    assert interpret(sure("i dont hate myself", "deny")) == Clarify("i dont hate myself")
