@@ -126,6 +126,10 @@ CONFIDENT = 0.70
 # ...unless its own words take the same side, plainly ("nah" read as No at 0.6). Below this,
 # Rasa's FallbackClassifier has already made the reply nlu_fallback.
 CONFIRMED_BY_WORDS = 0.50
+# A longer reply with no answer words in it ("i play on my own") tells about the young
+# person's life; the model alone files it as an answer only when very sure.
+WORDS_IN_A_STATEMENT = 4
+CONFIDENT_ABOUT_A_STATEMENT = 0.85
 HowGiven = Literal["tapped", "typed", "clarified"]
 
 
@@ -164,9 +168,7 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
         if clarifying_words is not None:
             return Answer(option.value, "clarified", clarifying_words, 1.0)
         return Answer(option.value, "tapped", None, 1.0)
-    confidence = reply.confidence or 0.0
-    confident = option is not None and (
-        confidence >= CONFIDENT or (confidence >= CONFIRMED_BY_WORDS and _words_agree(option.value, reply.text)))
+    confident = option is not None and (reply.confidence or 0.0) >= _confidence_needed(option.value, reply.text)
     if confident and _words_say_otherwise(option.value, reply.text, question):
         confident = False
     if not confident:
@@ -211,17 +213,19 @@ _SIDES = {
 }
 
 
-def _words_agree(value: str, text: str) -> bool:
-    """The reply's own words take `value`'s side and no other ("nah", "❌", "i suppose so",
-    "bits", "im not shore"): a second signal, so a less sure model reading is enough."""
-    if value not in _SIDES:
-        return False
-    wanted, spoilers = _SIDES[value]
+def _confidence_needed(value: str, text: str) -> float:
+    """How sure the model must be to store `value` for typed `text`: less when the reply's own
+    words take that side and no other ("nah", "❌", "i suppose so", "bits", "im not shore"),
+    more when it has no answer words at all and tells about their life instead."""
     signals = set(answer_scale().statement_words.signals(text))
-    if len(text.split()) > 2:
+    words = len(text.split())
+    if not signals and words >= WORDS_IN_A_STATEMENT:
+        return CONFIDENT_ABOUT_A_STATEMENT
+    if words > 2:
         # "nah im good" may well mean "I'm fine": only a bare "nah" (or "nah mate") is plainly No
         signals.discard("opens no")
-    return bool(signals & wanted) and not signals & spoilers
+    wanted, spoilers = _SIDES.get(value, (set(), set()))
+    return CONFIRMED_BY_WORDS if signals & wanted and not signals & spoilers else CONFIDENT
 
 
 def answer_buttons() -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from framework.answers import SCALE_FILE, Answer, AnswerScale, Clarify, Reply, interpret
+from framework.answers import SCALE_FILE, Answer, AnswerScale, Clarify, Reply, answer_scale, interpret
 from framework.loader import FrameworkError, load_yaml_model
 
 
@@ -180,3 +180,21 @@ def test_not_always_is_neither_yes_nor_no(text):
 
 def test_a_negated_dislike_is_not_a_no():
     assert interpret(sure("i dont hate myself", "deny")) == Clarify("i dont hate myself")
+
+
+def test_a_longer_reply_with_no_answer_words_needs_a_surer_model():
+    """"i play on my own" tells about their life: the model alone must be very sure to file it."""
+    assert interpret(Reply("i play on my own", "affirm", 0.8, tapped=False)) == Clarify("i play on my own")
+    assert interpret(Reply("i play on my own", "deny", 0.9, tapped=False)) == Answer("no", "typed", "i play on my own", 0.9)
+    assert interpret(Reply("my nan", "affirm", 0.8, tapped=False)) == Answer("yes", "typed", "my nan", 0.8)
+    assert interpret(Reply("yeah i play with sam", "affirm", 0.8, tapped=False)) == Answer(
+        "yes", "typed", "yeah i play with sam", 0.8)
+
+
+@pytest.mark.parametrize(("text", "side"), [
+    ("I couldn't tell you", "unsure"), ("no one to be honest", "no"), ("only wen mum drives me", "middle"),
+    ("yeh with my carer", "opens yes"),
+])
+def test_misspelt_and_everyday_answer_words_are_read(text, side):
+    """They count as answer words, so a longer reply with them is read at the usual bar."""
+    assert answer_scale().statement_words.signals(text) == {side}
