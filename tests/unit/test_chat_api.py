@@ -157,6 +157,8 @@ def test_the_question_sets_offered_start_with_staffs_and_are_never_more(chat_cli
     asked = send(chat_client, auth, choose("read_aloud", "off")).json()
     if offered is None:  # staff chose the shortest: nothing fewer to choose, so not asked
         assert asked["messages"][-1]["text"] == domain_text("utter_ask_who_with")
+        stale = send(chat_client, auth, choose("question_set", "full")).json()  # an old page's button
+        assert stale["messages"][-1]["text"] == domain_text("utter_ask_who_with")
         send(chat_client, auth, choose("who_with", "alone"))
         assert session_for(stack, auth).question_set == "core"
         return
