@@ -88,10 +88,11 @@ def format_scores(scores: Scores) -> str:
 
 
 def main(argv: list[str]) -> int:
-    for split in argv or ["dev", "test"]:
+    verbose = "-v" in argv
+    for split in [a for a in argv if a != "-v"] or ["dev", "test"]:
         scores = evaluate(split)
         print(format_scores(scores))
-        if "-v" in argv:
+        if verbose:
             for text, wanted, given in scores.wrong:
                 print(f"  {wanted:<24} {given:<24} {text}")
     return 0

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from framework.comment_examples import load_examples
-from scripts.mapping_eval import NONE, evaluate, load
+from scripts import mapping_eval
+from scripts.mapping_eval import NONE, Scores, evaluate, load
 
-# Just under the figures measured on 2026-12-06 (README, "How comments are filed").
+# Just under the figures measured on 2026-12-07 (README, "How comments are filed").
 FLOORS = {
     # split: (top-1, top-3, "none" precision, "none" recall)
-    "dev": (0.77, 0.91, 0.92, 0.83),  # measured 0.786, 0.923, 0.947, 0.857
-    "test": (0.71, 0.93, 0.95, 0.85),  # measured 0.726, 0.943, 1.000, 0.878
+    "dev": (0.80, 0.94, 0.95, 0.88),  # measured 0.806, 0.946, 0.974, 0.905
+    "test": (0.76, 0.95, 0.95, 0.90),  # measured 0.769, 0.954, 0.974, 0.927
 }
 
 
@@ -36,3 +37,18 @@ def test_comment_mapping_holds_its_measured_figures(split):
     assert scores.top3 / scores.total >= top3
     assert scores.precision(NONE) >= none_precision
     assert scores.recall(NONE) >= none_recall
+
+
+def test_the_eval_script_lists_wrong_filings_with_v(monkeypatch, capsys):
+    splits = []
+
+    def scored(split):
+        splits.append(split)
+        return Scores(split, total=1, wrong=[("my cat is called biscuit", NONE, "york.heard")])
+
+    monkeypatch.setattr(mapping_eval, "evaluate", scored)
+    assert mapping_eval.main(["dev", "-v"]) == 0
+    assert splits == ["dev"]  # "-v" is not a split
+    printed = capsys.readouterr().out
+    assert "comment mapping, dev: 1 comments" in printed
+    assert "york.heard" in printed and "my cat is called biscuit" in printed
