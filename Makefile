@@ -46,9 +46,9 @@ $(MODEL): $(RASA_VENV)/.installed $(RASA_DATA)
 	$(RASA) train --quiet --fixed-model-name heard --out models
 	@touch $@
 
-# The comment mapper's example vectors, cached under models/ by content (else the first comment
+# The comment mapper's and the safeguarding screen's example vectors, cached under models/ by content (else the first comment
 # a process maps waits for them).
-$(COMMENT_VECTORS): $(VENV)/.installed $(wildcard framework/frameworks/*.yml framework/examples/*.yml)
+$(COMMENT_VECTORS): $(VENV)/.installed $(wildcard framework/frameworks/*.yml framework/examples/*.yml) framework/safeguarding_examples.yml
 	$(HEARD) map --prepare
 	@touch $@
 

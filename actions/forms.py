@@ -40,6 +40,7 @@ from framework.conversation import (
 )
 from framework.followups import FollowUp
 from framework.leaving import asks_to_leave, is_a_comment
+from framework.worry import worry_signal
 
 
 def latest_reply(tracker: Tracker) -> Reply | None:
@@ -110,6 +111,10 @@ class HeardFormValidation(FormValidationAction, ABC):
         if not confident:
             return None
         if reply.intent == CONCERN:
+            if not reply.tapped and not worry_signal().hear(reply.text).agrees:
+                # The intent alone also fires on ordinary life ("i hurt my arm at rugby"): without
+                # the worry signal's agreement the message is read as an answer or comment.
+                return None
             with turn(tracker) as now, now.stored_once() as db:
                 says = raise_alert_from_dialogue(db, now.session, reply.text)
             say(dispatcher, says)
@@ -147,7 +152,10 @@ class HeardFormValidation(FormValidationAction, ABC):
 
 
 def raise_alert_from_dialogue(db, session, words: str) -> list[checkin.Say]:
-    """Rasa's `concern` intent is the second safeguarding signal: store the alert and support the child."""
+    """Rasa's `concern` intent is the second safeguarding signal: with the worry signal agreeing
+    (framework/worry.py), store the alert and support the child; else ask them to say it again."""
+    if not worry_signal().hear(words).agrees:
+        return [checkin.Say(response="utter_default")]
     raise_alert(db, session, words=words, categories=[], evidence=[], source="intent")
     return [checkin.Say(custom={"kind": "safeguarding"},
                         buttons=[fixed_button("carry_on"), fixed_button("stop")])]

@@ -236,9 +236,9 @@ def cmd_audio_build(args: argparse.Namespace) -> int:
 
 # ---- screening and mapping --------------------------------------------------
 def cmd_screen(args: argparse.Namespace) -> int:
-    from bot.safeguarding.screen import Screener
+    from bot.safeguarding.screen import default_screener
 
-    screener = Screener()
+    screener = default_screener()  # the rules and the worry signal, as the chat screens
     _emit_lines(
         _texts(args.text),
         lambda text: screener.screen(text).as_json(text),
@@ -251,11 +251,14 @@ def cmd_screen(args: argparse.Namespace) -> int:
 def cmd_map(args: argparse.Namespace) -> int:
     from framework.loader import framework_files
     from framework.mapping import mapper_for
+    from framework.worry import worry_signal
 
     if args.prepare:
         for framework_id in framework_files():
             mapper_for(framework_id)
             print(f"{framework_id}: example vectors ready")
+        worry_signal()  # the screen's worry examples borrow the comment examples too
+        print("safeguarding: example vectors ready")
         return 0
     if args.text is None:
         print("heard map: give TEXT, or - to read lines from stdin", file=sys.stderr)
@@ -328,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     mapping.add_argument("--framework", default="york")
     mapping.add_argument("--json", action="store_true", help="print JSON")
     mapping.add_argument("--prepare", action="store_true",
-                         help="compute and cache every framework's example vectors (make setup does this)")
+                         help="compute and cache every framework's example vectors, and the safeguarding screen's (make setup does this)")
     mapping.set_defaults(func=cmd_map)
     return parser
 

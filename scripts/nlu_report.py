@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Cross-validated precision, recall and F1 per intent for Heard's Rasa NLU, then typed
 answers from outside phrasings (tests/data/eval/answers_*.yml) through the check-in's path,
-then how well comments are filed under their outcome (scripts/mapping_eval.py), dev and test.
+then safeguarding alerts on disclosures and look-alikes (scripts/safeguarding_eval.py), then
+how well comments are filed under their outcome (scripts/mapping_eval.py), dev and test.
 
 Runs `rasa test nlu --cross-validation` on data/nlu with config.yml, prints one row
 per intent and exits 1 when any intent scores F1 below the bar (or a contract intent
@@ -28,6 +29,8 @@ from answers_eval import MISRECORDED_BAR, format_score, load, load_children, par
 from framework.answers import answer_scale
 from framework.conversation import INTENTS
 from mapping_eval import evaluate, format_scores
+from safeguarding_eval import FALSE_ALARM_BAR, format_report, judge, rates
+from safeguarding_eval import load as load_safeguarding
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_F1 = 0.90
@@ -118,6 +121,22 @@ def answers_section(parse) -> list[str]:
     return [f"answers dev: misrecorded {misrecorded:.1%} > {MISRECORDED_BAR:.0%}"] if misrecorded > MISRECORDED_BAR else []
 
 
+def safeguarding_section(parse) -> list[str]:
+    """Print the alert figures for dev and test; dev's false alarms over the bar are a failure
+    (test is only reported: nothing is tuned on it)."""
+    sets = {split: load_safeguarding(split) for split in ("dev", "test")}
+    parsed = iter(parse([item.text for items in sets.values() for item in items]))
+    problems = []
+    for split, items in sets.items():
+        judged = judge(items, [next(parsed) for _ in items])
+        print()
+        print(format_report(split, judged))
+        _, false_alarms = rates(judged, lambda j: j.alerts())
+        if split == "dev" and false_alarms > FALSE_ALARM_BAR:
+            problems.append(f"safeguarding dev: false alarms {false_alarms:.1%} > {FALSE_ALARM_BAR:.0%}")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -141,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
         print(format_table(report))
         problems += failures(intent_rows(report), args.min_f1)
-    problems += answers_section(parse_with_model(rasa_python(rasa), args.model))
+    parse = parse_with_model(rasa_python(rasa), args.model)
+    problems += answers_section(parse)
+    problems += safeguarding_section(parse)
     for problem in problems:
         print("FAIL", problem, file=sys.stderr)
     for split in ("dev", "test"):

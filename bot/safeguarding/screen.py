@@ -1,10 +1,14 @@
 """The safeguarding screen: every chat message passes through it before Rasa.
 
-Rules only (no dialogue state, no ML model): the message is normalised (normalise.py), run through
-the shared English pipeline (framework/nlp.py: blank spaCy with the lookup lemmatizer, as the
-comment mapper uses), and matched against the patterns in rules.yml. A disclosure split over messages is caught by also screening the last one or two
-previous messages joined to the current one; such matches must reach into the current message,
-because the earlier messages were screened when they were sent.
+First the rules (no dialogue state, no ML model): the message is normalised (normalise.py), run
+through the shared English pipeline (framework/nlp.py: blank spaCy with the lookup lemmatizer, as
+the comment mapper uses), and matched against the patterns in rules.yml. A disclosure split over
+messages is caught by also screening the last one or two previous messages joined to the current
+one; such matches must reach into the current message, because the earlier messages were
+screened when they were sent. Then, when no rule fired, the worry signal (framework/worry.py: the
+message's meaning against labelled worries and look-alikes) raises the alert on its own when it
+is very sure: children disclose in words nobody wrote a pattern for. Such an alert has no
+category (the DSL reads the words; the SENCO never sees them) and no evidence span.
 
     from bot.safeguarding.screen import screen
     screen("my step dad hurts me").risk  -> True
@@ -26,6 +30,7 @@ from spacy.util import filter_spans
 from bot.safeguarding.normalise import Normaliser, TrackedText
 from bot.safeguarding.rules import CATEGORIES, RULES_PATH, Pattern, Rule, RuleSet, load_rules, lexicon_words
 from framework.nlp import english, lemma_table, text_speak
+from framework.worry import WorrySignal, worry_signal
 
 __all__ = ["CATEGORIES", "ScreenResult", "Screener", "screen"]
 
@@ -51,9 +56,11 @@ _Span = tuple[int, int, int]
 
 
 class Screener:
-    """Loads spaCy and the rules once; `screen` is then a few milliseconds per message."""
+    """Loads spaCy, the rules and the worry signal once; `match_rules` is then a few milliseconds
+    per message, and the signal one sentence encoding more (for messages the rules pass)."""
 
-    def __init__(self, rules_path: Path = RULES_PATH):
+    def __init__(self, rules_path: Path = RULES_PATH, signal: WorrySignal | None = None):
+        self.signal = signal
         self.nlp = english()
         lemmas = lemma_table()
         self.rules: RuleSet = load_rules(
@@ -82,7 +89,15 @@ class Screener:
         self._normalised = lru_cache(maxsize=4096)(self.normalise)
 
     def screen(self, text: str, previous: Sequence[str] | None = None) -> ScreenResult:
-        """Screen `text`; `previous` is the same child's earlier messages, oldest first."""
+        """Screen `text`: the rules, then (if none fired) the worry signal on its own.
+        `previous` is the same child's earlier messages, oldest first."""
+        found = self.match_rules(text, previous)
+        if found.risk or self.signal is None or not text or not text.strip():
+            return found
+        return ScreenResult(risk=True) if self.signal.hear(text).alone else found
+
+    def match_rules(self, text: str, previous: Sequence[str] | None = None) -> ScreenResult:
+        """The rules alone on `text` (and on it joined to `previous`)."""
         earlier = [p for p in (previous or []) if p and p.strip()][-_PREVIOUS_JOINED:]
         if not text or not text.strip():
             return ScreenResult(risk=False)
@@ -340,7 +355,8 @@ def _targets(rules: RuleSet, lemma_table: dict[str, str]) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def default_screener() -> Screener:
-    return Screener()
+    """The rules and the worry signal, as every chat message is screened."""
+    return Screener(signal=worry_signal())
 
 
 def screen(text: str, previous: Sequence[str] | None = None) -> ScreenResult:

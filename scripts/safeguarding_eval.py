@@ -1,0 +1,136 @@
+"""Safeguarding alerts on the labelled sets (tests/data/eval/safeguarding_*.yml), the way the chat
+raises them: the screen's rules (bot/safeguarding/, through `heard screen -`) OR the worry signal
+alone (framework/worry.py) OR Rasa's `concern` intent, confident, with the worry signal agreeing.
+
+- recall: disclosures that raise an alert (the bar is 100 %);
+- false alarms: benign look-alikes that raise one (the bar is 5 %);
+- the curve: the worry signal's threshold against recall and false alarms on that split, which is
+  how the thresholds in framework/safeguarding_examples.yml were chosen (on dev only).
+
+    .venv/bin/python scripts/safeguarding_eval.py dev test    # Rasa's parses from .venv-rasa
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from framework.answers import CONFIDENT
+from framework.conversation import CONCERN
+from framework.worry import worry_signal
+
+REPO = Path(__file__).resolve().parent.parent
+HEARD = REPO / ".venv" / "bin" / "heard"
+EVAL_DIR = REPO / "tests" / "data" / "eval"
+DISCLOSURE = "disclosure"
+FALSE_ALARM_BAR = 0.05  # the issue's bar for the whole system (recall's is 100 %)
+CURVE = tuple(round(-0.04 + 0.01 * i, 2) for i in range(21))  # -0.04 to 0.16
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    disclosure: bool
+    category: str
+
+
+@dataclass(frozen=True)
+class Judged:
+    item: Item
+    rules: bool
+    score: float  # the worry signal
+    concern: bool  # Rasa's concern intent, confident
+
+    def alerts(self, alone: float | None = None, with_concern: float | None = None) -> bool:
+        """Whether the chat raises an alert (at the shipped thresholds unless others are given)."""
+        shipped = worry_signal().thresholds
+        alone = shipped.alone if alone is None else alone
+        with_concern = shipped.with_concern if with_concern is None else with_concern
+        return self.rules or self.score >= alone or (self.concern and self.score >= with_concern)
+
+
+def load(split: str) -> list[Item]:
+    data = YAML(typ="safe").load((EVAL_DIR / f"safeguarding_{split}.yml").read_text(encoding="utf-8"))
+    return [Item(str(m["text"]), m["label"] == DISCLOSURE, m["category"]) for m in data["messages"]]
+
+
+def rules_fire(texts: Sequence[str]) -> list[bool]:
+    """Whether the screen's rules fire on each text: `heard screen` (the web app's own code, which
+    scripts/ may not import) gives an alert of the rules a category; the worry signal's has none."""
+    done = subprocess.run([str(HEARD), "screen", "-", "--json"], input="".join(t + "\n" for t in texts),
+                          capture_output=True, text=True, check=True, cwd=REPO)
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    return [r["risk"] and bool(r["categories"]) for r in results]
+
+
+def judge(items: Sequence[Item], parsed: Sequence[tuple[str | None, float | None]]) -> list[Judged]:
+    texts = [" ".join(i.text.split()) for i in items]  # one line each for `heard screen -`
+    scores = worry_signal().scores(texts)
+    return [
+        Judged(item, rules, float(score), intent == CONCERN and (confidence or 0.0) >= CONFIDENT)
+        for item, rules, score, (intent, confidence) in zip(items, rules_fire(texts), scores, parsed)
+    ]
+
+
+def rates(judged: Sequence[Judged], alerts) -> tuple[float, float]:
+    """(recall on disclosures, false-alarm rate on benign look-alikes)."""
+    disclosures = [j for j in judged if j.item.disclosure]
+    benign = [j for j in judged if not j.item.disclosure]
+    return (sum(map(alerts, disclosures)) / max(len(disclosures), 1), sum(map(alerts, benign)) / max(len(benign), 1))
+
+
+def format_report(split: str, judged: Sequence[Judged]) -> str:
+    t = worry_signal().thresholds
+    rows = {
+        "rules": lambda j: j.rules,
+        "concern (confident)": lambda j: j.concern,
+        "rules OR concern": lambda j: j.rules or j.concern,
+        "worry signal alone": lambda j: j.score >= t.alone,
+        "alert (all)": lambda j: j.alerts(),
+    }
+    n_disclosures = sum(j.item.disclosure for j in judged)
+    lines = [f"safeguarding {split}: {n_disclosures} disclosures, {len(judged) - n_disclosures} look-alikes "
+             f"(thresholds: alone {t.alone:.2f}, with concern {t.with_concern:.2f})",
+             f"{'signal':<22}{'recall':>8}{'false alarms':>14}"]
+    for name, alerts in rows.items():
+        recall, false_alarms = rates(judged, alerts)
+        lines.append(f"{name:<22}{recall:>8.1%}{false_alarms:>14.1%}")
+    # The rules were written with dev's disclosures in view, so on dev the curve of the signal on
+    # its own is the honest guide: rules OR signal only shows what it adds on top.
+    lines.append("curve, worry signal threshold: recall / false alarms of the signal alone, of a confident"
+                 " concern with the signal at that bar, and of the alert with `alone` at that bar")
+    for threshold in CURVE:
+        alone = rates(judged, lambda j: j.score >= threshold)
+        with_concern = rates(judged, lambda j: j.concern and j.score >= threshold)
+        alert = rates(judged, lambda j: j.alerts(threshold, min(threshold, t.with_concern)))
+        lines.append(f"  {threshold:>6.2f}  alone {alone[0]:>6.1%} / {alone[1]:>5.1%}"
+                     f"   concern and signal {with_concern[0]:>6.1%} / {with_concern[1]:>5.1%}"
+                     f"   alert {alert[0]:>6.1%} / {alert[1]:>5.1%}")
+    final = [j for j in judged if j.item.disclosure != j.alerts()]
+    missed = Counter(j.item.category for j in final if j.item.disclosure)
+    alarms = Counter(j.item.category for j in final if not j.item.disclosure)
+    lines.append("missed by category: " + (", ".join(f"{c} {n}" for c, n in missed.most_common()) or "none"))
+    lines.append("false alarms by category: " + (", ".join(f"{c} {n}" for c, n in alarms.most_common()) or "none"))
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    from answers_eval import parse_with_model
+
+    rasa_python = Path(os.environ.get("RASA", str(REPO / ".venv-rasa" / "bin" / "rasa"))).parent / "python"
+    parse = parse_with_model(str(rasa_python), REPO / "models" / "heard.tar.gz")
+    for split in argv or ["dev"]:
+        items = load(split)
+        print(format_report(split, judge(items, parse([i.text for i in items]))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
