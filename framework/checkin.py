@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from framework import choices as choice_data
 from framework import comment_cards as cards
+from framework import we_did
 from framework.answers import Answer, Clarify, Reply, answer_buttons, answer_scale, interpret
 from framework.conversation import COMMENT_PROMPT, QUESTION_PROMPT, Stage
 from framework.db import repository as repo
-from framework.db.models import Comment, SurveySession
+from framework.db.models import Comment, SchoolAction, SurveySession
 from framework.loader import load_framework
 from framework.mapping import mapper_for
 from framework.schema import QUESTION_SETS
@@ -101,12 +102,17 @@ def save_preferences(db: Session, session: SurveySession, *, input_mode: str, re
     repo.save_preferences(db, session, input_mode=input_mode, read_aloud=read_aloud,
                           question_set=question_set if question_set in offered else offered[0], who_with=who_with)
     repo.set_position(db, session, plan_for(session).first().key)
+    we_did.keep_for(db, session)
     return [Say(response="utter_preferences_saved")]
 
 
 def ask_current(db: Session, session: SurveySession, clarifying: str | None = None) -> list[Say]:
-    """Ask the step the young person is on (or ask back about unclear words)."""
+    """Ask the step the young person is on (or ask back about unclear words). Before the first
+    question, first tell them what their school did since they last spoke ("you said, we did")."""
     plan = plan_for(session)
+    waiting = _waiting_for_reply(db, session, plan)
+    if waiting is not None:
+        return _tell(db, session, waiting, clarifying)
     step = plan.step(session.position)
     if clarifying is not None:
         return [Say(response="utter_clarify", buttons=answer_buttons(), custom={"kind": "clarify"})]
@@ -154,7 +160,7 @@ def explain_current(db: Session, session: SurveySession) -> list[Say]:
     example. Anywhere else, how to answer. The form then asks again, with the buttons."""
     plan = plan_for(session)
     step = plan.step(session.position) if stage(db, session) == Stage.SURVEY else None
-    if step is None or not step.is_question:
+    if step is None or not step.is_question or _waiting_for_reply(db, session, plan) is not None:
         return [Say(response="utter_help"), Say(response="utter_help_more")]
     statement = plan.framework.statement(step.statement_id)
     custom = {"kind": "explain", "statement_id": statement.id}
@@ -178,6 +184,9 @@ def handle_reply(db: Session, session: SurveySession, reply: Reply, *, clarifyin
                  changing: bool = False) -> ReplyOutcome:
     """Store one reply to the current step and move on, or ask back when unsure."""
     plan = plan_for(session)
+    waiting = _waiting_for_reply(db, session, plan)
+    if waiting is not None:
+        return _take_help_reply(db, waiting, reply, clarifying)
     step = plan.step(session.position)
     chosen = cards.chosen_in(reply.text) if reply.tapped else None
     if step.is_question and chosen is not None:
@@ -209,6 +218,42 @@ def handle_reply(db: Session, session: SurveySession, reply: Reply, *, clarifyin
         if len(reply.text) > MAX_COMMENT_CHARS:
             says.append(Say(response="utter_long_message"))
     return ReplyOutcome(says=says, done=_advance(db, session, plan, step, changing, nothing_more=declined))
+
+
+def _tell(db: Session, session: SurveySession, action: SchoolAction, clarifying: str | None) -> list[Say]:
+    """One "you said, we did" item: what they were asked and said, what the school did (with the
+    area's symbol), then "Did that help?". After unclear words, only the question again."""
+    words = we_did.words()
+    ask = Say(text=words.did_it_help, buttons=words.buttons(), custom={"kind": "we_did_ask"})
+    if clarifying is not None:
+        return [Say(text=words.check, buttons=ask.buttons, custom=ask.custom)]
+    first = we_did.nothing_told_yet(db, session)
+    we_did.mark_told(db, action)
+    told = we_did.telling(action)
+    area = {"kind": "we_did", "area_id": told.area_id, "area_title": told.area_title, "symbol": told.symbol}
+    return [*([Say(text=words.intro)] if first else []), Say(text=told.recap, custom=area),
+            Say(text=told.now, custom=area), ask]
+
+
+def _waiting_for_reply(db: Session, session: SurveySession, plan: SurveyPlan) -> SchoolAction | None:
+    """The "you said, we did" item kept for this check-in that still waits for "Did that
+    help?"; only ever before the first question (none is asked while one waits)."""
+    return we_did.waiting_for_reply(db, session) if session.position == plan.first().key else None
+
+
+def _take_help_reply(db: Session, action: SchoolAction, reply: Reply, clarifying: str | None) -> ReplyOutcome:
+    """Store the reply to "Did that help?"; the check-in stays where it is, so the form asks the
+    next item, or the first question."""
+    if reply.tapped and cards.chosen_in(reply.text) is not None:
+        return ReplyOutcome(says=[], clarifying=clarifying)  # cards from an earlier board: ask again
+    result = interpret(reply, clarifying)
+    if isinstance(result, Clarify):
+        return ReplyOutcome(says=[], clarifying=result.words)
+    chosen = we_did.words().reply_for(result.value)
+    if chosen is None:  # "I don't know" is no answer to this: Skip is, so the buttons come again
+        return ReplyOutcome(says=[], clarifying=result.words or clarifying)
+    we_did.record_reply(db, action, chosen.value, result.how_given, result.words)
+    return ReplyOutcome(says=[Say(text=we_did.words().thanks)])
 
 
 def _keep_comment(db: Session, session: SurveySession, plan: SurveyPlan, step: Step, words: str,

@@ -1,5 +1,6 @@
 """The fixed words the bot says, gathered from where they live: domain.yml, the frameworks,
-the buttons' data and the safeguarding support words. Only these may be read aloud by gTTS."""
+the buttons' data, the safeguarding support words and "you said, we did" (framework/we_did.yml).
+Only these may be read aloud by gTTS."""
 from __future__ import annotations
 
 import re
@@ -13,6 +14,7 @@ from framework.answers import answer_scale
 from framework.choices import choices
 from framework.comment_cards import comment_cards
 from framework.loader import all_frameworks
+from framework.we_did import words as we_did_words
 from framework.settings import PROJECT_ROOT
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
@@ -72,4 +74,5 @@ def fixed_prompts() -> frozenset[str]:
     """Every text the bot says exactly as written in our data. A response with a fill-in
     ({question}, {lines}) is not one: its filled text may carry anyone's words."""
     domain = [t for texts in domain_responses().values() for t in texts if not FILL_IN.search(t)]
-    return frozenset(domain + _framework_texts() + _button_labels() + list(support().messages))
+    we_did = [text for _, text in we_did_words().fixed_texts()]
+    return frozenset(domain + _framework_texts() + _button_labels() + list(support().messages) + we_did)

@@ -8,7 +8,7 @@ The schema is created by the Alembic migrations in ./migrations, never by create
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
@@ -45,6 +45,7 @@ ANSWER_METHODS = ("tapped", "typed", "clarified")
 DIRECTIONS = ("in", "out")
 ALERT_SOURCES = ("screen", "intent")
 ALERT_STATUSES = ("open", "seen", "actioned", "closed")  # in the order an alert moves through them
+HELPED_VALUES = ("yes", "a_bit", "no", "skipped")  # replies to "Did that help?" (framework/we_did.yml)
 
 # Fixed constraint names, so migrations (and SQLite batch rebuilds) can find them.
 NAMING_CONVENTION = {
@@ -431,6 +432,46 @@ class OutboxEmail(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("safeguarding_alerts.id"), index=True)
     escalated_at: Mapped[datetime | None]
+
+
+class SchoolAction(Base):
+    """"You said, we did": what a school will do about one answer or comment of a check-in (what,
+    who, by when), with the sentence the young person will hear ("Now you can …"), written by a
+    SENCO. Once done, it is told at the young person's next check-in (`told_session_id`), and
+    they say whether it helped."""
+
+    __tablename__ = "school_actions"
+    __table_args__ = (
+        one_of("helped", HELPED_VALUES),
+        one_of("helped_method", ANSWER_METHODS),
+        CheckConstraint("(answer_id IS NULL) <> (comment_id IS NULL)", name="one_source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("survey_sessions.id", ondelete="CASCADE"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    area_id: Mapped[str] = mapped_column(String(64))  # the area the answer's question or comment's prompt was in
+    what: Mapped[str] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(120))
+    due_on: Mapped[date]
+    child_words: Mapped[str] = mapped_column(String(200))  # the school's part of "Now …", checked as plain
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    told_session_id: Mapped[int | None] = mapped_column(ForeignKey("survey_sessions.id", ondelete="SET NULL"),
+                                                        index=True)
+    told_at: Mapped[datetime | None]
+    helped: Mapped[str | None] = mapped_column(String(16))
+    helped_method: Mapped[str | None] = mapped_column(String(16))
+    helped_words: Mapped[str | None] = mapped_column(Text)  # exactly as typed
+    helped_at: Mapped[datetime | None]
+
+    session: Mapped[SurveySession] = relationship(foreign_keys=[session_id])
+    answer: Mapped[Answer | None] = relationship()
+    comment: Mapped[Comment | None] = relationship()
 
 
 class ConsentDecision(Base):

@@ -47,6 +47,7 @@ from framework.db.models import (
     Pupil,
     SafeguardingAlert,
     School,
+    SchoolAction,
     StaffUser,
     SurveySession,
     TranscriptMessage,
@@ -865,6 +866,11 @@ def delete_checkins(db: Session, session_ids: Select) -> CheckinDeletion:
     db.execute(update(SafeguardingAlert).where(SafeguardingAlert.session_id.in_(session_ids)).values(session_id=None))
     db.execute(update(AlertMessage).where(AlertMessage.message_id.in_(message_ids)).values(message_id=None))
     db.execute(delete(CommentMapping).where(CommentMapping.comment_id.in_(comment_ids)))
+    # "You said, we did": a plan about these check-ins goes with them; one told at them loses
+    # the telling and the reply (it would be told again).
+    db.execute(delete(SchoolAction).where(SchoolAction.session_id.in_(session_ids)))
+    db.execute(update(SchoolAction).where(SchoolAction.told_session_id.in_(session_ids)).values(
+        told_session_id=None, told_at=None, helped=None, helped_method=None, helped_words=None, helped_at=None))
 
     def delete_rows(model) -> int:
         return db.execute(delete(model).where(model.session_id.in_(session_ids))).rowcount

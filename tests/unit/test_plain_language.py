@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from ruamel.yaml import YAML
 
 from accessibility.plain_language import problems, reading_age
+from framework import we_did
 from framework.answers import answer_scale
 from framework.choices import choices
 from framework.comment_cards import comment_cards
@@ -99,7 +101,27 @@ def _widget_texts() -> list[tuple[str, str]]:
             + [(f"widget {name}", text) for name, text in re.findall(r'(\w+): "([^"]*)"', words)])
 
 
-ALL_TEXTS = _domain_texts() + _framework_texts() + _button_texts() + _support_texts() + _widget_texts()
+def _we_did_texts() -> list[tuple[str, str]]:
+    """"You said, we did" (framework/we_did.yml): the bot's own words, the cards said back, and
+    every recap it composes: each question with each answer, each comment prompt."""
+    data = we_did.words()
+    texts = [(f"we_did {name}", text) for name, text in data.fixed_texts()]
+    texts += [(f"we_did you_chose {card_id}", data.you_chose.format(cards=card.words))
+              for card_id, card in comment_cards().cards.items()]
+    for fw in all_frameworks().values():
+        for area in fw.areas:
+            for perspective in area.prompts:
+                texts += [(f"we_did recap {st.id} {value}",
+                           we_did.recap(fw.id, perspective, SimpleNamespace(statement_id=st.id, value=value), None))
+                          for st in area.asked(perspective, "full") for value in data.you_said]
+                texts += [(f"we_did recap {area.id} {perspective} {kind}",
+                           we_did.recap(fw.id, perspective, None, SimpleNamespace(area_id=area.id, kind=kind, cards=None)))
+                          for kind in ("anything_else", "what_would_help")]
+    return texts
+
+
+ALL_TEXTS = (_domain_texts() + _framework_texts() + _button_texts() + _support_texts() + _widget_texts()
+             + _we_did_texts())
 
 
 def test_the_sweep_covers_every_source():
@@ -113,6 +135,8 @@ def test_the_sweep_covers_every_source():
     assert any(n.startswith("card ") for n in names) and any(n.startswith("card control ") for n in names)
     assert ("chat page", "Two switches") in {(n.rsplit(" ", 1)[0], t) for n, t in ALL_TEXTS}
     assert any(n.startswith("widget ") for n in names)
+    assert {"we_did did_it_help", "we_did reply a_bit", "we_did you_said no"} <= names
+    assert any(n.startswith("we_did recap york.") for n in names) and any(n.startswith("we_did you_chose ") for n in names)
     assert len(ALL_TEXTS) > 100
 
 

@@ -45,7 +45,7 @@ def test_fixed_prompts_cover_every_source_and_no_fill_in():
     assert domain_text("utter_opening") in prompts
     assert york.areas[0].statements[0].question in prompts
     assert york.areas[0].prompts["children_young_people"].intro in prompts
-    assert {"Yes", "Skip", "Tap buttons", "Carry on"} <= prompts
+    assert {"Yes", "Skip", "Tap buttons", "Carry on", "Did that help?", "A bit"} <= prompts
     assert set(support().messages) <= prompts
     assert not any("{" in p for p in prompts)
 
