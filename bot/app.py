@@ -22,7 +22,7 @@ from bot.chat.limits import ChatLimits, code_tries
 from bot.chat.locks import CheckinLocks
 from bot.erasure import RETENTION_EVERY, run_retention
 from bot.outbox import running_outbox
-from bot.routers import admin, alerts, chat, council, health, media, pupils, staff, summaries, widget
+from bot.routers import admin, alerts, chat, council, health, media, pupils, school_actions, staff, summaries, widget
 from bot.routers.health import PartsWatch
 from bot.safeguarding.screen import default_screener
 from bot.staff.guards import Refusal, answer_refusal
@@ -85,6 +85,6 @@ def create_app() -> FastAPI:
     app.include_router(widget.router)
     app.mount("/static/widget", widget.WidgetFiles(directory=widget.STATIC_DIR), name="widget-static")
     app.mount("/staff/static", StaticFiles(directory=staff.STATIC_DIR), name="staff-static")
-    for pages in (staff, alerts, pupils, summaries, council, admin):
+    for pages in (staff, alerts, pupils, summaries, school_actions, council, admin):
         app.include_router(pages.router)
     return app

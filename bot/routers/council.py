@@ -28,6 +28,7 @@ from bot.reports.council import (
     to_csv,
 )
 from bot.reports.voice import answer_values
+from bot.reports.we_did import council_we_did
 from bot.staff.guards import Db, requires_role
 from bot.staff.pages import attachment, render
 from bot.staff.wording import answer_words
@@ -97,7 +98,8 @@ def council_view(request: Request, db: Db, staff: Officer, framework: str = "", 
                   frameworks=framework_options(), csv_link=f"/staff/council.csv?{filters.query()}",
                   answers=[(v, answer_words(v)) for v in answer_values()], council=staff.council,
                   rules=SUPPRESSION_RULES, suppressed_text=SUPPRESSED_TEXT, hidden_count_text=HIDDEN_COUNT_TEXT,
-                  counted_until_rule=COUNTED_UNTIL_RULE)
+                  counted_until_rule=COUNTED_UNTIL_RULE,
+                  we_did=council_we_did(db, filters.framework_id))
 
 
 @router.get("/council.csv")

@@ -11,15 +11,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from bot.exports.profile_pdf import ProfileFontMissing, profile_filename, profile_pdf
 from bot.reports.answers_csv import answer_rows, to_csv
 from bot.reports.voice import checkin_summary, over_time
+from bot.reports.we_did import EMPTY_PLAN, checkin_actions
 from bot.staff.guards import Db, OwnPupil, Senco, own_record
 from bot.staff.pages import attachment, render
 from bot.staff.wording import SCHOOL_TIME, school_day
 from framework.db import repository as repo
-from framework.db.models import SurveySession
+from framework.db.models import StaffUser, SurveySession
 
 CHECKIN = "survey_session"  # audit log object types
 PUPIL = "pupil"
@@ -37,9 +39,19 @@ OwnCheckin = Annotated[SurveySession, Depends(own_checkin)]
 
 @router.get("/staff/checkins/{session_id}")
 def checkin_page(request: Request, db: Db, staff: Senco, checkin: OwnCheckin) -> Response:
+    return summary_page(request, db, staff, checkin)
+
+
+def summary_page(request: Request, db: Session, staff: StaffUser, checkin: SurveySession, *,
+                 plan_form: dict[str, str] | None = None, plan_errors: dict[str, str] | None = None,
+                 status: int = 200, **context) -> Response:
+    """The summary of one check-in, the view audited; `plan_form` puts back a "you said, we did"
+    plan that was sent (with `plan_errors`: what to change, by field)."""
     summary = checkin_summary(db, checkin)
     repo.audit(db, staff, "view_checkin", CHECKIN, checkin.id, pupil=checkin.pupil)
-    return render(request, "staff/checkin.html", staff=staff, db=db, summary=summary)
+    return render(request, "staff/checkin.html", staff=staff, db=db, summary=summary, status=status,
+                  actions=checkin_actions(db, checkin), plan_form={**EMPTY_PLAN, **(plan_form or {})},
+                  plan_errors=plan_errors or {}, **context)
 
 
 @router.get("/staff/checkins/{session_id}/profile.pdf")

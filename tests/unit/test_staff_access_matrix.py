@@ -5,12 +5,15 @@ the right role; a refused form changes nothing. A route added without a line her
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.routers import admin, alerts, council, pupils, staff, summaries
-from framework.db.models import Council, Invite, Pupil, SafeguardingAlert, School, StaffUser
+from bot.routers import admin, alerts, council, pupils, school_actions, staff, summaries
+from framework import we_did
+from framework.db import repository as repo
+from framework.db.models import Council, Invite, Pupil, SafeguardingAlert, School, SchoolAction, StaffUser, SurveySession
 from framework.loader import load_framework
 from tests.unit.staff_site import StaffSite, staff_db_url, staff_site  # noqa: F401  (the fixtures)
 
@@ -49,6 +52,10 @@ FORMS = {
                                           "days": "28"}),
     "/staff/pupils/{pupil_id}/invites": ({"senco"}, {"framework": "york", "question_set": "core", "days": "28"}),
     "/staff/pupils/{pupil_id}/erase": ({"senco"}, {"confirm": "yes"}),
+    "/staff/checkins/{session_id}/actions": ({"senco"}, {"said": "answer-{answer_id}", "what": "A quiet lunch",
+                                                         "who": "Mrs Patel", "due_on": "2030-01-31",
+                                                         "child_words": "you can eat in the quiet room"}),
+    "/staff/checkins/{session_id}/actions/{action_id}/done": ({"senco"}, {}),
     "/staff/alerts/{alert_id}": ({"dsl"}, {"step": "seen"}),
     "/staff/admin/accounts": ({"admin"}, {"action": "create", "email": "new.senco@school.example",
                                           "role": "senco", "school_id": "{school_id}"}),
@@ -67,6 +74,8 @@ class School_:
     alert_id: int
     invite_id: int
     pupil_name: str
+    answer_id: int
+    action_id: int  # a "you said, we did" plan about that answer, not done yet
 
     def fill(self, template: str) -> str:
         return template.format(**{k: v for k, v in vars(self).items() if k != "pupil_name"})
@@ -87,9 +96,15 @@ def world(staff_site: StaffSite) -> dict[str, School_]:
         session_id = staff_site.checkin(pupil_id, words={york_core[0].id: f"{CHILD_WORDS} ({key})"},
                                         consent=("school_family_and_council",))
         alert_id = staff_site.alert(school_id, f"{ALERT_WORDS} ({key})", pupil=f"Alerted {key}")
-        with staff_site.sessions() as db:
+        with staff_site.sessions.begin() as db:
             invite_id = db.scalar(select(Invite.id).where(Invite.pupil_id == pupil_id))
-        schools[key] = School_(school_id, pupil_id, session_id, alert_id, invite_id, name)
+            session = db.get(SurveySession, session_id)
+            answer = repo.current_answers(db, session)[0]
+            senco = repo.find_staff_by_email(db, f"senco.{key}@school.example")
+            action = we_did.record(db, senco, session, answer=answer, what="A plan", who="Me", due_on=date(2030, 1, 1),
+                                   child_words="we did a thing")
+            answer_id, action_id = answer.id, action.id
+        schools[key] = School_(school_id, pupil_id, session_id, alert_id, invite_id, name, answer_id, action_id)
     staff_site.account("admin", None, "admin@council.example")
     with staff_site.sessions() as db:
         own_council = db.get(School, schools["own"].school_id).council_id
@@ -112,6 +127,9 @@ def counts(site: StaffSite) -> dict[str, int]:
             "councils": db.scalar(select(func.count()).select_from(Council)),
             "alerts_moved_on": db.scalar(select(func.count()).select_from(SafeguardingAlert)
                                          .where(SafeguardingAlert.status != "open")),
+            "school_actions": db.scalar(select(func.count()).select_from(SchoolAction)),
+            "school_actions_done": db.scalar(select(func.count()).select_from(SchoolAction)
+                                             .where(SchoolAction.done_at.is_not(None))),
         }
 
 
@@ -121,7 +139,7 @@ def private_words(school: School_) -> list[str]:
 
 
 def test_the_matrix_covers_every_staff_route():
-    routes = {(method, route.path) for module in (staff, alerts, pupils, summaries, council, admin)
+    routes = {(method, route.path) for module in (staff, alerts, pupils, summaries, school_actions, council, admin)
               for route in module.router.routes for method in route.methods if method != "HEAD"}
     listed = {("GET", path.split("?")[0]) for path in PAGES} | {("POST", path) for path in FORMS} | PUBLIC
     assert routes == listed

@@ -99,7 +99,7 @@ def test_the_summary_has_the_header_each_statement_and_how_it_was_given(staff_si
     assert "Heard is not sure of this: please check." in comment_part  # scored 0.8
 
 
-def test_the_chart_tables_match_the_database(staff_site, oak):
+def test_a_chart_sums_up_each_area_with_more_than_one_answer_and_matches_the_database(staff_site, oak):
     _, _, checkin, _ = oak
     tables = chart_tables(staff_site.client.get(f"/staff/checkins/{checkin}").text)
     with staff_site.sessions() as db:
@@ -107,8 +107,10 @@ def test_the_chart_tables_match_the_database(staff_site, oak):
             select(Answer).where(Answer.session_id == checkin, Answer.is_current)))
     labels = {"yes": "Yes", "sometimes": "Sometimes", "no": "No", "dont_know": "I don't know", "skipped": "Skipped"}
     asked_areas = [a for a in YORK.areas if a.asked("children_young_people", "standard")]
-    assert list(tables) == [a.plain_title for a in asked_areas]  # framework order
-    for area in asked_areas:
+    # One answer needs no chart: "Doing things myself" and "Being heard" have one each.
+    charted = [a for a in asked_areas if sum(stored[(a.id, value)] for value in labels) > 1]
+    assert list(tables) == [a.plain_title for a in charted] == ["Being safe"]
+    for area in charted:
         assert tables[area.plain_title] == {label: stored[(area.id, value)] for value, label in labels.items()}
     assert tables["Being safe"]["Sometimes"] == 1 and tables["Being safe"]["No"] == 0  # the change counts once
 
@@ -264,3 +266,37 @@ def test_words_passed_to_the_safeguarding_lead_stay_in_the_childs_voice(staff_si
     assert bullied in child_words(page) and "Shared with the safeguarding lead." in page
     assert hurt not in page and "uncle" not in page
     assert "Seen by the safeguarding lead only." in page
+
+
+def test_beside_each_statement_is_the_question_they_heard(staff_site, oak):
+    _, _, checkin, _ = oak
+    text = staff_site.client.get(f"/staff/checkins/{checkin}").text
+    for statement in (SAFE, SAFE_TELL, INDEPENDENT, HEARD):
+        shown = text.split(html.escape(YORK.statement(statement).text), 1)[1]
+        assert shown.lstrip().startswith("</p>\n      <p class=\"question-heard\">They heard: "
+                                         f"“{html.escape(YORK.statement(statement).question)}”")
+
+
+def glance_rows(page: str) -> list[list[str]]:
+    """The one-line-per-area table, as the text of each row's cells."""
+    body = re.search(r'<table class="glance">.*?<tbody>(.*?)</tbody>', page, re.S)[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    return [[" ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split())
+             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
+
+
+def test_a_short_checkin_is_one_line_per_area_without_charts(staff_site, oak):
+    school, _, _, _ = oak
+    core = YORK.questions("children_young_people", "core")
+    pupil = staff_site.pupil(school, "Bea Oak")
+    checkin = staff_site.checkin(pupil, {s.id: "yes" for s in core} | {SAFE: "no"}, words={SAFE: "not at lunch " + SCRIPT},
+                                 comments=(("york.safe", "what_would_help", "a quiet room"),))
+    page = staff_site.client.get(f"/staff/checkins/{checkin}").text
+    rows = glance_rows(page)
+    assert [row[0] for row in rows] == [YORK.area_of(s.id).plain_title for s in core]
+    safe = rows[0]
+    assert safe[1:4] == [YORK.statement(SAFE).text, f"“{YORK.statement(SAFE).question}”", "No · Typed"]
+    assert safe[4].startswith("not at lunch " + SCRIPT) and "a quiet room" in safe[4]
+    assert 'src="/symbols/' + YORK.area("york.safe").symbol + '.svg"' in page
+    assert "<svg" not in page and SCRIPT not in page  # one answer an area: no charts; words inert
+    assert answer_words(page) == ["not at lunch " + SCRIPT] and child_words(page) == ["a quiet room"]

@@ -1,0 +1,270 @@
+""""You said, we did" for staff (framework/we_did.py): what a school plans about the answers and
+comments of one check-in, the sentence the young person will hear checked for plain language
+(kindly, saying what to change), and for the council, per area, how many actions there were and
+whether young people said they helped, small numbers hidden as in the rest of the council view.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from accessibility import plain_language
+from bot.reports.council import ALL, MIN_PUPILS, CellKey, Figures, _council_may_count, suppressed_cells
+from bot.staff.wording import COMMENT_WORDS, METHOD_WORDS, answer_words
+from framework import we_did
+from framework.db.models import DEFAULT_PERSPECTIVE, HELPED_VALUES, Answer, Comment, SchoolAction, SurveySession
+from framework.loader import load_framework
+
+FIELDS = ("said", "what", "who", "due_on", "child_words")  # the form's fields, kept across a sign-in
+EMPTY_PLAN = dict.fromkeys(FIELDS, "")
+MAX_WHAT, MAX_WHO, MAX_CHILD_WORDS = 1000, 120, 200
+SAID_PREVIEW = 80  # characters of a typed comment shown in the list of what they said
+
+CHECK_THE_PLAN = "Nothing is saved yet. Please check the plan below."
+# What staff read for a reply to "Did that help?"
+HELPED_WORDS = {"yes": "Yes, it helped", "a_bit": "It helped a bit", "no": "No, it did not help",
+                "skipped": "They skipped this"}
+
+
+@dataclass(frozen=True)
+class Said:
+    """One answer or comment of a check-in, as the plan's first field offers it."""
+
+    value: str  # "answer-12" or "comment-3"
+    label: str
+
+
+def said_choices(db: Session, session: SurveySession) -> list[Said]:
+    """Every current answer and every comment of the check-in, in the framework's order."""
+    framework = load_framework(session.framework_id)
+    answers = {a.statement_id: a for a in db.scalars(
+        select(Answer).where(Answer.session_id == session.id, Answer.is_current))}
+    comments = list(db.scalars(select(Comment).where(Comment.session_id == session.id).order_by(Comment.id)))
+    choices = []
+    for area in framework.areas:
+        for statement in area.statements:
+            if statement.id in answers:
+                choices.append(Said(f"answer-{answers[statement.id].id}",
+                                    f"{area.plain_title}: asked \u201c{statement.question}\u201d, "
+                                    f"they said {answer_words(answers[statement.id].value)}"))
+        for comment in comments:
+            if comment.area_id == area.id:
+                choices.append(Said(f"comment-{comment.id}",
+                                    f"{area.plain_title}: {COMMENT_WORDS[comment.kind]}, "
+                                    f"\u201c{_preview(comment.text)}\u201d"))
+    return choices
+
+
+def _preview(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SAID_PREVIEW else flat[:SAID_PREVIEW - 1] + "\u2026"
+
+
+# ---- checking a plan ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    answer: Answer | None
+    comment: Comment | None
+    what: str
+    who: str
+    due_on: date
+    child_words: str  # the school's part of "Now …"
+
+
+def child_sentence_problem(typed: str) -> str | None:
+    """What to change in the sentence the young person will hear, kindly; None when it is plain
+    (the child rules: one sentence, 12 words or fewer, everyday words, reading age 9 or under)."""
+    part = we_did.school_words(typed)
+    if not part:
+        return "Please write what the young person will hear after \u201cNow\u201d, for example \u201cyou can eat in the quiet room\u201d."
+    sentence = we_did.now_sentence(part)
+    if len(plain_language.sentences(sentence)) > 1:
+        return "Please make this one sentence: young people hear one idea at a time."
+    if not plain_language.problems(sentence):
+        return None
+    count = len(plain_language.words(sentence))
+    if count > plain_language.MAX_WORDS:
+        return (f"\u201c{sentence}\u201d has {count} words. Young people read {plain_language.MAX_WORDS} or fewer "
+                "best: could you say it more simply?")
+    rare = [w for w in plain_language.words(sentence) if plain_language.problems(w)]
+    if rare:
+        listed = ", ".join(f"\u201c{w}\u201d" for w in dict.fromkeys(rare))
+        return f"These words may be hard for a young reader: {listed}. Could you use everyday words instead?"
+    return (f"\u201c{sentence}\u201d may be hard to read for a child of 9. Shorter words and a shorter "
+            "sentence will help.")
+
+
+def check_plan(db: Session, session: SurveySession, form: dict[str, str]) -> Plan | dict[str, str]:
+    """The plan, or what to change, by field."""
+    errors = {}
+    kind, _, number = form["said"].partition("-")
+    model = {"answer": Answer, "comment": Comment}.get(kind)
+    said = db.get(model, int(number)) if model is not None and number.isdigit() else None
+    if said is None or said.session_id != session.id or (isinstance(said, Answer) and not said.is_current):
+        errors["said"] = "Please choose what they said that this plan is about."
+    what, who = form["what"].strip(), " ".join(form["who"].split())
+    if not what:
+        errors["what"] = "Please say what the school will do."
+    elif len(what) > MAX_WHAT:
+        errors["what"] = f"Please keep this under {MAX_WHAT} characters."
+    if not who:
+        errors["who"] = "Please say who will do it."
+    elif len(who) > MAX_WHO:
+        errors["who"] = f"Please keep this under {MAX_WHO} characters."
+    try:
+        due_on = date.fromisoformat(form["due_on"].strip())
+    except ValueError:
+        errors["due_on"] = "Please give the date it will be done by, as day, month and year."
+    problem = child_sentence_problem(form["child_words"])
+    if problem is None and len(we_did.school_words(form["child_words"])) > MAX_CHILD_WORDS:
+        problem = "Please make this shorter."
+    if problem:
+        errors["child_words"] = problem
+    if errors:
+        return errors
+    return Plan(said if kind == "answer" else None, said if kind == "comment" else None, what, who, due_on,
+                we_did.school_words(form["child_words"]))
+
+
+# ---- what the SENCO sees -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionView:
+    id: int
+    area_title: str
+    about: str  # what the young person was asked and said, for staff
+    what: str
+    who: str
+    due_on: date
+    child_hears: str  # "Now you can eat in the quiet room."
+    created_at: datetime
+    done_at: datetime | None
+    told_at: datetime | None
+    told_checkin_id: int | None
+    helped: str | None  # HELPED_WORDS
+    helped_how: str | None
+    helped_words: str | None  # exactly as typed
+
+    @property
+    def due_words(self) -> str:
+        """E.g. 'Fri 13 Dec 2026'."""
+        return f"{self.due_on:%a} {self.due_on.day} {self.due_on:%b %Y}"
+
+    @property
+    def status(self) -> str:
+        if self.helped:
+            return "Told to them. They said: " + self.helped
+        if self.told_at:
+            return "Told to them; they have not answered yet"
+        if self.done_at:
+            return "Done: they will be told at their next check-in"
+        return "Planned"
+
+
+def action_view(action: SchoolAction) -> ActionView:
+    source = action.session
+    framework = load_framework(source.framework_id)
+    if action.answer is not None:
+        about = (f"Asked \u201c{framework.statement(action.answer.statement_id).question}\u201d, "
+                 f"they said {answer_words(action.answer.value)}")
+    else:
+        about = f"{COMMENT_WORDS[action.comment.kind]}: \u201c{_preview(action.comment.text)}\u201d"
+    return ActionView(
+        action.id, framework.area(action.area_id).plain_title, about, action.what, action.who, action.due_on,
+        we_did.now_sentence(action.child_words), action.created_at, action.done_at, action.told_at,
+        action.told_session_id, HELPED_WORDS.get(action.helped) if action.helped else None,
+        METHOD_WORDS.get(action.helped_method) if action.helped_method else None, action.helped_words,
+    )
+
+
+@dataclass(frozen=True)
+class CheckinActions:
+    planned: tuple[ActionView, ...]  # about this check-in's answers and comments
+    told: tuple[ActionView, ...]  # from earlier check-ins, told at this one
+    choices: tuple[Said, ...]
+
+
+def checkin_actions(db: Session, session: SurveySession) -> CheckinActions:
+    loads = (selectinload(SchoolAction.session), selectinload(SchoolAction.answer),
+             selectinload(SchoolAction.comment))
+    planned = db.scalars(select(SchoolAction).where(SchoolAction.session_id == session.id)
+                         .options(*loads).order_by(SchoolAction.id))
+    told = db.scalars(select(SchoolAction).where(SchoolAction.told_session_id == session.id)
+                      .options(*loads).order_by(SchoolAction.told_at, SchoolAction.id))
+    return CheckinActions(tuple(map(action_view, planned)), tuple(map(action_view, told)),
+                          tuple(said_choices(db, session)))
+
+
+# ---- the council's counts --------------------------------------------------------------------------
+
+
+COUNTED = ("actions", "done", "told", *HELPED_VALUES)
+
+
+@dataclass(frozen=True)
+class WeDidRow:
+    label: str
+    pupils: int | None  # None: hidden, or nothing to count
+    counts: dict[str, int] | None
+    suppressed: bool = False
+
+
+@dataclass(frozen=True)
+class WeDidFigures:
+    areas: tuple[WeDidRow, ...]
+    total: WeDidRow
+
+    @property
+    def has_actions(self) -> bool:
+        return self.total.suppressed or self.total.counts is not None
+
+
+def council_we_did(db: Session, framework_id: str) -> WeDidFigures:
+    """Per area: actions planned about young people's answers and comments, how many were done and
+    told to them, and their replies to "Did that help?". An action counts when the check-in it is
+    about may be counted by the council; its telling and reply when that check-in may be too.
+    Every year group and year together (so no filter can take a hidden row apart), rows from
+    fewer than MIN_PUPILS pupils hidden, and one more where a hidden row could be worked out."""
+    framework = load_framework(framework_id)
+    # A check-in is told at, counted (for its telling and reply) only if the council may count it.
+    council_checkins = select(SurveySession.id).where(_council_may_count()).correlate(None)
+    told_counts = and_(SchoolAction.told_at.is_not(None), SchoolAction.told_session_id.in_(council_checkins))
+    figures = (
+        func.count(func.distinct(SchoolAction.pupil_id)),
+        func.count(SchoolAction.id),
+        func.sum(case((SchoolAction.done_at.is_not(None), 1), else_=0)),
+        func.sum(case((told_counts, 1), else_=0)),
+        *[func.sum(case((and_(told_counts, SchoolAction.helped == value), 1), else_=0)) for value in HELPED_VALUES],
+    )
+    about_counted_checkins = (SurveySession.framework_id == framework.id,
+                              SurveySession.perspective == DEFAULT_PERSPECTIVE, _council_may_count())
+
+    def counted(*by):
+        return (select(*by, *figures).join(SurveySession, SurveySession.id == SchoolAction.session_id)
+                .where(*about_counted_checkins))
+
+    total_key: CellKey = (ALL, ALL, ALL, ALL)
+    cube: dict[CellKey, Figures] = {
+        (area_id, ALL, ALL, ALL): Figures(pupils, tuple(int(n or 0) for n in numbers))
+        for area_id, pupils, *numbers in db.execute(counted(SchoolAction.area_id).group_by(SchoolAction.area_id))
+    }
+    if cube:
+        pupils, *numbers = db.execute(counted()).one()
+        cube[total_key] = Figures(pupils, tuple(int(n or 0) for n in numbers))
+    areas = [key for key in cube if key != total_key]
+    hidden = suppressed_cells(cube, [(total_key, areas)] if cube else [], MIN_PUPILS)
+
+    def row(label: str, key: CellKey) -> WeDidRow:
+        if key in hidden:
+            return WeDidRow(label, None, None, suppressed=True)
+        found = cube.get(key)
+        return WeDidRow(label, found.pupils, dict(zip(COUNTED, found.counts))) if found else WeDidRow(label, None, None)
+
+    return WeDidFigures(tuple(row(area.title, (area.id, ALL, ALL, ALL)) for area in framework.areas),
+                        row("All areas", total_key))
