@@ -167,3 +167,25 @@ def test_other_roles_cannot_download(staff_site, oak, role):
         assert response.status_code == 403 and "Only SENCOs can see this page" in response.text
         assert "café" not in response.text
     assert staff_site.audit("export_profile_pdf") == [] and staff_site.audit("export_answers_csv") == []
+
+
+def test_each_csv_row_has_the_question_heard_how_it_was_given_and_the_consent(staff_site, oak):
+    _, pupil, first, _ = oak  # consent: only my school
+    second = staff_site.checkin(pupil, {SAFE: "yes"}, consent=("school_and_family", "school_family_and_council"),
+                                comments=(("york.heard", "anything_else", "more time"),), at=utcnow() + timedelta(minutes=5))
+    third = staff_site.checkin(pupil, {SAFE: "no"}, consent=None, status="stopped", at=utcnow() + timedelta(minutes=9))
+    with staff_site.sessions.begin() as db:
+        repo.record_comment(db, db.get(SurveySession, second), "york.heard", "what_would_help", "people listen",
+                            cards=["people listen"])
+        repo.record_consent(db, db.get(SurveySession, first), [], now=utcnow() + timedelta(minutes=1))  # changed: no one
+    rows = read_csv(staff_site.client.get(f"/staff/pupils/{pupil}/answers.csv"))
+    seen = {(int(r["Check-in"]), r["Record"], r["Statement id"] if r["Record"] == "Answer" else r["Question asked"]):
+            (r["Question asked"], r["How given"], r["Consent"]) for r in rows}
+    heard = YORK.area("york.heard").prompts["children_young_people"]
+    assert seen[(first, "Answer", SAFE)] == (YORK.statement(SAFE).question, "Typed", "No one")
+    assert seen[(first, "Answer", HEARD)] == (YORK.statement(HEARD).question, "Tapped a button", "No one")
+    assert seen[(second, "Answer", SAFE)][1:] == ("Tapped a button",
+                                                  "My school and my family; Also the council, with no name")
+    assert seen[(second, "Comment: anything else", heard.anything_else)][1] == "Typed"
+    assert seen[(second, "Comment: what would help", heard.what_would_help)][1] == "Chose cards"
+    assert seen[(third, "Answer", SAFE)][2] == "Not asked yet"
