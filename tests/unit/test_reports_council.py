@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -27,6 +27,8 @@ from bot.reports.council import (
     term_start,
     to_csv,
 )
+from bot.reports.we_did import council_we_did
+from framework import we_did
 from framework.db import repository as repo
 from framework.loader import load_framework
 
@@ -411,3 +413,28 @@ def test_only_whole_terms_are_counted_so_two_dates_cannot_be_compared(db, counci
     repo.record_consent(db, sessions[1], ["school"], now=spring_2026)
     taken_back = unit(council_figures(db, council.id, "york", now=spring_2026), SAFE).all_schools
     assert taken_back.figures.pupils == 5
+
+
+def test_you_said_we_did_counts_plans_tellings_and_replies_only_where_the_council_may_count(db, schools):
+    oak, _ = schools
+    senco = repo.create_staff(db, "senco@oak.example", "x", "senco", oak)
+    replies = ["yes", "yes", "a_bit", "no", "skipped", "yes"]
+    for i, (pupil, helped) in enumerate(zip(pupils(db, oak, 6), replies)):
+        before = checkin(db, pupil, {SAFE: "no"}, at=AUTUMN_2023)
+        action = we_did.record(db, senco, before, answer=repo.current_answers(db, before)[0], what="Quiet room",
+                               who="TA", due_on=date(2024, 1, 1), child_words="you can eat in the quiet room")
+        we_did.mark_done(db, action, senco)
+        # The last pupil was told, but did not let the council see that check-in: their reply is not counted.
+        told = checkin(db, pupil, {}, at=AUTUMN_2024, consent=COUNCIL if i < 5 else ("school",))
+        we_did.keep_for(db, told)
+        we_did.mark_told(db, action)
+        we_did.record_reply(db, action, helped, "tapped", None)
+    private = checkin(db, pupils(db, oak, 1)[0], {SAFE: "no"}, consent=("school",))
+    we_did.record(db, senco, private, answer=repo.current_answers(db, private)[0], what="x", who="y",
+                  due_on=date(2024, 1, 1), child_words="we did it")
+    figures = council_we_did(db, "york")
+    safe = next(row for row in figures.areas if row.label == load_framework("york").area("york.safe").title)
+    assert (safe.pupils, safe.counts) == (6, {"actions": 6, "done": 6, "told": 5, "yes": 2, "a_bit": 1, "no": 1,
+                                              "skipped": 1})
+    assert figures.total == safe.__class__("All areas", safe.pupils, safe.counts)
+    assert all(row.counts is None and not row.suppressed for row in figures.areas if row is not safe)
