@@ -2,16 +2,22 @@
 database: what the young person sees, and what is stored, exactly."""
 from __future__ import annotations
 
+import html
 import json
+import re
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot.reports.council import COUNCIL_CONSENT
 from framework import checkin
 from framework.db import repository as repo
-from framework.db.models import Answer, SurveySession
+from framework.db.models import Answer, Pupil, SchoolAction, SurveySession, utcnow
 from framework.loader import load_framework
 from framework.survey import SurveyPlan
+from tests.stack import RasaChat, app_client
+from tests.unit.staff_site import CSRF_IN_PAGE, PASSWORD, password_hash
 
 pytestmark = pytest.mark.integration
 
@@ -304,3 +310,89 @@ def test_a_comment_that_mentions_being_tired_is_a_comment_not_a_break(stack, new
         assert [c.text for c in repo.comments_for(db, session)] == [words]
     paused = chat.send("can i have a break")
     assert "Use the same code to carry on later." in texts(paused)
+
+
+def staff_signed_in(client, email: str) -> str:
+    """Signs in through the form; the page's CSRF token for the next form."""
+    token = CSRF_IN_PAGE.search(client.get("/staff/login").text)[1]
+    assert client.post("/staff/login", data={"csrf_token": token, "email": email, "password": PASSWORD,
+                                              "next": "/staff"}).url.path == "/staff"
+    return CSRF_IN_PAGE.search(client.get("/staff").text)[1]
+
+
+def test_you_said_we_did_reaches_the_child_and_their_reply_reaches_the_senco_and_council(stack, new_checkin):
+    """A SENCO plans over HTTP for five pupils who said No to feeling safe and marks it done; at
+    each pupil's next check-in the bot tells them before the first question and asks "Did that
+    help?"; each reply (tapped or typed) is stored, shown to the SENCO and counted for the council."""
+    safe = YORK_CORE.questions[0]
+    area = YORK_CORE.framework.area_of(safe.id)
+    senco, officer = f"senco.{safe.id}@loop.example", f"officer.{safe.id}@loop.example"
+    first_checkins = []
+    for _ in range(5):
+        pupil, _ = new_checkin("york", "core")
+        with stack.sessions.begin() as db:
+            session = db.get(SurveySession, pupil.session_id)
+            session.started_at = utcnow() - timedelta(days=10)
+            repo.save_preferences(db, session, input_mode="tap", read_aloud=False, who_with="alone")
+            answer = repo.record_answer(db, session, safe.id, area.id, "no", "tapped")
+            repo.record_consent(db, session, [COUNCIL_CONSENT])
+            repo.set_status(db, session, "finished")
+            if not first_checkins:  # each pupil here gets a school of their own: these share the first one's
+                school_id = session.pupil.school_id
+                repo.create_staff(db, senco, password_hash(), "senco", session.pupil.school)
+                repo.create_staff(db, officer, password_hash(), "la_officer", None)
+            session.pupil.school_id = school_id
+            first_checkins.append((session.id, session.pupil_id, answer.id))
+
+    with app_client(stack.settings) as staff:
+        token = staff_signed_in(staff, senco)
+        for session_id, _, answer_id in first_checkins:
+            planned = staff.post(f"/staff/checkins/{session_id}/actions", data={
+                "csrf_token": token, "said": f"answer-{answer_id}", "what": "Lunch in the quiet room, with a TA.",
+                "who": "Mrs Patel", "due_on": (date.today() + timedelta(days=7)).isoformat(),
+                "child_words": "you can eat in the quiet room"})
+            assert planned.status_code == 200 and "The plan is saved." in planned.text
+            [action_id] = re.findall(rf'/staff/checkins/{session_id}/actions/(\d+)/done', planned.text)
+            assert staff.post(f"/staff/checkins/{session_id}/actions/{action_id}/done",
+                              data={"csrf_token": token}).status_code == 200
+
+    replies = ["/sometimes", "/affirm", "/deny", "/skip", "yeah"]
+    for (session_id, pupil_id, _), reply in zip(first_checkins, replies):
+        with stack.sessions.begin() as db:
+            invite = repo.create_invite(db, db.get(Pupil, pupil_id), "york", question_set="core")
+            chat = RasaChat(stack, repo.start_or_resume_session(db, invite).session.sender_id)
+        messages = start_and_choose(chat, input_mode="tap" if reply.startswith("/") else "type")
+        said = texts(messages)
+        assert said[-4:] == ["Here is what your school did after our last chat.",
+                             f"Last time, I asked you this. {safe.question} You said no.",
+                             "Now you can eat in the quiet room.", "Did that help?"], chat.readable()
+        assert [c.get("symbol") for c in customs(messages) if c.get("kind") == "we_did"] == [area.symbol] * 2
+        assert [(b["title"], b["payload"]) for b in last_buttons(messages)] == \
+            [("Yes", "/affirm"), ("A bit", "/sometimes"), ("No", "/deny"), ("Skip", "/skip")]
+        assert all(b.get("symbol") for b in last_buttons(messages))
+        messages = chat.send(reply)
+        assert "Thank you for telling me." in texts(messages), chat.readable()
+        assert last_step(messages) == {"kind": "question", "statement_id": safe.id, "symbol": safe.symbol}
+        chat.send("/affirm")  # the first question's answer is an answer, not a second reply
+        with stack.sessions() as db:
+            [action] = db.scalars(select(SchoolAction).where(SchoolAction.session_id == session_id))
+            [answer] = repo.current_answers(db, db.get(SurveySession, action.told_session_id))
+            assert (answer.statement_id, answer.value) == (safe.id, "yes")
+            told_checkin = action.told_session_id
+            repo.record_consent(db, db.get(SurveySession, told_checkin), [COUNCIL_CONSENT])
+            db.commit()
+        helped = {"/sometimes": ("a_bit", "tapped", None), "/affirm": ("yes", "tapped", None),
+                  "/deny": ("no", "tapped", None), "/skip": ("skipped", "tapped", None),
+                  "yeah": ("yes", "typed", "yeah")}[reply]
+        assert (action.helped, action.helped_method, action.helped_words) == helped
+
+    with app_client(stack.settings) as staff:
+        staff_signed_in(staff, senco)
+        shown = html.unescape(staff.get(f"/staff/checkins/{first_checkins[0][0]}").text)
+        assert "Told to them. They said: It helped a bit" in shown
+        staff.cookies.clear()
+        staff_signed_in(staff, officer)
+        council = staff.get("/staff/council?framework=york").text
+        row = re.search(rf'<th scope="row">{re.escape(html.escape(area.title))}</th>(.*?)</tr>',
+                        council.split('id="we-did"')[1], re.S)[1]
+        assert re.findall(r'<td class="number">(\d+)</td>', row) == ["5", "5", "5", "5", "2", "1", "1", "1"]
