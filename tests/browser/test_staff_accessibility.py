@@ -7,14 +7,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page
 from sqlalchemy import select
 
+from framework import we_did
 from framework.db import repository as repo
-from framework.db.models import Invite, School, utcnow
+from framework.db.models import Invite, School, SurveySession, utcnow
 from framework.loader import load_framework
 from tests.browser.widget import assert_axe_clean
 from tests.unit.staff_site import PASSWORD, password_hash, record_checkin
@@ -33,6 +34,7 @@ class StaffWorld:
     alert_id: int
     invite_id: int
     emails: dict[str, str]
+    standard_checkin_id: int  # a longer check-in: an area at a time, with charts
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +51,10 @@ def staff_world(stack) -> StaffWorld:
             emails[role] = email
         pupil = repo.create_pupil(db, school, "Robin <i>Browser</i>", year_group="Year 5", class_name="5B")
         school_id, pupil_id = school.id, pupil.id
-    record_checkin(stack.sessions, pupil_id, {q.id: "no" for q in core}, at=utcnow() - timedelta(days=365),
-                   consent=("school_family_and_council",))
+    earlier = record_checkin(stack.sessions, pupil_id, {q.id: "no" for q in core}, at=utcnow() - timedelta(days=365),
+                             consent=("school_family_and_council",))
+    standard = record_checkin(stack.sessions, pupil_id, None, question_set="standard",
+                              at=utcnow() - timedelta(days=200))
     checkin_id = record_checkin(stack.sessions, pupil_id, {q.id: v for q, v in zip(core, ["yes", "sometimes", "no",
                                 "dont_know", "skipped", "yes", "yes"])}, words={core[0].id: CHILD_WORDS},
                                 comments=((york.area_of(core[0].id).id, "what_would_help",
@@ -58,6 +62,18 @@ def staff_world(stack) -> StaffWorld:
                                 input_mode="type", read_aloud=True, who_with="with_support",
                                 consent=("school_and_family",))
     with stack.sessions.begin() as db:
+        # "You said, we did": a plan on the earlier check-in, told at the latest and answered; one not done yet.
+        senco = repo.find_staff_by_email(db, emails["senco"])
+        for session_id, done in ((earlier, True), (checkin_id, False)):
+            session = db.get(SurveySession, session_id)
+            action = we_did.record(db, senco, session, answer=repo.current_answers(db, session)[0],
+                                   what="Lunch in the quiet room", who="Mrs Patel", due_on=date(2030, 1, 31),
+                                   child_words="you can eat in the quiet room")
+            if done:
+                we_did.mark_done(db, action, senco)
+                action.told_session_id = checkin_id
+                we_did.mark_told(db, action)
+                we_did.record_reply(db, action, "a_bit", "typed", "a bit <b>yes</b>")
         school = db.get(School, school_id)
         session = repo.start_or_resume_session(db, repo.create_invite(db, repo.create_pupil(
             db, school, "Kai Alert", year_group="Year 5"), "york")).session
@@ -65,7 +81,7 @@ def staff_world(stack) -> StaffWorld:
         alert, _ = repo.raise_alert(db, session, "my step dad hurts me", ["abuse_physical"], ["hurts"], "screen",
                                     message=message)
         invite_id = db.scalar(select(Invite.id).where(Invite.pupil_id == pupil_id).order_by(Invite.id.desc()))
-        return StaffWorld(school_id, pupil_id, checkin_id, alert.id, invite_id, emails)
+        return StaffWorld(school_id, pupil_id, checkin_id, alert.id, invite_id, emails, standard)
 
 
 @pytest.fixture
@@ -102,6 +118,7 @@ def pages_for(world: StaffWorld) -> dict[str, list[str]]:
         "senco": ["/staff", "/staff/pupils", "/staff/pupils?year=Year+5", f"/staff/pupils/{pupil}",
                   f"/staff/pupils/{pupil}/invites", "/staff/pupils/invites?group=year:Year+5",
                   f"/staff/pupils/slips?invite={world.invite_id}", f"/staff/checkins/{checkin}",
+                  f"/staff/checkins/{world.standard_checkin_id}",
                   f"/staff/pupils/{pupil}/over-time", "/staff/alerts", "/staff/pupils/999999"],
         "dsl": ["/staff", "/staff/alerts", f"/staff/alerts/{world.alert_id}", "/staff/pupils"],
         "la_officer": ["/staff", "/staff/council", "/staff/council?framework=york&year_group=Year+5"],
@@ -141,6 +158,22 @@ def test_a_form_with_a_problem_is_accessible_and_keeps_what_was_typed(staff_page
     assert page.locator("form[action='/staff/pupils'][method=post] input[name=name]").input_value() == "Ash Example"
     assert page.locator("[role=alert]").count() >= 1
     assert_axe_clean(page, "add-pupil form with a problem")
+
+
+def test_a_plan_with_a_problem_is_accessible_and_keeps_what_was_typed(staff_page, staff_world, web_url):
+    page = staff_page(staff_world.emails["senco"])
+    page.goto(f"{web_url}/staff/checkins/{staff_world.checkin_id}")
+    assert "They said: It helped a bit" in page.locator("#we-did").inner_text()
+    form = page.locator("form.we-did-form")
+    form.locator("select[name=said]").select_option(index=1)
+    form.locator("textarea[name=what]").fill("A quiet space at lunch")
+    form.locator("input[name=who]").fill("Mr Jones")
+    form.locator("input[name=due_on]").fill("2030-02-01")
+    form.locator("input[name=child_words]").fill("the designated practitioner will facilitate provision")
+    form.locator("button[type=submit]").click()
+    assert page.locator("#child_words-error").inner_text().startswith("These words may be hard")
+    assert page.locator("input[name=child_words]").input_value() == "the designated practitioner will facilitate provision"
+    assert_axe_clean(page, "a plan with a problem")
 
 
 def test_the_childs_words_show_as_text_and_run_nothing(staff_page, staff_world, web_url):
