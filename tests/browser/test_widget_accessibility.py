@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 import time
 
+from datetime import date, timedelta
+
 import httpx
 import pytest
 
+from framework import we_did
+from framework.db import repository as repo
+from framework.db.models import utcnow
+from framework.loader import load_framework
 from tests.browser.widget import (
     AXE_TAGS, MESSAGES_API, NO_MORE, OWN_WAY, SEND_CARDS, Widget, answer_to_the_end, choose_preferences,
 )
@@ -53,6 +59,33 @@ def test_axe_finds_nothing_on_any_state(open_widget, new_invite):
 
     answer_to_the_end(widget, widget.tap, at_each_turn)
     widget.assert_axe_clean("end")
+
+
+def test_axe_finds_nothing_while_the_school_says_what_it_did(open_widget, stack):
+    """ "You said, we did": the bubbles with the area's symbol, and "Did that help?" with its buttons."""
+    safe = load_framework("york").questions("children_young_people", "core")[0]
+    with stack.sessions.begin() as db:
+        school = repo.create_school(db, "We Did School")
+        repo.create_staff(db, "dsl@wedid.example", "not-a-login", "dsl", school)
+        senco = repo.create_staff(db, "senco@wedid.example", "not-a-login", "senco", school)
+        pupil = repo.create_pupil(db, school, "Widget Pupil", year_group="Year 4")
+        before = repo.start_or_resume_session(db, repo.create_invite(db, pupil, "york", question_set="core")).session
+        before.started_at = utcnow() - timedelta(days=14)
+        answer = repo.record_answer(db, before, safe.id, "york.safe", "no", "tapped")
+        repo.set_status(db, before, "finished")
+        action = we_did.record(db, senco, before, answer=answer, what="Quiet lunch", who="TA", due_on=date.today(),
+                               child_words="you can eat in the quiet room")
+        we_did.mark_done(db, action, senco)
+        code = repo.create_invite(db, pupil, "york", question_set="core").code
+    widget: Widget = open_widget("/", **AXE_CONTEXT)
+    widget.start(code)
+    choose_preferences(widget.tap)
+    assert widget.bot_texts()[-2:] == ["Now you can eat in the quiet room.", "Did that help?"]
+    assert widget.answer_labels() == ["Yes", "A bit", "No", "Skip"]
+    widget.assert_axe_clean("you said, we did")
+    widget.tap("A bit")
+    assert "Thank you for telling me." in widget.bot_texts() and "Sometimes" in widget.answer_labels()
+    widget.assert_axe_clean("the first question after it")
 
 
 LOOKS = [
