@@ -36,7 +36,6 @@ WORDS_FILE = Path(__file__).parent / "we_did.yml"
 # At most this many items are told at one check-in: the young person came to answer
 # questions. The rest wait for the next one.
 MAX_TOLD = 3
-COMMENT_SYMBOL = "1F4AC"  # speech balloon, as beside a comment in the read-back
 
 
 class HelpReply(BaseModel):
@@ -139,7 +138,8 @@ def recap(framework_id: str, perspective: str, answer: Answer | None, comment: C
     data = words()
     framework = load_framework(framework_id)
     if answer is not None:
-        asked = framework.statement(answer.statement_id).question
+        statement = framework.statement(answer.statement_id)
+        asked = statement.question or statement.text
         said = data.you_said[answer.value]
     else:
         asked = getattr(framework.area(comment.area_id).prompts[perspective], comment.kind)

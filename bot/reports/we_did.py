@@ -48,7 +48,7 @@ def said_choices(db: Session, session: SurveySession) -> list[Said]:
         for statement in area.statements:
             if statement.id in answers:
                 choices.append(Said(f"answer-{answers[statement.id].id}",
-                                    f"{area.plain_title}: asked \u201c{statement.question}\u201d, "
+                                    f"{area.plain_title}: asked \u201c{statement.question or statement.text}\u201d, "
                                     f"they said {answer_words(answers[statement.id].value)}"))
         for comment in comments:
             if comment.area_id == area.id:
@@ -171,7 +171,8 @@ def action_view(action: SchoolAction) -> ActionView:
     source = action.session
     framework = load_framework(source.framework_id)
     if action.answer is not None:
-        about = (f"Asked \u201c{framework.statement(action.answer.statement_id).question}\u201d, "
+        statement = framework.statement(action.answer.statement_id)
+        about = (f"Asked \u201c{statement.question or statement.text}\u201d, "
                  f"they said {answer_words(action.answer.value)}")
     else:
         about = f"{COMMENT_WORDS[action.comment.kind]}: \u201c{_preview(action.comment.text)}\u201d"

@@ -18,7 +18,7 @@ from framework.answers import Reply
 from framework.db import repository as repo
 from framework.db.models import Answer, Comment, SchoolAction, SurveySession, utcnow
 from framework.loader import load_framework
-from tests.unit.staff_site import staff_db_url, staff_site  # noqa: F401
+from tests.unit.staff_site import CSRF_IN_PAGE, PASSWORD, staff_db_url, staff_site  # noqa: F401
 
 YORK = load_framework("york")
 SAFE = "york.safe.cyp1"
@@ -190,3 +190,19 @@ def test_the_council_counts_plans_and_replies_per_area_with_small_numbers_hidden
     # Being heard (1 pupil) is hidden; then the smallest other row, or the total would give it away.
     assert hidden == [YORK.area("york.independent").title, YORK.area("york.heard").title]
     assert "Pupil 1" not in page and "quiet room" not in page
+
+
+def test_a_plan_written_after_the_sign_in_ran_out_is_put_back_after_signing_in(staff_site, oak):
+    _, _, checkin, answer_id, _ = oak
+    token = staff_site.token("/staff")
+    staff_site.client.cookies.clear()  # the sign-in runs out
+    typed = plan(answer_id, child_words="you can eat lunch in the quiet room")
+    path = f"/staff/checkins/{checkin}/actions"
+    page = staff_site.client.post(path, data={"csrf_token": token, **typed})
+    assert page.status_code == 401 and "What you typed is kept below." in page.text
+    back = staff_site.client.post("/staff/login", data={
+        "csrf_token": CSRF_IN_PAGE.search(page.text)[1], "email": "senco1@school.example", "password": PASSWORD,
+        "next": path, **{f"draft.{k}": v for k, v in typed.items()}})
+    assert back.status_code == 200 and "Nothing was saved yet" in back.text
+    assert 'value="you can eat lunch in the quiet room"' in back.text and f'value="answer-{answer_id}" selected' in back.text
+    assert stored_actions(staff_site) == []
