@@ -218,7 +218,7 @@ def default_framework(db: Session, council_id: int | None, now: datetime | None 
         select(SurveySession.framework_id, func.count(SurveySession.id))
         .join(Pupil, Pupil.id == SurveySession.pupil_id)
         .where(SurveySession.perspective == DEFAULT_PERSPECTIVE,
-               *_counted_checkins(council_id, term_start(now or utcnow())))
+               *counted_checkins(council_id, term_start(now or utcnow())))
         .group_by(SurveySession.framework_id)
     ).all())
     return max((option.value for option in framework_options()), key=lambda fid: checkins.get(fid, 0))
@@ -319,7 +319,7 @@ def _count(db: Session, framework: Framework, council_id: int | None,
     each such group counts once for each of its terms, its years and all time.
     """
     counted = (SurveySession.framework_id == framework.id, SurveySession.perspective == DEFAULT_PERSPECTIVE,
-               *_counted_checkins(council_id, until))
+               *counted_checkins(council_id, until))
     first, last = db.execute(
         select(func.min(SurveySession.started_at), func.max(SurveySession.started_at))
         .join(Pupil, Pupil.id == SurveySession.pupil_id).where(*counted)
@@ -408,7 +408,7 @@ def _periods_of(term: str) -> tuple[str, str, str]:
     return term, term.split("-")[0], ALL
 
 
-def _counted_checkins(council_id: int | None, until: datetime) -> list:
+def counted_checkins(council_id: int | None, until: datetime) -> list:
     """SQL conditions on SurveySession (joined to its Pupil): a check-in at one of the council's
     schools, started before `until`, whose consent decision then included the council and whose
     latest one still does."""

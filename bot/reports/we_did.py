@@ -12,10 +12,12 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from accessibility import plain_language
-from bot.reports.council import ALL, MIN_PUPILS, CellKey, Figures, _council_may_count, suppressed_cells
+from bot.reports.council import ALL, MIN_PUPILS, CellKey, Figures, WHOLE_ROW, counted_checkins, suppressed_cells, term_start
 from bot.staff.wording import COMMENT_WORDS, METHOD_WORDS, answer_words
 from framework import we_did
-from framework.db.models import DEFAULT_PERSPECTIVE, HELPED_VALUES, Answer, Comment, SchoolAction, SurveySession
+from framework.db.models import (
+    DEFAULT_PERSPECTIVE, HELPED_VALUES, Answer, Comment, Pupil, SchoolAction, SurveySession, utcnow,
+)
 from framework.loader import load_framework
 
 FIELDS = ("said", "what", "who", "due_on", "child_words")  # the form's fields, kept across a sign-in
@@ -226,15 +228,17 @@ class WeDidFigures:
         return self.total.suppressed or self.total.counts is not None
 
 
-def council_we_did(db: Session, framework_id: str) -> WeDidFigures:
+def council_we_did(db: Session, council_id: int | None, framework_id: str, now: datetime | None = None) -> WeDidFigures:
     """Per area: actions planned about young people's answers and comments, how many were done and
     told to them, and their replies to "Did that help?". An action counts when the check-in it is
     about may be counted by the council; its telling and reply when that check-in may be too.
     Every year group and year together (so no filter can take a hidden row apart), rows from
-    fewer than MIN_PUPILS pupils hidden, and one more where a hidden row could be worked out."""
+    fewer than MIN_PUPILS pupils hidden, and one more where a hidden row could be worked out.
+    Only the officer's own council's schools, counted to the start of this term, as the answers are."""
     framework = load_framework(framework_id)
     # A check-in is told at, counted (for its telling and reply) only if the council may count it.
-    council_checkins = select(SurveySession.id).where(_council_may_count()).correlate(None)
+    council_checkins = (select(SurveySession.id).join(Pupil, Pupil.id == SurveySession.pupil_id)
+                        .where(*counted_checkins(council_id, term_start(now or utcnow()))).correlate(None))
     told_counts = and_(SchoolAction.told_at.is_not(None), SchoolAction.told_session_id.in_(council_checkins))
     figures = (
         func.count(func.distinct(SchoolAction.pupil_id)),
@@ -244,7 +248,7 @@ def council_we_did(db: Session, framework_id: str) -> WeDidFigures:
         *[func.sum(case((and_(told_counts, SchoolAction.helped == value), 1), else_=0)) for value in HELPED_VALUES],
     )
     about_counted_checkins = (SurveySession.framework_id == framework.id,
-                              SurveySession.perspective == DEFAULT_PERSPECTIVE, _council_may_count())
+                              SurveySession.perspective == DEFAULT_PERSPECTIVE, SurveySession.id.in_(council_checkins))
 
     def counted(*by):
         return (select(*by, *figures).join(SurveySession, SurveySession.id == SchoolAction.session_id)
@@ -259,7 +263,9 @@ def council_we_did(db: Session, framework_id: str) -> WeDidFigures:
         pupils, *numbers = db.execute(counted()).one()
         cube[total_key] = Figures(pupils, tuple(int(n or 0) for n in numbers))
     areas = [key for key in cube if key != total_key]
-    hidden = suppressed_cells(cube, [(total_key, areas)] if cube else [], MIN_PUPILS)
+    # Whole rows only (min_count 1): these counts are not one answer's share of a row.
+    hidden = {key for key, cells in suppressed_cells(cube, [(total_key, areas)] if cube else [], MIN_PUPILS, 1).items()
+              if WHOLE_ROW in cells}
 
     def row(label: str, key: CellKey) -> WeDidRow:
         if key in hidden:

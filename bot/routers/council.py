@@ -99,7 +99,7 @@ def council_view(request: Request, db: Db, staff: Officer, framework: str = "", 
                   answers=[(v, answer_words(v)) for v in answer_values()], council=staff.council,
                   rules=SUPPRESSION_RULES, suppressed_text=SUPPRESSED_TEXT, hidden_count_text=HIDDEN_COUNT_TEXT,
                   counted_until_rule=COUNTED_UNTIL_RULE,
-                  we_did=council_we_did(db, filters.framework_id))
+                  we_did=council_we_did(db, staff.council_id, filters.framework_id))
 
 
 @router.get("/council.csv")

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.reports.council import COUNCIL_CONSENT
+from bot.reports.council import COUNCIL_CONSENT, term_start
 from framework import checkin
 from framework.db import repository as repo
 from framework.db.models import Answer, Pupil, SchoolAction, SurveySession, utcnow
@@ -327,20 +327,24 @@ def test_you_said_we_did_reaches_the_child_and_their_reply_reaches_the_senco_and
     safe = YORK_CORE.questions[0]
     area = YORK_CORE.framework.area_of(safe.id)
     senco, officer = f"senco.{safe.id}@loop.example", f"officer.{safe.id}@loop.example"
+    # The council's figures count whole terms only: these check-ins are placed in the last one.
+    last_term = term_start(utcnow()) - timedelta(days=10)
     first_checkins = []
     for _ in range(5):
         pupil, _ = new_checkin("york", "core")
         with stack.sessions.begin() as db:
             session = db.get(SurveySession, pupil.session_id)
-            session.started_at = utcnow() - timedelta(days=10)
+            session.started_at = last_term - timedelta(days=10)
             repo.save_preferences(db, session, input_mode="tap", read_aloud=False, who_with="alone")
             answer = repo.record_answer(db, session, safe.id, area.id, "no", "tapped")
-            repo.record_consent(db, session, [COUNCIL_CONSENT])
+            repo.record_consent(db, session, [COUNCIL_CONSENT], now=last_term - timedelta(days=9))
             repo.set_status(db, session, "finished")
             if not first_checkins:  # each pupil here gets a school of their own: these share the first one's
                 school_id = session.pupil.school_id
+                council = repo.create_council(db, f"Council of {safe.id}")
+                session.pupil.school.council_id = council.id
                 repo.create_staff(db, senco, password_hash(), "senco", session.pupil.school)
-                repo.create_staff(db, officer, password_hash(), "la_officer", None)
+                repo.create_staff(db, officer, password_hash(), "la_officer", None, council=council)
             session.pupil.school_id = school_id
             first_checkins.append((session.id, session.pupil_id, answer.id))
 
@@ -378,8 +382,9 @@ def test_you_said_we_did_reaches_the_child_and_their_reply_reaches_the_senco_and
             [action] = db.scalars(select(SchoolAction).where(SchoolAction.session_id == session_id))
             [answer] = repo.current_answers(db, db.get(SurveySession, action.told_session_id))
             assert (answer.statement_id, answer.value) == (safe.id, "yes")
-            told_checkin = action.told_session_id
-            repo.record_consent(db, db.get(SurveySession, told_checkin), [COUNCIL_CONSENT])
+            told_checkin = db.get(SurveySession, action.told_session_id)
+            told_checkin.started_at = last_term
+            repo.record_consent(db, told_checkin, [COUNCIL_CONSENT], now=last_term + timedelta(hours=1))
             db.commit()
         helped = {"/sometimes": ("a_bit", "tapped", None), "/affirm": ("yes", "tapped", None),
                   "/deny": ("no", "tapped", None), "/skip": ("skipped", "tapped", None),

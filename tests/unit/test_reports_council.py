@@ -415,7 +415,7 @@ def test_only_whole_terms_are_counted_so_two_dates_cannot_be_compared(db, counci
     assert taken_back.figures.pupils == 5
 
 
-def test_you_said_we_did_counts_plans_tellings_and_replies_only_where_the_council_may_count(db, schools):
+def test_you_said_we_did_counts_plans_tellings_and_replies_only_where_the_council_may_count(db, council, schools):
     oak, _ = schools
     senco = repo.create_staff(db, "senco@oak.example", "x", "senco", oak)
     replies = ["yes", "yes", "a_bit", "no", "skipped", "yes"]
@@ -432,9 +432,13 @@ def test_you_said_we_did_counts_plans_tellings_and_replies_only_where_the_counci
     private = checkin(db, pupils(db, oak, 1)[0], {SAFE: "no"}, consent=("school",))
     we_did.record(db, senco, private, answer=repo.current_answers(db, private)[0], what="x", who="y",
                   due_on=date(2024, 1, 1), child_words="we did it")
-    figures = council_we_did(db, "york")
+    figures = council_we_did(db, council.id, "york")
     safe = next(row for row in figures.areas if row.label == load_framework("york").area("york.safe").title)
     assert (safe.pupils, safe.counts) == (6, {"actions": 6, "done": 6, "told": 5, "yes": 2, "a_bit": 1, "no": 1,
                                               "skipped": 1})
     assert figures.total == safe.__class__("All areas", safe.pupils, safe.counts)
     assert all(row.counts is None and not row.suppressed for row in figures.areas if row is not safe)
+    # Another council's officers, and an officer with no council, see none of it.
+    south = repo.create_council(db, "Southshire Council")
+    for other in (south.id, None):
+        assert all(row.counts is None for row in (*council_we_did(db, other, "york").areas,))
