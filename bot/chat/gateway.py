@@ -178,10 +178,30 @@ class RasaClient:
 
     async def send(self, sender_id: str, text: str, message_id: int | None = None) -> list[dict]:
         """Rasa's reply elements for one message from `sender_id` (made by us, never by a client);
-        `message_id`, its transcript row, goes to the actions in the message's metadata."""
+        `message_id`, its transcript row, goes to the actions in the message's metadata.
+
+        Rasa logs a custom action it could not reach and carries on with nothing to say: every
+        turn of ours runs actions, so silence means the turn was lost. The action server may be
+        back already (a restart takes seconds), so its being up now proves nothing: the turn is
+        undone in Rasa and sent once more. Only silence twice, with the action server up, is
+        a turn with nothing to say."""
         body: dict = {"sender": sender_id, "message": text}
         if message_id is not None:
             body["metadata"] = {MESSAGE_ID: message_id}
+        elements = await self._turn(sender_id, body)
+        if elements:
+            return elements
+        await self._forget_turn(sender_id, message_id)
+        if not await self._actions_reachable():
+            raise RasaUnavailable("the action server is not reachable")
+        elements = await self._turn(sender_id, body)
+        if not elements and not await self._actions_reachable():  # it died again
+            await self._forget_turn(sender_id, message_id)
+            raise RasaUnavailable("the action server is not reachable")
+        return elements
+
+    async def _turn(self, sender_id: str, body: dict) -> list[dict]:
+        """One message to Rasa; TurnFailed (the turn undone in Rasa) when an action said it failed."""
         try:
             response = await self.http.post(
                 self.webhook, headers=rasa_authorization(self.secret), json=body, timeout=RASA_TIMEOUT,
@@ -192,12 +212,9 @@ class RasaClient:
             raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
         elements = response.json()
         if any(isinstance(e.get("custom"), dict) and e["custom"].get("kind") == TURN_FAILED for e in elements):
+            message_id = (body.get("metadata") or {}).get(MESSAGE_ID)
             await self._forget_turn(sender_id, message_id)
             raise TurnFailed(f"an action could not store its part of message {message_id}")
-        # Rasa logs a failed custom action and carries on with nothing to say: every turn of
-        # ours runs actions, so silence means the action server is down, and the turn is lost.
-        if not elements and not await self._actions_reachable():
-            raise RasaUnavailable("the action server is not reachable")
         return elements
 
     async def _forget_turn(self, sender_id: str, message_id: int | None) -> None:
