@@ -168,6 +168,11 @@ class TurnFailed(Exception):
     """An action could not store its part of the turn; Rasa was told to forget the turn."""
 
 
+def _turn_failed(elements: list[dict]) -> bool:
+    """An action said it could not store its part of the turn."""
+    return any(isinstance(e.get("custom"), dict) and e["custom"].get("kind") == TURN_FAILED for e in elements)
+
+
 class RasaClient:
     def __init__(self, settings: Settings, http: httpx.AsyncClient):
         self.webhook = f"{settings.rasa_url}/webhooks/rest/webhook"
@@ -175,6 +180,8 @@ class RasaClient:
         self.action_health = f"{settings.action_server_url}/health"
         self.secret = settings.resolved_rasa_token
         self.http = http
+        # Conversations whose failed turn could not be undone yet: resumed before their next message.
+        self._unsettled: set[str] = set()
 
     async def send(self, sender_id: str, text: str, message_id: int | None = None) -> list[dict]:
         """Rasa's reply elements for one message from `sender_id` (made by us, never by a client);
@@ -185,23 +192,31 @@ class RasaClient:
         back already (a restart takes seconds), so its being up now proves nothing: the turn is
         undone in Rasa and sent once more. Only silence twice, with the action server up, is
         a turn with nothing to say."""
+        if sender_id in self._unsettled and not await self._resume(sender_id):
+            raise RasaUnavailable("the conversation could not be resumed in Rasa")
         body: dict = {"sender": sender_id, "message": text}
         if message_id is not None:
             body["metadata"] = {MESSAGE_ID: message_id}
         elements = await self._turn(sender_id, body)
         if elements:
             return elements
-        await self._forget_turn(sender_id, message_id)
-        if not await self._actions_reachable():
-            raise RasaUnavailable("the action server is not reachable")
+        if not await self._resume(sender_id):
+            raise RasaUnavailable("no reply, and the turn could not be undone in Rasa")
         elements = await self._turn(sender_id, body)
         if not elements and not await self._actions_reachable():  # it died again
-            await self._forget_turn(sender_id, message_id)
+            self._unsettled.add(sender_id)
             raise RasaUnavailable("the action server is not reachable")
         return elements
 
     async def _turn(self, sender_id: str, body: dict) -> list[dict]:
         """One message to Rasa; TurnFailed (the turn undone in Rasa) when an action said it failed."""
+        elements = await self._post(body)
+        if _turn_failed(elements):
+            await self._resume(sender_id)
+            raise TurnFailed(f"an action could not store its part of message {(body.get('metadata') or {}).get(MESSAGE_ID)}")
+        return elements
+
+    async def _post(self, body: dict) -> list[dict]:
         try:
             response = await self.http.post(
                 self.webhook, headers=rasa_authorization(self.secret), json=body, timeout=RASA_TIMEOUT,
@@ -210,35 +225,31 @@ class RasaClient:
             raise RasaUnavailable(f"Rasa not reachable: {type(exc).__name__}") from exc
         if response.status_code != 200:
             raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
-        elements = response.json()
-        if any(isinstance(e.get("custom"), dict) and e["custom"].get("kind") == TURN_FAILED for e in elements):
-            message_id = (body.get("metadata") or {}).get(MESSAGE_ID)
-            await self._forget_turn(sender_id, message_id)
-            raise TurnFailed(f"an action could not store its part of message {message_id}")
-        return elements
+        return response.json()
 
-    async def _forget_turn(self, sender_id: str, message_id: int | None) -> None:
-        """Undo message `message_id` in Rasa (its slots and form state too), so when it is sent
-        again it is read from where it first was: Rasa's "rewind" event, unless Rasa already
-        undid it (its fallback rewinds too, and a second rewind would undo the message before)."""
+    async def _resume(self, sender_id: str) -> bool:
+        """Undo a turn that failed part-way: restart the conversation in Rasa and resume it at the
+        step the database holds (/start_checkin; its replies are dropped), so the message, sent
+        again, is read from where it first was. False, and tried again before the conversation's
+        next message, when Rasa or the action server could not do it.
+
+        Not Rasa's "rewind": inside a form, Rasa 3.6 folds the form's earlier turns away
+        (DialogueStateTracker.applied_events), so a rewind goes back to before the form began."""
         try:
-            response = await self.http.get(
-                f"{self.conversations}/{sender_id}/tracker", params={"include_events": "NONE"},
-                headers=rasa_authorization(self.secret),
-                timeout=RASA_TIMEOUT,
-            )
-            response.raise_for_status()
-            latest = (response.json().get("latest_message") or {}).get("metadata") or {}
-            if message_id is None or latest.get(MESSAGE_ID) != message_id:
-                return
             response = await self.http.post(
                 f"{self.conversations}/{sender_id}/tracker/events", headers=rasa_authorization(self.secret),
-                json={"event": "rewind"}, timeout=RASA_TIMEOUT,
+                json={"event": "restart"}, timeout=RASA_TIMEOUT,
             )
             response.raise_for_status()
-        except httpx.HTTPError as exc:
-            # The actions still store each message once; the retry may just meet a form asking again.
-            log.warning("Rasa could not forget a failed turn: %s", exc)
+            elements = await self._post({"sender": sender_id, "message": START_PAYLOAD})
+        except (httpx.HTTPError, RasaUnavailable) as exc:
+            log.warning("Rasa could not resume a conversation after a failed turn: %s", exc)
+            elements = []
+        if elements and not _turn_failed(elements):
+            self._unsettled.discard(sender_id)
+            return True
+        self._unsettled.add(sender_id)
+        return False
 
     async def has_conversation(self, sender_id: str) -> bool:
         """False when Rasa holds nothing from this sender (its tracker store is new or was wiped)."""

@@ -71,6 +71,35 @@ def test_an_answer_the_database_refused_is_kept_and_stored_once_on_retry(chat_cl
     assert answers(stack, session.id) == [(YORK_CORE.questions[0].id, "yes", True), (YORK_CORE.questions[1].id, "no", True)]
 
 
+def test_an_answer_refused_deep_in_the_questions_is_stored_there_and_the_checkin_goes_on(
+        chat_client, new_invite, stack, monkeypatch):
+    """The failed turn is undone in Rasa without losing its place: Rasa's own "rewind", inside a
+    form, went back to before the questions began (found by `make chaos`)."""
+    _, auth = start(chat_client, new_invite())
+    through_preferences(chat_client, auth)
+    session = session_of(stack, auth)
+    for answer in ("/affirm", "/skip", "/deny", "/skip"):  # two questions, and "No more" to each
+        assert send(chat_client, auth, answer).status_code == 200
+    rasa = chat_client.app.state.chat.rasa
+    real_send = rasa.send
+
+    async def send_while_locked(sender_id, text, message_id=None):
+        with write_lock(stack):
+            return await real_send(sender_id, text, message_id)
+
+    monkeypatch.setattr(rasa, "send", send_while_locked)
+    assert send(chat_client, auth, "/sometimes", "answer-3").status_code == 503
+    monkeypatch.undo()
+
+    again = send(chat_client, auth, "/sometimes", "answer-3")
+    assert again.status_code == 200, again.text
+    assert again.json()["messages"][-1]["kind"] == "comment"
+    following = send(chat_client, auth, "/skip").json()["messages"][-1]
+    assert (following["kind"], following["statement_id"]) == ("question", YORK_CORE.questions[3].id)
+    assert answers(stack, session.id) == [(YORK_CORE.questions[0].id, "yes", True), (YORK_CORE.questions[1].id, "no", True),
+                                          (YORK_CORE.questions[2].id, "sometimes", True)]
+
+
 def test_a_lost_reply_is_retried_without_storing_the_answer_again(chat_client, new_invite, stack, monkeypatch):
     """Rasa and the actions did the turn, but its replies could not be stored: the retry reaches
     Rasa again, and the actions know the message, so it is not stored against the next question."""

@@ -1,10 +1,18 @@
-"""Rasa answers a turn with silence when it could not reach the action server (it logs the
+"""How the web app undoes a turn that failed part-way in Rasa, found by `make chaos`.
+
+Rasa answers a turn with silence when it could not reach the action server (it logs the
 failed action and carries on). The action server may be back by the time the web app looks
-(supervisord restarts it in seconds), so silence is never taken for a finished turn: the turn
-is undone in Rasa and sent once more. Found by `make chaos`: a killed action server came back
-between Rasa's failed call and the web app's look, and a message was marked delivered with
-nothing stored. Rasa here is a fake on httpx's mock transport: the test is about what the web
-app does with what Rasa answers."""
+(supervisord restarts it in seconds), so silence is never taken for a finished turn: a killed
+action server came back between Rasa's failed call and the web app's look, and a message was
+marked delivered with nothing stored.
+
+A failed turn is undone by restarting the conversation in Rasa and resuming it at the step
+the database holds, never by Rasa's "rewind": inside a form Rasa folds the form's earlier turns
+away, so a rewind at the third question went back to before the questions began (the child
+was then sent to the read-back with questions never asked).
+
+Rasa here is a fake on httpx's mock transport: these tests are about what the web app does
+with what Rasa answers; tests/integration/test_turn_faults.py does it with the real Rasa."""
 from __future__ import annotations
 
 import asyncio
@@ -13,65 +21,77 @@ import json
 import httpx
 import pytest
 
-from bot.chat.gateway import RasaClient, RasaUnavailable
-from framework.conversation import MESSAGE_ID
+from bot.chat.gateway import START_PAYLOAD, RasaClient, RasaUnavailable, TurnFailed
+from framework.conversation import MESSAGE_ID, TURN_FAILED
 from framework.settings import Settings
 
 MESSAGE = 7
 QUESTION = [{"text": "Is there more you want to say about feeling safe?", "buttons": [{"title": "No more", "payload": "/skip"}]}]
+WELCOME_BACK = [{"text": "Welcome back."}, *QUESTION]
+FAILED = [{"custom": {"kind": TURN_FAILED}}]
 
 
 class FakeRasa:
-    """Rasa's REST channel answering with `replies` in turn, its tracker API, and the action
-    server's health (up or not)."""
+    """Rasa's REST channel answering with `replies` in turn, its tracker events API, and the
+    action server's health (up or not)."""
 
     def __init__(self, replies: list[list[dict]], actions_up: bool = True):
         self.replies = replies
         self.actions_up = actions_up
-        self.received: list[dict] = []
+        self.received: list[str] = []
         self.events: list[dict] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/webhooks/rest/webhook":
-            self.received.append(json.loads(request.content))
+            self.received.append(json.loads(request.content)["message"])
             return httpx.Response(200, json=self.replies.pop(0))
         if path.endswith("/tracker/events"):
             self.events.append(json.loads(request.content))
             return httpx.Response(200, json={})
-        if path.endswith("/tracker"):
-            return httpx.Response(200, json={"latest_message": {"text": "/skip", "metadata": {MESSAGE_ID: MESSAGE}}})
         if path == "/health":
             return httpx.Response(200 if self.actions_up else 503, json={})
         return httpx.Response(404)
 
 
-def send(rasa: FakeRasa) -> list[dict]:
+def send(rasa: FakeRasa, messages: int = 1) -> list[dict]:
+    """`messages` turns of one conversation through one client; the last one's elements."""
     settings = Settings(rasa_url="http://rasa.test", action_server_url="http://actions.test",
                         rasa_token="a-test-secret-of-thirty-two-bytes-or-more")
 
-    async def one_turn() -> list[dict]:
+    async def turns() -> list[dict]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(rasa)) as http:
-            return await RasaClient(settings, http).send("sender-1", "/skip", MESSAGE)
+            client = RasaClient(settings, http)
+            for _ in range(messages - 1):
+                with pytest.raises(RasaUnavailable):
+                    await client.send("sender-1", "/skip", MESSAGE)
+            return await client.send("sender-1", "/skip", MESSAGE)
 
-    return asyncio.run(one_turn())
+    return asyncio.run(turns())
 
 
 def test_silence_with_the_action_server_back_is_undone_and_sent_again():
-    rasa = FakeRasa([[], QUESTION])
+    rasa = FakeRasa([[], WELCOME_BACK, QUESTION])
     assert send(rasa) == QUESTION
-    assert [body["metadata"] for body in rasa.received] == [{MESSAGE_ID: MESSAGE}] * 2
-    assert rasa.events == [{"event": "rewind"}]  # the lost turn, undone before it was sent again
+    assert rasa.received == ["/skip", START_PAYLOAD, "/skip"]
+    assert rasa.events == [{"event": "restart"}]  # the lost turn, undone before it was sent again
 
 
-def test_silence_with_the_action_server_down_is_undone_and_not_delivered():
-    rasa = FakeRasa([[]], actions_up=False)
-    with pytest.raises(RasaUnavailable):
-        send(rasa)
-    assert len(rasa.received) == 1 and rasa.events == [{"event": "rewind"}]
+def test_silence_with_the_action_server_down_is_not_delivered_and_resumed_before_the_next_try():
+    rasa = FakeRasa([[], [], WELCOME_BACK, QUESTION], actions_up=False)
+    assert send(rasa, messages=2) == QUESTION
+    assert rasa.received == ["/skip", START_PAYLOAD, START_PAYLOAD, "/skip"]
+    assert rasa.events == [{"event": "restart"}] * 2
 
 
 def test_silence_twice_with_the_action_server_up_is_a_turn_with_nothing_to_say():
-    rasa = FakeRasa([[], []])
+    rasa = FakeRasa([[], WELCOME_BACK, []])
     assert send(rasa) == []
-    assert len(rasa.received) == 2 and rasa.events == [{"event": "rewind"}]
+    assert rasa.received == ["/skip", START_PAYLOAD, "/skip"]
+
+
+def test_a_turn_an_action_failed_is_undone_by_a_restart_not_a_rewind():
+    rasa = FakeRasa([FAILED, WELCOME_BACK])
+    with pytest.raises(TurnFailed):
+        send(rasa)
+    assert rasa.received == ["/skip", START_PAYLOAD] and rasa.events == [{"event": "restart"}]
