@@ -3,6 +3,10 @@
 Rasa takes its secrets on the command line, which every user of the machine can read (ps), and
 its REST channel answers anyone. `python -m rasa_server run ...` starts Rasa with the secret
 from the environment, and `channels.SignedRestInput` makes the REST channel ask for it too.
+`failed_actions` makes a turn whose custom action Rasa could not run say so.
 """
 
 SECRET_VARIABLE = "HEARD_RASA_TOKEN"  # signs (HS256) the JWTs the web app sends in its Authorization header
+# The kind of the reply element that says a turn failed (framework.conversation.TURN_FAILED: this
+# package imports nothing of ours; tests/unit/test_rasa_silence.py checks they agree).
+TURN_FAILED = "turn_failed"

@@ -7,7 +7,7 @@ import sys
 
 from rasa.__main__ import main
 
-from rasa_server import SECRET_VARIABLE
+from rasa_server import SECRET_VARIABLE, failed_actions
 
 if __name__ == "__main__":
     secret = os.environ.get(SECRET_VARIABLE, "")
@@ -15,4 +15,5 @@ if __name__ == "__main__":
         sys.exit(f"{SECRET_VARIABLE} is empty: Rasa would answer anyone on this machine.")
     # Set in this process only: /proc/PID/cmdline keeps the arguments it was started with.
     sys.argv = ["rasa", *sys.argv[1:], "--jwt-secret", secret, "--jwt-method", "HS256"]
+    failed_actions.install()
     main()

@@ -95,3 +95,10 @@ def test_a_turn_an_action_failed_is_undone_by_a_restart_not_a_rewind():
     with pytest.raises(TurnFailed):
         send(rasa)
     assert rasa.received == ["/skip", START_PAYLOAD] and rasa.events == [{"event": "restart"}]
+
+
+def test_rasa_and_the_actions_name_a_failed_turn_alike():
+    """rasa_server (in Rasa's environment) says a turn failed with the same word as our actions."""
+    from rasa_server import TURN_FAILED as SAID_BY_RASA
+
+    assert SAID_BY_RASA == TURN_FAILED
