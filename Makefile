@@ -15,7 +15,7 @@ RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null) 
 # Quiet the pip noise about the machine's extra local indexes; keep errors.
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: help setup run test bench nlu-report lock clean
+.PHONY: help setup run test bench chaos nlu-report lock clean
 
 help:
 	@echo "make run         set up what is missing, then start Heard on http://127.0.0.1:8000"
@@ -23,6 +23,8 @@ help:
 	@echo "make nlu-report  cross-validated precision, recall and F1 per intent, then typed answers (dev, test)"
 	@echo "make bench       staff pages with 1,000 pupils on SQLite and PostgreSQL, then the chat benchmark"
 	@echo "                 (5 and 50 pupils, typed and tapped; SCALED=1: PostgreSQL, several web workers)"
+	@echo "make chaos       20 pupils check in while Rasa, the action server and the web app are"
+	@echo "                 killed, the database locked and the mail server stopped; nothing may be lost"
 
 # ---- environments -----------------------------------------------------------
 $(RASA_VENV)/.installed: requirements/rasa.lock.txt requirements/rasa-sentence-model.txt
@@ -69,6 +71,10 @@ test: setup
 bench: setup
 	$(VENV)/bin/python -m tests.bench_staff
 	$(VENV)/bin/python -m tests.bench $(if $(filter 1,$(SCALED)),--scaled)
+
+# Not part of `make test`: it takes a quarter of an hour on 2 cores (tests/chaos.py says why).
+chaos: setup
+	$(VENV)/bin/python -m tests.chaos
 
 nlu-report: $(RASA_VENV)/.installed $(MODEL)
 	RASA=$(RASA) $(VENV)/bin/python scripts/nlu_report.py
