@@ -121,7 +121,7 @@ class _Profile(FPDF):
         self.heading("In my own words")
         for area, comment in summary.comments:
             about = f"{comment.kind_label}, {area.title}"
-            if comment.about:
+            if comment.about and not comment.moved:  # moved: the area it is under is staff's filing
                 about += ". About: " + " ".join(s.text for s in comment.about)
             if comment.cards:
                 self.said(f"I {comment.cards_chosen}.", about)

@@ -34,6 +34,11 @@ How small numbers are hidden (SUPPRESSION_RULES says the same for the page)
    shown: a row is hidden or shown whatever the filters, so comparing one filter choice with
    another cannot reveal a hidden row either.
 
+Comments young people wrote are counted per area too, under the area they are filed under
+now: where a SENCO moved them, else where Heard filed them (its best match, else the area whose
+prompt was answered). Only all schools, year groups and years together, so no other comment
+figure can be set against them; an area's count from fewer than MIN_PUPILS pupils is hidden.
+
 Nothing here knows a pupil's name, words or id: the queries count, they never list pupils.
 The figures come from one query that groups and counts (plus one for the range of dates and
 one for school names), however many answers there are; each check-in's latest consent is
@@ -49,13 +54,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Text, case, cast, false, func, literal, or_, select, union_all
+from sqlalchemy import Text, case, cast, distinct, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.reports.answers_csv import inert
 from bot.reports.voice import answer_values
 from bot.staff.wording import SCHOOL_TIME, answer_words
-from framework.db.models import DEFAULT_PERSPECTIVE, Answer, ConsentDecision, Pupil, School, SurveySession, utcnow
+from framework.db.models import (
+    DEFAULT_PERSPECTIVE,
+    Answer,
+    Comment,
+    CommentMapping,
+    ConsentDecision,
+    Pupil,
+    School,
+    SurveySession,
+    utcnow,
+)
 from framework.loader import framework_files, load_framework
 from framework.schema import Area, Framework, Statement
 
@@ -175,9 +190,22 @@ class UnitFigures:
 
 
 @dataclass(frozen=True)
+class CommentCount:
+    """The comments filed under an area now, from all schools and years."""
+
+    comments: int
+    pupils: int
+
+    @property
+    def suppressed(self) -> bool:
+        return 0 < self.pupils < MIN_PUPILS
+
+
+@dataclass(frozen=True)
 class AreaFigures:
     area: UnitFigures
     statements: tuple[UnitFigures, ...]
+    comments: CommentCount = CommentCount(0, 0)
 
 
 class Option(NamedTuple):
@@ -280,8 +308,10 @@ def council_figures(db: Session, council_id: int | None, framework_id: str, year
             all_times=row(time_total, (unit_id, ALL, group, period)),
         )
 
+    comments = comment_counts(db, council_id, framework, until)
     areas = tuple(
-        AreaFigures(unit(area.id, area.title), tuple(unit(s.id, s.text) for s in statements))
+        AreaFigures(unit(area.id, area.title), tuple(unit(s.id, s.text) for s in statements),
+                    comments.get(area.id, CommentCount(0, 0)))
         for area in framework.areas if (statements := asked_statements(area))
     )
     groups = sorted({key[YEAR_GROUP] for key in cube} - {ALL}, key=_natural_order)
@@ -401,6 +431,28 @@ def _count(db: Session, framework: Framework, council_id: int | None,
             cube[key] = cube[key] + figures if key in cube else figures
     used_years = sorted({int(key[PERIOD]) for key in cube if key[PERIOD] != ALL and "-" not in key[PERIOD]})
     return cube, used_years
+
+
+def comment_counts(db: Session, council_id: int | None, framework: Framework, until: datetime) -> dict[str, CommentCount]:
+    """Comments and the pupils who wrote them, per area they are filed under now (one query):
+    the council's own schools, check-ins counted as the answers are (whole terms)."""
+    heard_filed = (
+        select(CommentMapping.area_id).where(CommentMapping.comment_id == Comment.id)
+        .order_by(CommentMapping.score.desc(), CommentMapping.id).limit(1)
+        .correlate(Comment).scalar_subquery()
+    )
+    filed = (
+        select(func.coalesce(Comment.moved_to_area_id, heard_filed, Comment.area_id).label("area_id"),
+               SurveySession.pupil_id)
+        .join(SurveySession, SurveySession.id == Comment.session_id)
+        .join(Pupil, Pupil.id == SurveySession.pupil_id)
+        .where(SurveySession.framework_id == framework.id, SurveySession.perspective == DEFAULT_PERSPECTIVE,
+               *counted_checkins(council_id, until))
+        .subquery()
+    )
+    rows = db.execute(select(filed.c.area_id, func.count(), func.count(distinct(filed.c.pupil_id)))
+                      .group_by(filed.c.area_id))
+    return {area_id: CommentCount(int(comments), int(pupils)) for area_id, comments, pupils in rows}
 
 
 def _periods_of(term: str) -> tuple[str, str, str]:

@@ -111,13 +111,24 @@ class AnswerCount:
 
 
 @dataclass(frozen=True)
+class MovedBy:
+    """A SENCO filed the comment under another outcome than Heard did."""
+
+    who: str  # the member of staff's email
+    at: datetime
+    heard_filed: str  # the title of the area Heard had filed it under
+
+
+@dataclass(frozen=True)
 class CommentView:
+    id: int
     kind: str
     prompt: str | None  # the question the child was asked, when the framework has it
     text: str  # exactly as given
     about: tuple[Statement, ...]  # the statements the mapper matched, best first
     cards: tuple[str, ...] = ()  # the words of the comment cards chosen, when the comment was cards
     sure: bool = False  # the mapper was sure of the first match (False when it matched none)
+    moved: MovedBy | None = None
 
     @property
     def kind_label(self) -> str:
@@ -216,11 +227,12 @@ class CheckinSummary:
 
 
 def checkin_summary(db: Session, session: SurveySession) -> CheckinSummary:
-    """Everything a SENCO reads about one check-in (six queries, however many answers)."""
+    """Everything a SENCO reads about one check-in (seven queries, however many answers)."""
     framework = load_framework(session.framework_id)
     every_answer = list(db.scalars(select(Answer).where(Answer.session_id == session.id).order_by(Answer.id)))
     comments = list(db.scalars(
-        select(Comment).where(Comment.session_id == session.id).options(selectinload(Comment.mappings))
+        select(Comment).where(Comment.session_id == session.id)
+        .options(selectinload(Comment.mappings), selectinload(Comment.moved_by))
         .order_by(Comment.id)
     ))
     consent = repo.latest_consent(db, session)
@@ -282,8 +294,16 @@ def mapped_statements(framework: Framework, comment: Comment) -> tuple[Statement
 
 
 def filed_area(framework: Framework, comment: Comment) -> str:
-    """The area a comment is shown under: the outcome it was mapped to first, else the area
-    whose prompt the young person answered."""
+    """The area a comment is shown and counted under: where a SENCO moved it, else where Heard
+    filed it."""
+    if comment.moved_to_area_id in {area.id for area in framework.areas}:
+        return comment.moved_to_area_id
+    return heard_filed_area(framework, comment)
+
+
+def heard_filed_area(framework: Framework, comment: Comment) -> str:
+    """Where Heard filed a comment: the outcome it was mapped to first, else the area whose
+    prompt the young person answered."""
     known = {area.id for area in framework.areas}
     first = comment.mappings[0].area_id if comment.mappings else None
     return first if first in known else comment.area_id
@@ -293,8 +313,14 @@ def _comment_view(framework: Framework, perspective: str, comment: Comment) -> C
     asked_in = next((area for area in framework.areas if area.id == comment.area_id), None)
     prompts = asked_in.prompts.get(perspective) if asked_in else None
     about = mapped_statements(framework, comment)
-    return CommentView(comment.kind, getattr(prompts, comment.kind, None) if prompts else None, comment.text,
-                       about, tuple(comment.cards or ()), sure=bool(about) and comment.mappings[0].score >= SURE_AT)
+    moved = None
+    if filed_area(framework, comment) != (heard := heard_filed_area(framework, comment)):
+        titles = {area.id: area.plain_title for area in framework.areas}
+        moved = MovedBy(comment.moved_by.email if comment.moved_by else "a member of staff", comment.moved_at,
+                        titles.get(heard, heard))
+    return CommentView(comment.id, comment.kind, getattr(prompts, comment.kind, None) if prompts else None,
+                       comment.text, about, tuple(comment.cards or ()),
+                       sure=bool(about) and comment.mappings[0].score >= SURE_AT, moved=moved)
 
 
 def _how_gathered(session: SurveySession, answers: list[Answer]) -> HowGathered:

@@ -294,6 +294,13 @@ class Comment(Base):
     # The words of the comment cards the young person chose (text joins them); None when typed.
     cards: Mapped[list | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A SENCO moved it to this outcome area (the mapper's matches stay as they were): who and
+    # when. None: it is where Heard filed it. Each move is also in the audit log.
+    moved_to_area_id: Mapped[str | None] = mapped_column(String(64))
+    moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    moved_at: Mapped[datetime | None]
+
+    moved_by: Mapped[StaffUser | None] = relationship()
 
     mappings: Mapped[list[CommentMapping]] = relationship(
         back_populates="comment", cascade="all, delete-orphan", passive_deletes=True,

@@ -420,6 +420,16 @@ def record_comment(db: Session, survey_session: SurveySession, area_id: str, kin
     return comment
 
 
+def move_comment(db: Session, comment: Comment, area_id: str | None, staff: StaffUser,
+                 now: datetime | None = None) -> None:
+    """File a comment under another outcome area, as `staff` decided; None puts it back where
+    Heard filed it. The words and the mapper's matches are never changed."""
+    comment.moved_to_area_id = area_id
+    comment.moved_by_id = staff.id if area_id else None
+    comment.moved_at = (now or utcnow()) if area_id else None
+    db.flush()
+
+
 def comments_for(db: Session, survey_session: SurveySession) -> list[Comment]:
     """A session's free-text comments, in the order given."""
     return list(db.scalars(select(Comment).where(Comment.session_id == survey_session.id).order_by(Comment.id)))

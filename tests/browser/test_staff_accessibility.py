@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from framework import we_did
 from framework.db import repository as repo
-from framework.db.models import Invite, School, SurveySession, utcnow
+from framework.db.models import Comment, Invite, School, StaffUser, SurveySession, utcnow
 from framework.loader import load_framework
 from tests.browser.widget import assert_axe_clean
 from tests.unit.staff_site import PASSWORD, password_hash, record_checkin
@@ -58,7 +58,8 @@ def staff_world(stack) -> StaffWorld:
     checkin_id = record_checkin(stack.sessions, pupil_id, {q.id: v for q, v in zip(core, ["yes", "sometimes", "no",
                                 "dont_know", "skipped", "yes", "yes"])}, words={core[0].id: CHILD_WORDS},
                                 comments=((york.area_of(core[0].id).id, "what_would_help",
-                                           "more breaks <img src=x onerror=alert(1)>"),),
+                                           "more breaks <img src=x onerror=alert(1)>"),
+                                          (york.area_of(core[0].id).id, "anything_else", "my friends help me")),
                                 input_mode="type", read_aloud=True, who_with="with_support",
                                 consent=("school_and_family",))
     with stack.sessions.begin() as db:
@@ -75,6 +76,10 @@ def staff_world(stack) -> StaffWorld:
                 we_did.mark_told(db, action)
                 we_did.record_reply(db, action, "a_bit", "typed", "a bit <b>yes</b>")
         school = db.get(School, school_id)
+        # a comment the SENCO moved to another outcome shows who moved it
+        moved = db.scalars(select(Comment).where(Comment.session_id == checkin_id, Comment.kind == "anything_else")).one()
+        senco = db.scalars(select(StaffUser).where(StaffUser.email == emails["senco"])).one()
+        repo.move_comment(db, moved, "york.included", senco)
         session = repo.start_or_resume_session(db, repo.create_invite(db, repo.create_pupil(
             db, school, "Kai Alert", year_group="Year 5"), "york")).session
         message, _ = repo.add_message(db, session, "in", "my step dad hurts me")

@@ -35,7 +35,7 @@ def test_migrations_go_up_down_and_up_again(db_url):
     upgrade(db_url)
     engine = make_engine(db_url)
     with engine.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0010"
+        assert current_revision(connection) == head_revision() == "0011"
     engine.dispose()
 
 

@@ -16,6 +16,7 @@ from bot.reports.council import (
     NOT_RECORDED,
     SOME_COUNTS_HIDDEN_MARK,
     SUPPRESSED_MARK,
+    CommentCount,
     CouncilFigures,
     Figures,
     UnitFigures,
@@ -110,6 +111,34 @@ def test_figures_equal_a_hand_count_of_the_answers(db, council, schools):
     assert [(r.label, r.figures.answers) for r in safe.over_time] == [("2024/25", 11)]
     assert unit(figures, "york.goals").all_schools.figures is None  # nobody answered: no answers, not hidden
     assert not unit(figures, "york.goals").all_schools.suppressed
+
+
+def area_figures(figures: CouncilFigures, area_id: str):
+    return next(area for area in figures.areas if area.area.unit_id == area_id)
+
+
+def test_comments_count_under_the_area_they_are_filed_under_now(db, council, schools):
+    oak, elm = schools
+    senco = repo.create_staff(db, "senco@oak.example", "not-a-real-hash", "senco", oak)
+    written = []
+    for pupil in pupils(db, oak, 3) + pupils(db, elm, 3):
+        session = checkin(db, pupil, {SAFE: "no"})
+        # Heard filed it under "independent"; it was asked under "safe"
+        written.append(repo.record_comment(db, session, "york.safe", "anything_else", "kids laugh at me on the bus",
+                                           [{"statement_id": HOME, "area_id": "york.independent", "score": 0.7}]))
+    repo.record_comment(db, checkin(db, pupils(db, oak, 1)[0], {SAFE: "no"}, consent=("school",)),
+                        "york.safe", "anything_else", "not for the council", [])
+    figures = council_figures(db, council.id, "york")
+    assert area_figures(figures, "york.independent").comments == CommentCount(6, 6)
+    assert area_figures(figures, "york.safe").comments == CommentCount(0, 0)
+
+    for comment in written[:5]:  # a SENCO moves five of them: only the final filing counts
+        repo.move_comment(db, comment, "york.safe", senco)
+    figures = council_figures(db, council.id, "york")
+    assert area_figures(figures, "york.safe").comments == CommentCount(5, 5)
+    moved_away = area_figures(figures, "york.independent").comments
+    assert moved_away == CommentCount(1, 1) and moved_away.suppressed  # one pupil: hidden
+    assert not area_figures(figures, "york.safe").comments.suppressed
 
 
 def test_only_checkins_whose_latest_consent_includes_the_council_count(db, council, schools):

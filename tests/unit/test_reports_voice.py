@@ -16,7 +16,7 @@ from bot.reports.answers_csv import HEADER, answer_rows, inert, to_csv
 from bot.reports.voice import agreement, change_between, checkin_summary, over_time
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
-from framework.db.models import Answer, Pupil, SurveySession, utcnow
+from framework.db.models import Answer, Comment, Pupil, StaffUser, SurveySession, utcnow
 from framework.loader import load_framework
 from tests.unit.staff_site import StaffSite
 
@@ -124,6 +124,23 @@ def test_a_comment_shows_under_the_outcome_it_was_filed_under_and_how_sure(recor
     [(_, moved)] = [(a, c) for a, c in summary.comments if c.text == "nobody plays with me"]
     assert moved.prompt == YORK.area("york.safe").prompts["children_young_people"].anything_else
     assert [a.area.id for a in summary.areas] == [a.id for a in YORK.areas if a.id in shown]
+
+
+def test_a_comment_a_senco_moved_shows_under_its_new_outcome_with_heards_filing_kept(records):
+    school = records.school("Oak")
+    session_id = records.checkin(records.pupil(school), {SAFE: "yes"})
+    comment(records, session_id, "york.safe", "anything_else", "kids laugh at me on the bus", (INDEPENDENT,))
+    email = records.account("senco", school)
+    with records.sessions.begin() as db:
+        staff = db.scalars(select(StaffUser).where(StaffUser.email == email)).one()
+        repo.move_comment(db, db.scalars(select(Comment)).one(), "york.safe", staff)
+
+    with records.sessions() as db:
+        summary = checkin_summary(db, db.get(SurveySession, session_id))
+    [(area, view)] = summary.comments
+    assert area.area.id == "york.safe" and view.text == "kids laugh at me on the bus"
+    assert (view.moved.who, view.moved.heard_filed) == (email, YORK.area("york.independent").plain_title)
+    assert [s.id for s in view.about] == [INDEPENDENT]  # what Heard matched is still shown
 
 
 def test_the_latest_consent_counts_in_the_childs_button_words(records):

@@ -12,12 +12,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.auth.headers import CONTENT_SECURITY_POLICY
 from framework.db import repository as repo
-from framework.db.models import Answer, SurveySession, utcnow
+from framework.db.models import Answer, Comment, SurveySession, utcnow
 from framework.loader import load_framework
-from tests.unit.staff_site import staff_db_url, staff_site  # noqa: F401
+from tests.unit.staff_site import CSRF_IN_PAGE, PASSWORD, staff_db_url, staff_site  # noqa: F401
 
 YORK = load_framework("york")
 SAFE, SAFE_TELL, INDEPENDENT, HEARD = "york.safe.cyp1", "york.safe.cyp3", "york.independent.cyp1", "york.heard.cyp1"
@@ -300,3 +301,121 @@ def test_a_short_checkin_is_one_line_per_area_without_charts(staff_site, oak):
     assert 'src="/symbols/' + YORK.area("york.safe").symbol + '.svg"' in page
     assert "<svg" not in page and SCRIPT not in page  # one answer an area: no charts; words inert
     assert answer_words(page) == ["not at lunch " + SCRIPT] and child_words(page) == ["a quiet room"]
+
+
+# ---- moving a misfiled comment ------------------------------------------------------------------
+
+
+def area_of_comment(page: str, comment_id: int) -> str:
+    """The title of the area section the comment is shown in."""
+    for title, section in re.findall(r'<section class="area"[^>]*>\s*<h3 id="[^"]+">(.*?) <span.*?</h3>(.*?)</section>',
+                                     page, re.S):
+        if f'id="comment-{comment_id}"' in section:
+            return html.unescape(title)
+    raise AssertionError(f"comment {comment_id} is not on the page")
+
+
+def oak_comment(site) -> Comment:
+    with site.sessions() as db:
+        return db.scalars(select(Comment).options(selectinload(Comment.mappings))).one()
+
+
+def move(site, checkin: int, comment_id: int, area_id: str, token: str | None = None):
+    token = site.token(f"/staff/checkins/{checkin}") if token is None else token
+    return site.client.post(f"/staff/checkins/{checkin}/comments/{comment_id}/area",
+                            data={"csrf_token": token, "area_id": area_id})
+
+
+def test_a_senco_moves_a_misfiled_comment_and_the_summary_says_staff_moved_it(staff_site, oak):
+    _, pupil, checkin, email = oak
+    comment = oak_comment(staff_site)
+    page = staff_site.client.get(f"/staff/checkins/{checkin}")
+    assert area_of_comment(page.text, comment.id) == YORK.area("york.safe").plain_title
+    assert "Moved here by staff" not in page.text
+
+    page = move(staff_site, checkin, comment.id, "york.included")
+    assert page.status_code == 200 and page.url.path == f"/staff/checkins/{checkin}"
+    included = YORK.area("york.included").plain_title
+    assert f"The comment is now under \u201c{included}\u201d" in page.text
+    assert area_of_comment(page.text, comment.id) == included
+    assert f"Moved here by staff: {email}" in page.text
+    assert f"Heard had filed it under \u201c{YORK.area('york.safe').plain_title}\u201d" in page.text
+    assert "a calm space  \n&amp; less noise" in page.text  # the child's words, as they were
+    # the form now shows where it is filed
+    assert re.search(rf'<option value="york.included" selected>', page.text)
+
+    stored = oak_comment(staff_site)
+    assert stored.text == "a calm space  \n& less noise" and stored.area_id == "york.safe"
+    assert [(m.statement_id, m.area_id, m.score) for m in stored.mappings] == \
+        [(SAFE, "york.safe", 0.8), (SAFE_TELL, "york.safe", 0.5)]  # Heard's own filing is kept
+    senco = staff_site.staff_user(email)
+    assert (stored.moved_to_area_id, stored.moved_by_id) == ("york.included", senco.id)
+    [entry] = staff_site.audit("move_comment")
+    assert (entry.actor_id, entry.pupil_id, entry.object_id) == (senco.id, pupil, str(comment.id))
+    assert entry.detail == {"from": "york.safe", "to": "york.included", "heard_filed": "york.safe"}
+
+
+def test_moving_a_comment_back_where_heard_filed_it_clears_the_move_and_both_are_audited(staff_site, oak):
+    _, _, checkin, _ = oak
+    comment = oak_comment(staff_site)
+    move(staff_site, checkin, comment.id, "york.included")
+    page = move(staff_site, checkin, comment.id, "york.safe")
+    assert area_of_comment(page.text, comment.id) == YORK.area("york.safe").plain_title
+    assert "Moved here by staff" not in page.text
+    stored = oak_comment(staff_site)
+    assert (stored.moved_to_area_id, stored.moved_by_id, stored.moved_at) == (None, None, None)
+    assert [e.detail["to"] for e in staff_site.audit("move_comment")] == ["york.included", "york.safe"]
+    # choosing where it already is changes nothing
+    page = move(staff_site, checkin, comment.id, "york.safe")
+    assert "Nothing was changed" in page.text and len(staff_site.audit("move_comment")) == 2
+
+
+def test_a_move_without_the_forms_token_or_to_no_outcome_changes_nothing(staff_site, oak):
+    _, _, checkin, _ = oak
+    comment = oak_comment(staff_site)
+    page = move(staff_site, checkin, comment.id, "york.included", token="forged")
+    assert page.status_code == 403 and "nothing was saved" in page.text
+    # the outcome chosen is still chosen, to press the button again
+    assert re.search(r'<option value="york.included" selected>', page.text)
+    for area_id in ("york.nowhere", "shropshire.safe", ""):
+        page = move(staff_site, checkin, comment.id, area_id)
+        assert page.status_code == 422 and "choose one of the outcomes" in page.text
+    assert oak_comment(staff_site).moved_to_area_id is None and staff_site.audit("move_comment") == []
+
+
+def test_only_the_schools_senco_can_move_a_comment_of_that_check_in(staff_site, oak):
+    school, pupil, checkin, _ = oak
+    comment = oak_comment(staff_site)
+    elm = staff_site.school("Elm School")
+    elm_checkin = staff_site.checkin(staff_site.pupil(elm, "Cat Elm"),
+                                     comments=(("york.safe", "anything_else", "elm words"),))
+    own_other = staff_site.checkin(pupil)
+    token = staff_site.token(f"/staff/checkins/{checkin}")
+    with staff_site.sessions() as db:
+        elm_comment = db.scalars(select(Comment).where(Comment.session_id == elm_checkin)).one()
+    for session_id, comment_id in ((elm_checkin, elm_comment.id), (checkin, elm_comment.id),
+                                   (own_other, comment.id), (checkin, 99999), (checkin, "abc")):
+        page = move(staff_site, session_id, comment_id, "york.included", token=token)
+        assert page.status_code == 404 and "elm words" not in page.text
+    staff_site.client.cookies.clear()
+    staff_site.sign_in(staff_site.account("dsl", school))
+    page = move(staff_site, checkin, comment.id, "york.included", token=staff_site.token("/staff"))
+    assert page.status_code == 403 and "Only SENCOs can see this page" in page.text
+    assert staff_site.audit("move_comment") == []
+    with staff_site.sessions() as db:
+        assert db.scalars(select(Comment.moved_to_area_id)).all() == [None, None]
+
+
+def test_a_move_sent_after_the_sign_in_ran_out_is_shown_again_once_signed_in(staff_site, oak):
+    _, _, checkin, email = oak
+    comment = oak_comment(staff_site)
+    token = staff_site.token(f"/staff/checkins/{checkin}")
+    staff_site.client.cookies.clear()
+    page = move(staff_site, checkin, comment.id, "york.included", token=token)
+    assert page.status_code == 401
+    page = staff_site.client.post("/staff/login", data={
+        "csrf_token": CSRF_IN_PAGE.search(page.text).group(1), "email": email, "password": PASSWORD,
+        "next": f"/staff/checkins/{checkin}/comments/{comment.id}/area", "draft.area_id": "york.included"})
+    assert page.status_code == 200 and "You are signed in again" in page.text
+    assert re.search(r'<option value="york.included" selected>', page.text)
+    assert oak_comment(staff_site).moved_to_area_id is None  # not saved until they press the button
