@@ -14,7 +14,7 @@ How a comment is filed:
    "none" examples, at BORROWED_WEIGHT. An area with no examples (a council's new framework) is compared with its statements' wording.
 2. The keyword signal (framework/keyword_mapping.py) gives each match the child's words that
    matched and whether they were negated. Its score is not added: any share of it filed fewer
-   dev comments right (78.6 % -> 77.2 % at a tenth).
+   dev comments right (78.6 % -> 77.2 % at a tenth, with the first batch of examples).
 3. A softmax over the area scores says how sure the filing is (`confidence`). When "none"
    scores highest, nothing is filed. The best areas are returned (those within RELATIVE_CUTOFF
    of the best, at most MAX_AREAS), each as its best statement: scored the same way with that
