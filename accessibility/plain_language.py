@@ -1,4 +1,4 @@
-"""Is a sentence plain enough for a child who reads at age 6 to 9?
+"""Is a sentence plain enough for a child who reads at age 6 to 9 (or, for adults, plain English)?
 
 One function, `problems(text)`, serves the framework loader, `heard framework check`
 and the test that sweeps every child-facing sentence, so all three apply the same bar:
@@ -6,18 +6,33 @@ and the test that sweeps every child-facing sentence, so all three apply the sam
 - common words (by their frequency in everyday English, from `wordfreq`), where a long
   word must be very common;
 - a reading age of 9 or under (Flesch-Kincaid grade + 5, the usual UK conversion).
+Words for adults (parent carers, partners) pass `problems(text, ADULTS)`: the same common
+words, at most 20 words a sentence, a reading age of 11 or under.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ruamel.yaml import YAML
 from wordfreq import zipf_frequency
 
-MAX_WORDS = 12
-MAX_READING_AGE = 9
+
+
+@dataclass(frozen=True)
+class Bar:
+    """How plain words must be for one kind of reader."""
+
+    max_words: int  # a sentence
+    max_reading_age: int
+
+
+CHILDREN = Bar(max_words=12, max_reading_age=9)
+ADULTS = Bar(max_words=20, max_reading_age=11)
+MAX_WORDS = CHILDREN.max_words
+MAX_READING_AGE = CHILDREN.max_reading_age
 # Zipf 3.5 is about once in 300,000 words: "worried" 4.6, "safe" 5.1, "aspirations" 3.7.
 MIN_ZIPF = 3.5
 MIN_ZIPF_LONG_WORD = 4.5  # for words of three or more syllables
@@ -84,19 +99,19 @@ def _is_common(word: str) -> bool:
     return True
 
 
-def problems(text: str) -> list[str]:
-    """What makes this text hard for a young reader; empty when it is plain."""
+def problems(text: str, bar: Bar = CHILDREN) -> list[str]:
+    """What makes this text hard for its reader (a young one unless `bar` says); empty when it is plain."""
     found = []
     for sentence in sentences(text):
         n = len(words(sentence))
-        if n > MAX_WORDS:
-            found.append(f"'{sentence}' has {n} words; use {MAX_WORDS} or fewer a sentence")
+        if n > bar.max_words:
+            found.append(f"'{sentence}' has {n} words; use {bar.max_words} or fewer a sentence")
         rare = [w for w in words(sentence) if not _is_common(w)]
         if rare:
             found.append(f"'{sentence}' uses uncommon words: {', '.join(rare)}; choose everyday words")
     age = reading_age(text)
-    if len(words(text)) >= MIN_WORDS_FOR_READING_AGE and age > MAX_READING_AGE:
+    if len(words(text)) >= MIN_WORDS_FOR_READING_AGE and age > bar.max_reading_age:
         found.append(
-            f"'{text}' has a reading age of {age:.0f}; aim for {MAX_READING_AGE} or under (shorter words and sentences)"
+            f"'{text}' has a reading age of {age:.1f}; aim for {bar.max_reading_age} or under (shorter words and sentences)"
         )
     return found

@@ -130,8 +130,14 @@ def load_framework_file(path: str | Path) -> Framework:
     return framework
 
 
+def plain_bar(framework: Framework, perspective: str) -> plain_language.Bar:
+    """How plain the words asked of one perspective must be: a child's bar, or an adult's."""
+    info = framework.perspectives.get(perspective)
+    return plain_language.ADULTS if info is not None and info.readers == "adults" else plain_language.CHILDREN
+
+
 def _content_problems(framework: Framework):
-    """What the typed models cannot know: symbols OpenMoji draws, and plain child-facing words."""
+    """What the typed models cannot know: symbols OpenMoji draws, and plain words for whoever answers."""
     symbols = known_symbols(get_settings().openmoji_dir)
     for a, area in enumerate(framework.areas):
         here = ("areas", a)
@@ -141,14 +147,14 @@ def _content_problems(framework: Framework):
             yield here + ("plain_title",), problem
         for perspective, prompts in area.prompts.items():
             for field in ("intro", "anything_else", "what_would_help"):
-                for problem in plain_language.problems(getattr(prompts, field)):
+                for problem in plain_language.problems(getattr(prompts, field), plain_bar(framework, perspective)):
                     yield here + ("prompts", perspective, field), problem
         for s, st in enumerate(area.statements):
             at = here + ("statements", s)
             if st.symbol and st.symbol not in symbols:
                 yield at + ("symbol",), f"unknown symbol '{st.symbol}'; use an OpenMoji hexcode such as '1F44D'"
             for field in ("question", "reworded", "example"):
-                for problem in plain_language.problems(getattr(st, field) or ""):
+                for problem in plain_language.problems(getattr(st, field) or "", plain_bar(framework, st.perspective)):
                     yield at + (field,), problem
 
 

@@ -15,6 +15,9 @@ QuestionSet = Literal["core", "standard", "full"]
 # Who a statement is written for. The chat engine asks whichever perspective an
 # invite names; nothing assumes the child one.
 Perspective = Literal["children_young_people", "parent_carers", "partners"]
+CHILDREN: Perspective = "children_young_people"
+# Who reads a perspective's questions: each has its own plain-language bar (accessibility.plain_language).
+Readers = Literal["children", "adults"]
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 # OpenMoji names symbols by Unicode code points joined with "-" (e.g. "1F44D", "1F469-200D-1F467")
@@ -55,6 +58,11 @@ class Statement(_Strict):
     keywords: tuple[str, ...] = Field(
         default=(),
         description="Words and short phrases a comment may use about this statement (for mapping free text).",
+    )
+    mirrors: str | None = Field(
+        default=None, pattern=ID_PATTERN,
+        description="The child statement this one asks about from another side (e.g. a parent carer's), so staff"
+                    " are told plainly where the two answers differ.",
     )
 
     @model_validator(mode="after")
@@ -104,6 +112,9 @@ class PerspectiveInfo(_Strict):
         default=False,
         description="When true, every statement of this perspective must carry a question.",
     )
+    readers: Readers = Field(
+        default="children", description="Who answers these questions: the plain-language bar their words must pass.",
+    )
 
 
 class Framework(_Strict):
@@ -144,6 +155,13 @@ class Framework(_Strict):
                     raise ValueError(
                         f"statement '{st.id}' needs a question: give it 'question', 'symbol' and 'sets'"
                     )
+                if st.mirrors is not None:
+                    mirrored = next((s for s in area.statements if s.id == st.mirrors), None)
+                    if mirrored is None or mirrored.perspective != CHILDREN or not mirrored.sets or not st.sets:
+                        raise ValueError(
+                            f"statement '{st.id}' mirrors '{st.mirrors}': name an asked '{CHILDREN}' statement"
+                            " of the same area, and give this one a question too"
+                        )
             for perspective, info in self.perspectives.items():
                 if not info.questions_required:
                     continue

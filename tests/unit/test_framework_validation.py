@@ -102,3 +102,31 @@ def test_an_unknown_framework_id_lists_the_known_ones():
     with pytest.raises(FrameworkError) as caught:
         load_framework("narnia")
     assert "unknown framework 'narnia'" in str(caught.value) and "york" in str(caught.value)
+
+
+SHROPSHIRE = YORK.with_name("shropshire.yml")
+
+
+def broken_shropshire(tmp_path: Path, old: str, new: str) -> Path:
+    text = SHROPSHIRE.read_text(encoding="utf-8")
+    assert old in text, f"test set-up: {old!r} not in shropshire.yml"
+    path = tmp_path / "council.yml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_an_adult_question_is_held_to_the_adult_bar(tmp_path):
+    # Fine for an adult at 17 words; the same words would be too long for a child.
+    fine = 'question: "Do you know who to speak to if your family needs some extra help from the school?"'
+    load_framework_file(broken_shropshire(tmp_path, 'question: "Do people listen to you and respect your views?"', fine))
+    long = ('question: "Do you know who to speak to if your family or your child needs any extra help, support'
+            ' or protection at school or at home?"')
+    path = broken_shropshire(tmp_path, 'question: "Do people listen to you and respect your views?"', long)
+    problem = problems_for(path)[0]
+    assert problem.startswith(f"{path}:{line_of(path, 'any extra help')}:") and "use 20 or fewer" in problem
+
+
+def test_a_mirror_must_be_a_child_statement_of_the_same_area(tmp_path):
+    path = broken_shropshire(tmp_path, "mirrors: shropshire.heard.cyp2", "mirrors: shropshire.goals.cyp1")
+    [problem] = problems_for(path)
+    assert "mirrors 'shropshire.goals.cyp1'" in problem and "same area" in problem

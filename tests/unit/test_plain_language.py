@@ -2,7 +2,8 @@
 
 Swept over all child-facing text: the domain's responses, every framework's questions
 and area prompts, the words on every button and comment card, and the chat page's and
-widget script's own words.
+widget script's own words. The questions and prompts for adults (parent carers, partners)
+are swept too, at the adults' bar: <= 20 words a sentence, common words, reading age <= 11.
 """
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from types import SimpleNamespace
 import pytest
 from ruamel.yaml import YAML
 
-from accessibility.plain_language import problems, reading_age
+from accessibility.plain_language import ADULTS, problems, reading_age
 from framework import we_did
 from framework.answers import answer_scale
 from framework.choices import choices
 from framework.comment_cards import comment_cards
-from framework.loader import all_frameworks
+from framework.loader import all_frameworks, plain_bar
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"^\{[a-z_]+\}$")  # filled at run time from framework data, checked below
@@ -36,15 +37,19 @@ def _domain_texts() -> list[tuple[str, str]]:
     return texts
 
 
-def _framework_texts() -> list[tuple[str, str]]:
+def _framework_texts(for_adults: bool = False) -> list[tuple[str, str]]:
+    """Every framework's words for children (area names included), or for adults."""
     texts = []
     for fw in all_frameworks().values():
+        asked = {p for p in fw.perspectives if (plain_bar(fw, p) == ADULTS) == for_adults}
         for area in fw.areas:
-            texts.append((f"{area.id} plain_title", area.plain_title))
+            if not for_adults:
+                texts.append((f"{area.id} plain_title", area.plain_title))
             for perspective, prompts in area.prompts.items():
-                for field in ("intro", "anything_else", "what_would_help"):
-                    texts.append((f"{area.id} {perspective} {field}", getattr(prompts, field)))
-            texts += [(f"{st.id} {field}", getattr(st, field)) for st in area.statements
+                if perspective in asked:
+                    texts += [(f"{area.id} {perspective} {field}", getattr(prompts, field))
+                              for field in ("intro", "anything_else", "what_would_help")]
+            texts += [(f"{st.id} {field}", getattr(st, field)) for st in area.statements if st.perspective in asked
                       for field in ("question", "reworded", "example") if getattr(st, field)]
     return texts
 
@@ -101,16 +106,19 @@ def _widget_texts() -> list[tuple[str, str]]:
             + [(f"widget {name}", text) for name, text in re.findall(r'(\w+): "([^"]*)"', words)])
 
 
-def _we_did_texts() -> list[tuple[str, str]]:
+def _we_did_texts(for_adults: bool = False) -> list[tuple[str, str]]:
     """"You said, we did" (framework/we_did.yml): the bot's own words, the cards said back, and
-    every recap it composes: each question with each answer, each comment prompt."""
+    every recap it composes: each question with each answer, each comment prompt (for the
+    perspectives held to the children's bar, or the adults')."""
     data = we_did.words()
-    texts = [(f"we_did {name}", text) for name, text in data.fixed_texts()]
-    texts += [(f"we_did you_chose {card_id}", data.you_chose.format(cards=card.words))
-              for card_id, card in comment_cards().cards.items()]
+    texts = [] if for_adults else [(f"we_did {name}", text) for name, text in data.fixed_texts()]
+    texts += [] if for_adults else [(f"we_did you_chose {card_id}", data.you_chose.format(cards=card.words))
+                                    for card_id, card in comment_cards().cards.items()]
     for fw in all_frameworks().values():
         for area in fw.areas:
             for perspective in area.prompts:
+                if (plain_bar(fw, perspective) == ADULTS) != for_adults:
+                    continue
                 texts += [(f"we_did recap {st.id} {value}",
                            we_did.recap(fw.id, perspective, SimpleNamespace(statement_id=st.id, value=value), None))
                           for st in area.asked(perspective, "full") for value in data.you_said]
@@ -122,6 +130,7 @@ def _we_did_texts() -> list[tuple[str, str]]:
 
 ALL_TEXTS = (_domain_texts() + _framework_texts() + _button_texts() + _support_texts() + _widget_texts()
              + _we_did_texts())
+ADULT_TEXTS = _framework_texts(for_adults=True) + _we_did_texts(for_adults=True)
 
 
 def test_the_sweep_covers_every_source():
@@ -143,6 +152,35 @@ def test_the_sweep_covers_every_source():
 @pytest.mark.parametrize("where,text", ALL_TEXTS, ids=[n for n, _ in ALL_TEXTS])
 def test_child_facing_text_is_plain(where, text):
     assert problems(text) == [], f"{where}: {text!r}"
+
+
+def test_the_adult_sweep_covers_every_adult_question_and_prompt():
+    names = {name for name, _ in ADULT_TEXTS}
+    for fw in all_frameworks().values():
+        for area in fw.areas:
+            for st in area.statements:
+                if st.question and plain_bar(fw, st.perspective) == ADULTS:
+                    assert {f"{st.id} question", f"{st.id} reworded", f"{st.id} example"} <= names
+    shropshire = all_frameworks()["shropshire"]
+    assert sum(1 for n in names if n.endswith(" question")) == sum(
+        len(shropshire.questions(p, "full")) for p in ("parent_carers", "partners")) == 40 + 37
+    assert "shropshire.safe parent_carers intro" in names and "shropshire.safe partners what_would_help" in names
+    assert not names & {name for name, _ in ALL_TEXTS}  # each text is held to one bar
+
+
+@pytest.mark.parametrize("where,text", ADULT_TEXTS, ids=[n for n, _ in ADULT_TEXTS])
+def test_adult_facing_text_is_plain(where, text):
+    assert problems(text, ADULTS) == [], f"{where}: {text!r}"
+
+
+def test_the_adult_bar_allows_longer_sentences_but_not_hard_ones():
+    seventeen_words = "Do you know who to speak to if your family needs some extra help from the school?"
+    assert problems(seventeen_words) and problems(seventeen_words, ADULTS) == []
+    hard = ("I have an opportunity to co-produce, review and contribute to plans relating to my child or "
+            "young person's education, health and care.")
+    found = problems(hard, ADULTS)
+    assert any("words; use 20 or fewer" in p for p in found)
+    assert any("reading age" in p and "aim for 11" in p for p in found)
 
 
 def test_the_checker_catches_hard_text():
