@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 EMAIL_SUBJECT = "Heard: a safeguarding concern needs review"
 NO_LEAD_SUBJECT = "Heard: a safeguarding concern at a school with no safeguarding lead"
+PARTNER_SUBJECT = "Heard: a safeguarding concern in a partner's check-in"
 
 
 def raise_alert(db: Session, session: SurveySession, *, words: str, categories: list[str], evidence: list[str],
@@ -48,6 +49,8 @@ def notify_safeguarding_leads(db: Session, alert: SafeguardingAlert, *, more_ser
         "A more serious message was added to an open safeguarding alert in Heard.\n" if more_serious
         else "A young person's message in Heard may be a safeguarding concern.\n"
     )
+    if alert.school_id is None:
+        return notify_about_partner(db, alert, more_serious=more_serious)
     leads = repo.staff_for_school(db, alert.school_id, role="dsl")
     if not leads:
         log.error("school %s has no safeguarding lead account: alert %s goes to the admins", alert.school_id, alert.id)
@@ -70,3 +73,24 @@ def notify_safeguarding_leads(db: Session, alert: SafeguardingAlert, *, more_ser
     for lead in leads:
         repo.enqueue_email(db, lead.email, EMAIL_SUBJECT, body, alert=alert)
     return len(leads)
+
+
+def notify_about_partner(db: Session, alert: SafeguardingAlert, *, more_serious: bool) -> int:
+    """A partner's check-in is about no school, so no school's lead can be told: the officer who
+    invited the partner (who knows who they are) and the admins are emailed instead. Returns 0."""
+    session = db.get(SurveySession, alert.session_id)
+    officer = session.invite.created_by if session is not None else None
+    body = (
+        ("A more serious message was added to an open safeguarding alert" if more_serious
+         else "A message from a partner in Heard may be a safeguarding concern")
+        + f" (alert {alert.id}). It came from a partner's check-in, which is about no school, so no school's"
+        " safeguarding lead has been told.\n"
+        "Please contact the partner through the officer who invited them, and follow your council's"
+        " safeguarding procedure.\n\nThis email does not contain their words."
+    )
+    recipients = [officer] if officer is not None and officer.active else []
+    recipients += [admin for admin in repo.active_admins(db) if admin not in recipients]
+    log.error("alert %s is from a partner's check-in: it goes to the inviting officer and the admins", alert.id)
+    for person in recipients:
+        repo.enqueue_email(db, person.email, PARTNER_SUBJECT, body, alert=alert)
+    return 0

@@ -15,7 +15,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from bot.reports.voice import CheckinSummary, StatementAnswer
+from bot.reports.voice import CheckinSummary, ParentCarerView, StatementAnswer
 from bot.staff.wording import SCHOOL_TIME
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -38,7 +38,8 @@ def profile_filename(summary: CheckinSummary) -> str:
     return f"heard-profile-pupil-{summary.pupil.id}-{day:%Y-%m-%d}.pdf"
 
 
-def profile_pdf(summary: CheckinSummary) -> bytes:
+def profile_pdf(summary: CheckinSummary, beside: ParentCarerView | None = None) -> bytes:
+    """The profile of one check-in; with `beside`, their parent carer's answers after the pupil's."""
     fonts = {style: FONT_DIR / name for style, name in FONT_FILES.items()}
     missing = [str(path) for path in (*fonts.values(), EMOJI_FILE) if not path.is_file()]
     if missing:
@@ -50,6 +51,8 @@ def profile_pdf(summary: CheckinSummary) -> bytes:
     for size in FONT_SIZES:
         pdf = _Profile(fonts, size)
         pdf.draw(summary)
+        if beside is not None:
+            pdf.draw_parent_carer(beside)
         if pdf.pages_count == 1:
             break
     return bytes(pdf.output())
@@ -113,8 +116,12 @@ class _Profile(FPDF):
         self.text_block(TITLE, bold=True, scale=1.45, after=1)
         about_pupil = ", ".join(filter(None, (pupil.year_group, pupil.class_name)))
         self.text_block(pupil.display_name + (f" ({about_pupil})" if about_pupil else ""), bold=True, scale=1.2)
-        self.text_block(f"From a Heard check-in on {date}. A draft to read through with the young person: "
-                        "words in quotation marks are exactly what they wrote.", muted=True, scale=0.9)
+        if summary.by_parent_carer:
+            self.text_block(f"From their parent carer's Heard check-in on {date}, about them: the parent carer's "
+                            "own views. Words in quotation marks are exactly what they wrote.", muted=True, scale=0.9)
+        else:
+            self.text_block(f"From a Heard check-in on {date}. A draft to read through with the young person: "
+                            "words in quotation marks are exactly what they wrote.", muted=True, scale=0.9)
 
         # Only comments are views in their own words; words typed as an answer ("nah",
         # "kinda") are shown with the answer they gave, below.
@@ -157,6 +164,28 @@ class _Profile(FPDF):
             self.text_block(fact, after=0.3)
         self.ln(1)
         self.text_block(f"Heard pupil id {pupil.id}, check-in {session.id}.", muted=True, scale=0.8)
+
+    def draw_parent_carer(self, beside: ParentCarerView) -> None:
+        """Their parent carer's answers, area by area after the pupil's, and where the two differ."""
+        theirs = beside.summary
+        day = theirs.session.started_at.astimezone(SCHOOL_TIME)
+        self.heading("What my parent carer said")
+        self.text_block(f"From their own check-in on {day.day} {day:%B %Y}, with the framework's statements for "
+                        f"parent carers (check-in {theirs.session.id}). Kept apart from my answers above.",
+                        muted=True, scale=0.9)
+        for difference in beside.differences:
+            self.said(difference.sentence(beside.first_name),
+                      f"I was asked “{difference.child.statement.question}”; my parent carer was asked "
+                      f"“{difference.parent_carer.statement.question}”")
+        for side in beside.areas:
+            self.text_block(f"{side.area.title} ({side.area.area.title})", bold=True, after=0.2)
+            for item in side.area.statements:
+                if item.answer:
+                    words = f" (they typed “{item.answer.words}”)" if item.answer.words else ""
+                    self.text_block(f"{item.answer.label}: {item.statement.text}{words}", indent=4, after=0.3)
+            for comment in side.area.comments:
+                self.quote(comment.text, f"{comment.kind_label}, {side.area.title}")
+            self.ln(0.6)
 
 
 def _answer_given(item: StatementAnswer) -> str:

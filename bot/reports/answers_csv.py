@@ -1,8 +1,9 @@
 """A pupil's current answers and comments, every check-in, as CSV for the school's records.
 
-One row per answer, then one per comment, oldest check-in first, each with the question the
-young person heard, how they gave it and who they said may see it. The words are the
-child's own, exactly, except for the guard against spreadsheet formulas (see `inert`).
+One row per answer, then one per comment, oldest check-in first: the pupil's own check-ins,
+then their parent carer's (the "Whose view" column says which; nothing is merged), each with the
+question they heard, how they gave it and who they said may see it. The words are exactly as
+given, except for the guard against spreadsheet formulas (see `inert`).
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.reports.voice import mapped_statements, option_words
-from bot.staff.wording import METHOD_WORDS, WHO_SPOKE, answer_words
-from framework.db.models import Answer, Comment, ConsentDecision, Pupil, SurveySession
+from bot.staff.wording import METHOD_WORDS, WHOSE_CHECKIN, answer_words, who_spoke
+from framework.db.models import DEFAULT_PERSPECTIVE, Answer, Comment, ConsentDecision, Pupil, SurveySession
 from framework.loader import load_framework
 
 HEADER = ("Record", "Check-in", "Check-in date (UK time)", "Framework", "Area", "Statement id", "I statement",
-          "Question asked", "Answer", "How given", "Exact words", "Who answered", "Read aloud", "Consent")
+          "Question asked", "Answer", "How given", "Exact words", "Who answered", "Read aloud", "Consent",
+          "Whose view")
 ANSWER_RECORD = "Answer"
 COMMENT_RECORDS = {"anything_else": "Comment: anything else", "what_would_help": "Comment: what would help"}
 # A spreadsheet runs a cell starting with one of these as a formula, so a child's typed
@@ -47,13 +49,14 @@ class CsvRow:
     who_answered: str
     read_aloud: str
     consent: str  # who they said may see the check-in, in their button words
+    whose: str  # the pupil's own check-in, or their parent carer's
 
 
 def answer_rows(db: Session, pupil: Pupil, timezone: tzinfo) -> list[CsvRow]:
     """The rows for one pupil (five queries, however many check-ins); dates in `timezone`."""
     sessions = {s.id: s for s in db.scalars(
         select(SurveySession).where(SurveySession.pupil_id == pupil.id)
-        .order_by(SurveySession.started_at, SurveySession.id)
+        .order_by(SurveySession.perspective != DEFAULT_PERSPECTIVE, SurveySession.started_at, SurveySession.id)
     )}
     answers = db.scalars(select(Answer).where(Answer.session_id.in_(list(sessions)), Answer.is_current))
     comments = db.scalars(select(Comment).where(Comment.session_id.in_(list(sessions)))
@@ -87,7 +90,8 @@ def consent_words(audiences: list[str] | None) -> str:
 def _checkin_columns(session: SurveySession, area_id: str, timezone: tzinfo, consent: list[str] | None) -> dict:
     framework = load_framework(session.framework_id)
     return {"checkin_id": session.id, "checkin_date": f"{session.started_at.astimezone(timezone):%Y-%m-%d %H:%M}",
-            "framework": framework.title, "area": framework.area(area_id).title, "consent": consent_words(consent)}
+            "framework": framework.title, "area": framework.area(area_id).title, "consent": consent_words(consent),
+            "whose": WHOSE_CHECKIN[session.perspective]}
 
 
 def _answer_row(session: SurveySession, answer: Answer, timezone: tzinfo, consent: list[str] | None) -> CsvRow:
@@ -101,7 +105,7 @@ def _answer_row(session: SurveySession, answer: Answer, timezone: tzinfo, consen
         answer=answer_words(answer.value),
         how_given=METHOD_WORDS[answer.method],
         words=answer.words or "",
-        who_answered=WHO_SPOKE.get(answer.who_answered, ""),
+        who_answered=who_spoke(answer.who_answered, session.perspective),
         read_aloud="yes" if answer.read_aloud else "no",
     )
 
@@ -119,7 +123,7 @@ def _comment_row(session: SurveySession, comment: Comment, timezone: tzinfo, con
         answer="",
         how_given="Chose cards" if comment.cards else "Typed",
         words=comment.text,
-        who_answered=WHO_SPOKE.get(session.who_with, ""),
+        who_answered=who_spoke(session.who_with, session.perspective),
         read_aloud="yes" if session.read_aloud else "no",
     )
 

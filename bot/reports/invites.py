@@ -1,5 +1,7 @@
 """Invite codes from the staff side: the choices a SENCO makes, making the codes (audited),
-each pupil's invites with whether they were used, and the printable slips with a QR code.
+for a pupil or for a pupil's parent carer, each pupil's invites with whether they were used,
+and the printable slips with a QR code. (A council officer's codes for partners use the same
+choices and slips: bot/routers/council.py.)
 """
 from __future__ import annotations
 
@@ -12,19 +14,19 @@ from markupsafe import Markup
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.staff.wording import INVITE_USE_WORDS, question_set_choice
+from bot.staff.wording import INVITE_USE_WORDS, PARTNER_ROLE_WORDS, WHOSE_CHECKIN, question_set_choice
 from framework.db import repository as repo
 from framework.db.codes import format_code
-from framework.db.models import DEFAULT_PERSPECTIVE, Invite, Pupil, StaffUser, SurveySession
+from framework.db.models import DEFAULT_PERSPECTIVE, PARENT_CARERS, PARTNERS, Invite, Pupil, StaffUser, SurveySession
 from framework.schema import QUESTION_SETS, Framework
 
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 90, 28
 DEFAULT_QUESTION_SET = "standard"
 
 
-def askable_frameworks(frameworks: dict[str, Framework]) -> dict[str, Framework]:
-    """The frameworks that can ask a young person questions (the perspective invites use)."""
-    return {fid: f for fid, f in frameworks.items() if f.questions(DEFAULT_PERSPECTIVE, "full")}
+def askable_frameworks(frameworks: dict[str, Framework], perspective: str = DEFAULT_PERSPECTIVE) -> dict[str, Framework]:
+    """The frameworks that have questions for this perspective (a young person's, unless said)."""
+    return {fid: f for fid, f in frameworks.items() if perspective in f.perspectives and f.questions(perspective, "full")}
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,11 @@ class QuestionSetOption:
     counts: tuple[tuple[str, int], ...]  # (council, number of questions) per framework
 
 
-def question_set_options(frameworks: dict[str, Framework]) -> list[QuestionSetOption]:
+def question_set_options(frameworks: dict[str, Framework], perspective: str = DEFAULT_PERSPECTIVE
+                         ) -> list[QuestionSetOption]:
     return [
         QuestionSetOption(key, question_set_choice(key), tuple(
-            (f.source.council, len(f.questions(DEFAULT_PERSPECTIVE, key))) for f in frameworks.values()))
+            (f.source.council, len(f.questions(perspective, key))) for f in frameworks.values()))
         for key in QUESTION_SETS
     ]
 
@@ -66,18 +69,33 @@ def check_invite_choice(framework_id: str, question_set: str, days: str,
 
 
 def create_invites(db: Session, staff: StaffUser, pupils: list[Pupil], choice: InviteChoice,
-                   now: datetime | None = None) -> list[Invite]:
-    """A new code for each pupil, and one audit entry saying for whom."""
+                   now: datetime | None = None, *, perspective: str = DEFAULT_PERSPECTIVE) -> list[Invite]:
+    """A new code for each pupil (or for each pupil's parent carer), and one audit entry saying for whom."""
     invites = [
-        repo.create_invite(db, pupil, choice.framework_id, created_by=staff, question_set=choice.question_set,
-                           valid_for=timedelta(days=choice.days), now=now)
+        repo.create_invite(db, pupil, choice.framework_id, created_by=staff, perspective=perspective,
+                           question_set=choice.question_set, valid_for=timedelta(days=choice.days), now=now)
         for pupil in pupils
     ]
     repo.audit(db, staff, "create_invites", "invite", invites[0].id if len(invites) == 1 else None,
                pupil=pupils[0] if len(pupils) == 1 else None,
                detail={"pupil_ids": [p.id for p in pupils], "count": len(invites),
                        "invite_ids": [i.id for i in invites], "framework_id": choice.framework_id,
-                       "question_set": choice.question_set, "days": choice.days})
+                       "question_set": choice.question_set, "days": choice.days, "perspective": perspective})
+    return invites
+
+
+def create_partner_invites(db: Session, staff: StaffUser, partner_role: str, count: int, choice: InviteChoice,
+                           now: datetime | None = None) -> list[Invite]:
+    """`count` new codes for partners of one kind of service (no pupil, no school), audited."""
+    invites = [
+        repo.create_partner_invite(db, choice.framework_id, partner_role, created_by=staff,
+                                   question_set=choice.question_set, valid_for=timedelta(days=choice.days), now=now)
+        for _ in range(count)
+    ]
+    repo.audit(db, staff, "create_partner_invites", "invite", invites[0].id if count == 1 else None,
+               detail={"count": count, "invite_ids": [i.id for i in invites], "partner_role": partner_role,
+                       "framework_id": choice.framework_id, "question_set": choice.question_set,
+                       "days": choice.days})
     return invites
 
 
@@ -96,6 +114,13 @@ class InviteRow:
     @property
     def use_label(self) -> str:
         return INVITE_USE_WORDS[self.use]
+
+    @property
+    def for_whom(self) -> str:
+        """'The pupil', 'Their parent carer', or a partner's kind of service."""
+        if self.invite.perspective == PARTNERS:
+            return PARTNER_ROLE_WORDS[self.invite.partner_role]
+        return WHOSE_CHECKIN[self.invite.perspective]
 
 
 def pupil_invites(db: Session, pupil: Pupil) -> list[InviteRow]:
@@ -142,15 +167,50 @@ def qr_svg(url: str) -> Markup:
 
 @dataclass(frozen=True)
 class Slip:
-    first_name: str  # only the first name goes on paper that may be left lying about
+    heading: str  # only a first name goes on paper that may be left lying about
     code: str  # as shown: ABCD-EFGH
     expires_at: datetime
     qr: Markup
 
 
+def slip_heading(invite: Invite) -> str:
+    """Whom the slip is for: 'Sam, this is your Heard code', or for Sam's parent carer, or a partner."""
+    if invite.perspective == PARTNERS:
+        return f"Your Heard code, for partners in {PARTNER_ROLE_WORDS[invite.partner_role].lower()}"
+    first_name = invite.pupil.display_name.split()[0]
+    if invite.perspective == PARENT_CARERS:
+        return f"For {first_name}'s parent carer: your Heard code"
+    return f"{first_name}, this is your Heard code"
+
+
 def slips(invites: list[Invite], public_url: str) -> list[Slip]:
     return [
-        Slip(invite.pupil.display_name.split()[0], format_code(invite.code), invite.expires_at,
+        Slip(slip_heading(invite), format_code(invite.code), invite.expires_at,
              qr_svg(start_url(public_url, invite.code)))
         for invite in invites
     ]
+
+
+def partner_invites(db: Session) -> list[InviteRow]:
+    """Every partner invite, newest first, with how far its latest check-in got."""
+    latest = (
+        select(SurveySession.invite_id, SurveySession.status,
+               func.row_number().over(partition_by=SurveySession.invite_id, order_by=SurveySession.id.desc())
+               .label("newest"))
+        .where(SurveySession.perspective == PARTNERS)
+        .subquery()
+    )
+    rows = db.execute(
+        select(Invite, latest.c.status)
+        .outerjoin(latest, and_(latest.c.invite_id == Invite.id, latest.c.newest == 1))
+        .where(Invite.perspective == PARTNERS)
+        .order_by(Invite.id.desc())
+    )
+    return [InviteRow(invite, status) for invite, status in rows]
+
+
+def these_partner_invites(db: Session, invite_ids: list[int]) -> list[Invite] | None:
+    """These partner invites, in the order made, if every one is a partner's; else None."""
+    invites = list(db.scalars(select(Invite).where(Invite.id.in_(invite_ids), Invite.perspective == PARTNERS)
+                              .order_by(Invite.id)))
+    return invites if invite_ids and len(invites) == len(set(invite_ids)) else None

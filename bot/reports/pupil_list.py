@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from bot.staff.wording import NOT_STARTED, STATUS_WORDS
+from bot.staff.wording import NOT_STARTED, STATUS_WORDS, WHOSE_CHECKIN
 from framework.db import repository as repo
 from framework.db.codes import format_code
-from framework.db.models import Answer, Invite, Pupil, SafeguardingAlert, SurveySession, utcnow
+from framework.db.models import DEFAULT_PERSPECTIVE, Answer, Invite, Pupil, SafeguardingAlert, SurveySession, utcnow
 from framework.loader import all_frameworks
 
 MAX_NAME = 200  # the columns' sizes (framework/db/models.py Pupil)
@@ -63,17 +63,20 @@ def pupil_list(db: Session, school_id: int, filters: PupilFilters = PupilFilters
     """Every pupil of the school matching `filters`, by name, with where their check-ins are."""
     # Correlated subqueries, each an index lookup per pupil: both SQLite and PostgreSQL run these
     # fast, where joining window-function subqueries made SQLite compare every pair of rows.
+    # The pupil's own check-ins and codes: a parent carer's are on the pupil's page.
+    own = (SurveySession.pupil_id == Pupil.id, SurveySession.perspective == DEFAULT_PERSPECTIVE)
+
     def newest_session(column):
-        return (select(column).where(SurveySession.pupil_id == Pupil.id)
+        return (select(column).where(*own)
                 .order_by(SurveySession.started_at.desc(), SurveySession.id.desc()).limit(1).scalar_subquery())
 
-    finished = (select(func.count()).where(SurveySession.pupil_id == Pupil.id, SurveySession.status == "finished")
-                .scalar_subquery())
+    finished = select(func.count()).where(*own, SurveySession.status == "finished").scalar_subquery()
     alerts = (select(func.count()).where(SafeguardingAlert.pupil_id == Pupil.id, SafeguardingAlert.status != "closed")
               .scalar_subquery())
     open_invite = (
         select(Invite.code)
-        .where(Invite.pupil_id == Pupil.id, Invite.expires_at > (now or utcnow()),
+        .where(Invite.pupil_id == Pupil.id, Invite.perspective == DEFAULT_PERSPECTIVE,
+               Invite.expires_at > (now or utcnow()),
                ~exists().where(SurveySession.invite_id == Invite.id, SurveySession.status == "finished"))
         .order_by(Invite.id.desc()).limit(1).scalar_subquery()
     )
@@ -167,6 +170,11 @@ class CheckinRow:
     answered: int  # questions answered (a skip is no answer)
     asked: int  # questions in the set
     resumed_at: tuple[datetime, ...] = ()  # each time it was picked up again with its code
+    perspective: str = DEFAULT_PERSPECTIVE
+
+    @property
+    def whose(self) -> str:
+        return WHOSE_CHECKIN[self.perspective]
 
     @property
     def status_label(self) -> str:
@@ -174,7 +182,7 @@ class CheckinRow:
 
 
 def pupil_checkins(db: Session, pupil: Pupil) -> list[CheckinRow]:
-    """The pupil's check-ins, newest first, with how many questions each answered."""
+    """The pupil's check-ins and their parent carer's, newest first, with how many questions each answered."""
     answered = (
         select(Answer.session_id, func.count().label("count"))
         .join(SurveySession, SurveySession.id == Answer.session_id)
@@ -197,7 +205,7 @@ def pupil_checkins(db: Session, pupil: Pupil) -> list[CheckinRow]:
         checkins.append(CheckinRow(
             session_id, started, framework_id, framework.title if framework else framework_id, question_set,
             status, count, len(framework.questions(perspective, question_set)) if framework else count,
-            tuple(resumes.get(session_id, ())),
+            tuple(resumes.get(session_id, ())), perspective,
         ))
     return checkins
 

@@ -18,14 +18,23 @@ from bot.staff.wording import (
     FIRST_PERSON,
     METHOD_WORDS,
     STATUS_IN_FULL,
-    WHO_SPOKE,
     answer_words,
     question_set_label,
+    who_spoke,
 )
 from framework.answers import answer_scale
 from framework.choices import choices
 from framework.db import repository as repo
-from framework.db.models import AlertMessage, Answer, Comment, Pupil, SafeguardingAlert, SurveySession
+from framework.db.models import (
+    DEFAULT_PERSPECTIVE,
+    PARENT_CARERS,
+    AlertMessage,
+    Answer,
+    Comment,
+    Pupil,
+    SafeguardingAlert,
+    SurveySession,
+)
 from framework.loader import load_framework
 from framework.mapping import SURE_AT
 from framework.safeguarding import safeguarding_categories
@@ -225,6 +234,16 @@ class CheckinSummary:
     def comments(self) -> list[tuple[AreaSummary, CommentView]]:
         return [(area, c) for area in self.areas for c in area.comments]
 
+    @property
+    def by_parent_carer(self) -> bool:
+        """A parent carer's check-in about the pupil, not the pupil's own."""
+        return self.session.perspective == PARENT_CARERS
+
+    @property
+    def heading(self) -> str:
+        name = self.pupil.display_name
+        return f"Parent carer's view: {name}" if self.by_parent_carer else f"Pupil voice: {name}"
+
 
 def checkin_summary(db: Session, session: SurveySession) -> CheckinSummary:
     """Everything a SENCO reads about one check-in (seven queries, however many answers)."""
@@ -325,11 +344,11 @@ def _comment_view(framework: Framework, perspective: str, comment: Comment) -> C
 
 def _how_gathered(session: SurveySession, answers: list[Answer]) -> HowGathered:
     methods = Counter(METHOD_WORDS[a.method] for a in answers)
-    who = Counter(WHO_SPOKE.get(a.who_answered, "Not said") for a in answers)
+    who = Counter(who_spoke(a.who_answered, session.perspective, missing="Not said") for a in answers)
     return HowGathered(
         input_mode=option_words("input_mode", session.input_mode),
         read_aloud=session.read_aloud,
-        who_with=WHO_SPOKE.get(session.who_with) if session.who_with else None,
+        who_with=who_spoke(session.who_with, session.perspective) or None,
         methods=tuple(methods.most_common()),
         read_aloud_answers=sum(a.read_aloud for a in answers),
         who_answered=tuple(who.most_common()),
@@ -381,9 +400,9 @@ class FrameworkTimeline:
 
 
 def over_time(db: Session, pupil: Pupil) -> tuple[FrameworkTimeline, ...]:
-    """The pupil's current answers at each check-in, per framework they used (two queries)."""
+    """The pupil's current answers at each of their own check-ins, per framework they used (two queries)."""
     sessions = list(db.scalars(
-        select(SurveySession).where(SurveySession.pupil_id == pupil.id)
+        select(SurveySession).where(SurveySession.pupil_id == pupil.id, SurveySession.perspective == DEFAULT_PERSPECTIVE)
         .order_by(SurveySession.started_at, SurveySession.id)
     ))
     answers: dict[int, dict[str, str]] = defaultdict(dict)
@@ -427,3 +446,83 @@ def _cells(values: list[str | None]) -> tuple[TimelineCell, ...]:
 def _point(values: list[str]) -> AreaPoint:
     scores = [s for s in map(agreement, values) if s is not None]
     return AreaPoint(_counts(values), sum(scores) / len(scores) if scores else None)
+
+
+# ---- a parent carer's view beside the pupil's ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A parent carer statement that mirrors a child statement, answered differently on the scale."""
+
+    child: StatementAnswer
+    parent_carer: StatementAnswer
+
+    def sentence(self, first_name: str) -> str:
+        """E.g. 'Sam said Sometimes; their parent carer said No.'"""
+        return f"{first_name} said {self.child.answer.label}; their parent carer said {self.parent_carer.answer.label}."
+
+
+@dataclass(frozen=True)
+class AreaBeside:
+    """One area of the parent carer's check-in, to show after the pupil's own answers there."""
+
+    area: AreaSummary
+    differences: tuple[Difference, ...]
+
+
+@dataclass(frozen=True)
+class ParentCarerView:
+    """A parent carer's check-in about the pupil, shown beside the pupil's: never merged with it."""
+
+    summary: CheckinSummary  # the parent carer's own check-in
+    first_name: str  # the pupil's, for "Sam said …"
+    areas: tuple[AreaBeside, ...]
+
+    def area(self, area_id: str) -> AreaBeside | None:
+        return next((a for a in self.areas if a.area.area.id == area_id), None)
+
+    def areas_not_in(self, pupil: CheckinSummary) -> tuple[AreaBeside, ...]:
+        """The parent carer's areas the pupil's check-in has nothing in."""
+        theirs = {a.area.id for a in pupil.areas}
+        return tuple(a for a in self.areas if a.area.area.id not in theirs)
+
+    @property
+    def differences(self) -> tuple[Difference, ...]:
+        return tuple(d for a in self.areas for d in a.differences)
+
+
+def latest_parent_carer_checkin(db: Session, pupil: Pupil, framework_id: str) -> SurveySession | None:
+    """The pupil's parent carer's latest check-in with this framework that has an answer."""
+    answered = select(Answer.id).where(Answer.session_id == SurveySession.id, Answer.is_current).exists()
+    return db.scalar(
+        select(SurveySession)
+        .where(SurveySession.pupil_id == pupil.id, SurveySession.perspective == PARENT_CARERS,
+               SurveySession.framework_id == framework_id, answered)
+        .order_by(SurveySession.started_at.desc(), SurveySession.id.desc()).limit(1)
+    )
+
+
+def parent_carer_view(db: Session, pupil_summary: CheckinSummary) -> ParentCarerView | None:
+    """The parent carer's latest check-in beside this check-in of the pupil's own; None if there is none."""
+    if pupil_summary.session.perspective != DEFAULT_PERSPECTIVE:
+        return None
+    session = latest_parent_carer_checkin(db, pupil_summary.pupil, pupil_summary.framework.id)
+    if session is None:
+        return None
+    theirs = checkin_summary(db, session)
+    pupil_said = {s.statement.id: s for a in pupil_summary.areas for s in a.statements if s.answer}
+    areas = []
+    for area in theirs.areas:
+        differences = []
+        for item in area.statements:
+            child = pupil_said.get(item.statement.mirrors) if item.answer else None
+            if child is not None and _differ(child.answer.value, item.answer.value):
+                differences.append(Difference(child, item))
+        areas.append(AreaBeside(area, tuple(differences)))
+    return ParentCarerView(theirs, pupil_summary.pupil.display_name.split()[0], tuple(areas))
+
+
+def _differ(child: str, parent_carer: str) -> bool:
+    """Both are Yes, Sometimes or No, and not the same ("I don't know" and skips say nothing)."""
+    return agreement(child) is not None and agreement(parent_carer) is not None and child != parent_carer

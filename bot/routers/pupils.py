@@ -1,6 +1,6 @@
 """The SENCO's pupils: the list (with where each pupil's check-ins are), adding a pupil,
-each pupil's page, and invite codes, for one pupil or a whole class or year group, printed
-as slips with a QR code.
+each pupil's page, and invite codes, for one pupil, a pupil's parent carer, or a whole class
+or year group, printed as slips with a QR code.
 
 Only a SENCO sees these pages, and only their own school's pupils: another school's pupil
 looks like no pupil at all. Safeguarding alerts show as a number only; their words are for
@@ -45,7 +45,7 @@ from bot.staff.guards import Db, NotFound, OwnPupil, Senco, own_pupil, parse_id,
 from bot.staff.pages import FORM_STALE, flash, render
 from bot.staff.wording import QUESTION_SET_NAMES
 from framework.db import repository as repo
-from framework.db.models import Pupil, StaffUser
+from framework.db.models import DEFAULT_PERSPECTIVE, PARENT_CARERS, Pupil, StaffUser
 from framework.loader import all_frameworks
 from framework.settings import get_settings
 
@@ -174,8 +174,10 @@ def slips_page(request: Request, db: Db, staff: Senco) -> Response:
         raise NotFound(staff.id)
     repo.audit(db, staff, "view_invite_slips", "invite", detail={"invite_ids": [i.id for i in invites]})
     pupil_ids = {invite.pupil_id for invite in invites}
-    back = f"/staff/pupils/{invites[0].pupil_id}" if len(pupil_ids) == 1 else "/staff/pupils"
-    return render(request, "staff/invites_slips.html", staff=staff, db=db, back=back,
+    one_pupil = len(pupil_ids) == 1
+    return render(request, "staff/invites_slips.html", staff=staff, db=db,
+                  back=f"/staff/pupils/{invites[0].pupil_id}" if one_pupil else "/staff/pupils",
+                  back_label="the pupil" if one_pupil else "all pupils", for_partners=False,
                   slips=slips(invites, get_settings().public_url), public_url=get_settings().public_url)
 
 
@@ -234,23 +236,50 @@ def restore_pupil_invite_form(request: Request, db: Session, staff: StaffUser, m
     return invite_page(request, db, staff, own_pupil(match.group(1), db, staff), form=draft, notice=notice)
 
 
+# ---- a code for a pupil's parent carer ---------------------------------------------------------
+
+
+@router.get("/{pupil_id}/parent-carer-invites")
+def parent_carer_invite_form(request: Request, db: Db, staff: Senco, pupil: OwnPupil) -> Response:
+    return invite_page(request, db, staff, pupil, perspective=PARENT_CARERS)
+
+
+@router.post("/{pupil_id}/parent-carer-invites", dependencies=[keeps(*INVITE_FIELDS)])
+def make_parent_carer_invite(request: Request, db: Db, staff: Senco, pupil: OwnPupil, csrf_token: str = Form(""),
+                             framework: str = Form(""), question_set: str = Form(""),
+                             days: str = Form("")) -> Response:
+    form = {"framework": framework, "question_set": question_set, "days": days}
+    return _make_invites(request, db, staff, form, csrf_token, [pupil], None, pupil=pupil, perspective=PARENT_CARERS)
+
+
+@restores_drafts(r"/staff/pupils/(\d+)/parent-carer-invites")
+def restore_parent_carer_invite_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
+                                     draft: dict[str, str], notice: str) -> Response:
+    staff = senco(request, db, staff)
+    return invite_page(request, db, staff, own_pupil(match.group(1), db, staff), form=draft, notice=notice,
+                       perspective=PARENT_CARERS)
+
+
 # ---- making invites (one pupil or a group) -----------------------------------------------------
 
 
 def _make_invites(request: Request, db: Session, staff: StaffUser, form: dict[str, str], csrf_token: str,
-                  pupils: list[Pupil], group_problem: str | None, *, pupil: Pupil | None = None) -> Response:
-    """Check the form, make a code for each pupil, and go to their slips; or show the form again."""
+                  pupils: list[Pupil], group_problem: str | None, *, pupil: Pupil | None = None,
+                  perspective: str = DEFAULT_PERSPECTIVE) -> Response:
+    """Check the form, make a code for each pupil (or their parent carer), and go to the slips;
+    or show the form again."""
     if not csrf_ok(request, csrf_token):
-        return invite_page(request, db, staff, pupil, form=form, problem=FORM_STALE, status=403)
-    frameworks = askable_frameworks(all_frameworks())
+        return invite_page(request, db, staff, pupil, form=form, problem=FORM_STALE, status=403,
+                           perspective=perspective)
+    frameworks = askable_frameworks(all_frameworks(), perspective)
     choice = check_invite_choice(form["framework"], form["question_set"], form["days"], frameworks)
     errors = dict(choice) if isinstance(choice, dict) else {}
     if group_problem:
         errors["group"] = group_problem
     if errors:
         return invite_page(request, db, staff, pupil, form=form, errors=errors, problem=CHECK_THE_CHOICES,
-                           status=422)
-    invites = create_invites(db, staff, pupils, choice)
+                           status=422, perspective=perspective)
+    invites = create_invites(db, staff, pupils, choice, perspective=perspective)
     made = "An invite code is" if len(invites) == 1 else f"{len(invites)} invite codes are"
     flash(request, f"{made} ready. Print this page and cut out the slips.")
     query = "&".join(f"invite={invite.id}" for invite in invites)
@@ -259,21 +288,25 @@ def _make_invites(request: Request, db: Session, staff: StaffUser, form: dict[st
 
 def invite_page(request: Request, db: Session, staff: StaffUser, pupil: Pupil | None = None, *,
                 form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                problem: str | None = None, notice: str | None = None, status: int = 200) -> Response:
-    """The form for new invite codes: for `pupil`, or (pupil None) for a class or year group."""
-    frameworks = askable_frameworks(all_frameworks())
+                problem: str | None = None, notice: str | None = None, status: int = 200,
+                perspective: str = DEFAULT_PERSPECTIVE) -> Response:
+    """The form for new invite codes: for `pupil` (or their parent carer), or (pupil None) for a
+    class or year group."""
+    frameworks = askable_frameworks(all_frameworks(), perspective)
     chosen = {
         "group": "", "days": str(DEFAULT_DAYS), "question_set": DEFAULT_QUESTION_SET,
         # With one framework there is nothing to choose; with several, the SENCO picks their council's.
         "framework": next(iter(frameworks)) if len(frameworks) == 1 else "",
         **{k: v for k, v in (form or {}).items() if v},
     }
+    for_parent_carer = perspective == PARENT_CARERS
     context = {
-        "pupil": pupil, "frameworks": frameworks, "set_options": question_set_options(frameworks),
+        "pupil": pupil, "frameworks": frameworks, "set_options": question_set_options(frameworks, perspective),
         "groups": school_groups(db, staff.school_id) if pupil is None else None,
         "form": chosen, "errors": errors or {}, "problem": problem,
-        "min_days": MIN_DAYS, "max_days": MAX_DAYS,
-        "action": f"/staff/pupils/{pupil.id}/invites" if pupil else "/staff/pupils/invites",
+        "min_days": MIN_DAYS, "max_days": MAX_DAYS, "for_parent_carer": for_parent_carer,
+        "action": (f"/staff/pupils/{pupil.id}/{'parent-carer-invites' if for_parent_carer else 'invites'}" if pupil
+                   else "/staff/pupils/invites"),
     }
     if notice:
         context["notice"] = notice

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.auth.csrf import csrf_ok
 from bot.exports.profile_pdf import ProfileFontMissing, profile_filename, profile_pdf
 from bot.reports.answers_csv import answer_rows, to_csv
-from bot.reports.voice import checkin_summary, filed_area, heard_filed_area, over_time
+from bot.reports.voice import ParentCarerView, checkin_summary, filed_area, heard_filed_area, over_time, parent_carer_view
 from bot.reports.we_did import EMPTY_PLAN, checkin_actions
 from bot.staff.drafts import keeps, restores_drafts
 from bot.staff.guards import Db, NotFound, OwnPupil, Senco, own_record, parse_id, senco
@@ -40,7 +40,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def own_checkin(session_id: str, db: Db, staff: Senco) -> SurveySession:
-    return own_record(db, staff, SurveySession, session_id, lambda checkin: checkin.pupil.school_id, CHECKIN,
+    # A partner's check-in is about no pupil, so it is no school's.
+    return own_record(db, staff, SurveySession, session_id,
+                      lambda checkin: checkin.pupil.school_id if checkin.pupil else None, CHECKIN,
                       "view_checkin_refused")
 
 
@@ -60,6 +62,11 @@ def own_comment(comment_id: str, db: Db, staff: Senco, checkin: OwnCheckin) -> C
 OwnComment = Annotated[Comment, Depends(own_comment)]
 
 
+def _beside(view: ParentCarerView | None) -> dict | None:
+    """What the audit entry adds when a parent carer's check-in is read beside the pupil's."""
+    return {"parent_carer_checkin": view.summary.session.id} if view else None
+
+
 @router.get("/staff/checkins/{session_id}")
 def checkin_page(request: Request, db: Db, staff: Senco, checkin: OwnCheckin) -> Response:
     return summary_page(request, db, staff, checkin)
@@ -72,8 +79,9 @@ def summary_page(request: Request, db: Session, staff: StaffUser, checkin: Surve
     plan that was sent (with `plan_errors`: what to change, by field); `choice` (comment id,
     area id) shows an outcome chosen for a comment but not saved yet."""
     summary = checkin_summary(db, checkin)
-    repo.audit(db, staff, "view_checkin", CHECKIN, checkin.id, pupil=checkin.pupil)
-    return render(request, "staff/checkin.html", staff=staff, db=db, summary=summary, status=status,
+    beside = parent_carer_view(db, summary)
+    repo.audit(db, staff, "view_checkin", CHECKIN, checkin.id, pupil=checkin.pupil, detail=_beside(beside))
+    return render(request, "staff/checkin.html", staff=staff, db=db, summary=summary, beside=beside, status=status,
                   actions=checkin_actions(db, checkin), plan_form={**EMPTY_PLAN, **(plan_form or {})},
                   plan_errors=plan_errors or {}, choice=choice, **context)
 
@@ -114,12 +122,13 @@ def restore_move(request: Request, db: Session, staff: StaffUser, match: re.Matc
 @router.get("/staff/checkins/{session_id}/profile.pdf")
 def profile_download(request: Request, db: Db, staff: Senco, checkin: OwnCheckin) -> Response:
     summary = checkin_summary(db, checkin)
+    beside = parent_carer_view(db, summary)
     try:
-        pdf = profile_pdf(summary)
+        pdf = profile_pdf(summary, beside)
     except ProfileFontMissing as missing:
         return render(request, "staff/message.html", staff=staff, db=db, status=503,
                       title="The profile PDF cannot be made on this server yet", message=str(missing))
-    repo.audit(db, staff, "export_profile_pdf", CHECKIN, checkin.id, pupil=checkin.pupil)
+    repo.audit(db, staff, "export_profile_pdf", CHECKIN, checkin.id, pupil=checkin.pupil, detail=_beside(beside))
     return Response(pdf, media_type="application/pdf", headers=attachment(profile_filename(summary)))
 
 

@@ -68,6 +68,25 @@ WHO_SPOKE = {  # SurveySession.who_with / Answer.who_answered, as staff say it
 }
 COMMENT_WORDS = {"anything_else": "Anything else", "what_would_help": "What would help"}
 
+# Whose check-in it is (SurveySession.perspective / Invite.perspective), as staff say it.
+WHOSE_CHECKIN = {
+    "children_young_people": "The pupil",
+    "parent_carers": "Their parent carer",
+    "partners": "A partner",
+}
+PARENT_CARER_WHO_SPOKE = {  # who_with, when the parent carer is the one checking in
+    "alone": "The parent carer, on their own",
+    "with_support": "The parent carer, with someone helping",
+    "answered_for_me": "Someone answered for the parent carer",
+}
+PARTNER_ROLE_WORDS = {"health": "Health", "social_care": "Social care", "education": "Education"}  # models.PARTNER_ROLES
+
+
+def who_spoke(who_with: str | None, perspective: str, *, missing: str = "") -> str:
+    """Who gave a check-in's answers (or one answer), as staff say it."""
+    words = PARENT_CARER_WHO_SPOKE if perspective == "parent_carers" else WHO_SPOKE
+    return words.get(who_with, missing) if who_with else missing
+
 
 # Banners on staff pages while an alert may not have reached a person (bot/staff/pages.py).
 UNDELIVERED_FOR_SCHOOL = ("An email about a possible safeguarding concern has not reached your safeguarding lead. "

@@ -35,6 +35,10 @@ from framework.survey import COMMENT_KINDS
 ROLES = ("admin", "senco", "dsl", "la_officer")
 ROLES_WITHOUT_SCHOOL = ("admin", "la_officer")
 DEFAULT_PERSPECTIVE = "children_young_people"
+PARENT_CARERS = "parent_carers"  # answer about a pupil, beside the pupil's own answers
+PARTNERS = "partners"  # answer about their service: no pupil, no school; the council invites them
+PERSPECTIVES = (DEFAULT_PERSPECTIVE, PARENT_CARERS, PARTNERS)  # framework.schema.Perspective
+PARTNER_ROLES = ("health", "social_care", "education")  # the kind of service a partner works in
 SESSION_STATUSES = ("active", "paused", "finished", "stopped")
 UNFINISHED_STATUSES = ("active", "paused")
 INPUT_MODES = ("tap", "type")
@@ -175,23 +179,38 @@ class Pupil(Base):
     school: Mapped[School] = relationship()
 
 
+# A partner's invite names the kind of service and no pupil or school; every other invite a pupil
+# and their school, and no service.
+PARTNER_INVITE_SHAPE = (
+    f"(perspective = '{PARTNERS}' AND pupil_id IS NULL AND school_id IS NULL AND partner_role IS NOT NULL)"
+    f" OR (perspective <> '{PARTNERS}' AND pupil_id IS NOT NULL AND school_id IS NOT NULL AND partner_role IS NULL)"
+)
+
+
 class Invite(Base):
     __tablename__ = "invites"
-    __table_args__ = (one_of("question_set", QUESTION_SETS),)
+    __table_args__ = (
+        one_of("question_set", QUESTION_SETS),
+        one_of("perspective", PERSPECTIVES),
+        one_of("partner_role", PARTNER_ROLES),
+        CheckConstraint(PARTNER_INVITE_SHAPE, name="partner_or_pupil"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)  # bare form, see codes.py
-    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupils.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     framework_id: Mapped[str] = mapped_column(String(64))
     perspective: Mapped[str] = mapped_column(String(32), default=DEFAULT_PERSPECTIVE)
+    partner_role: Mapped[str | None] = mapped_column(String(16))
     question_set: Mapped[str] = mapped_column(String(16), default="standard")
     expires_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    pupil: Mapped[Pupil] = relationship()
-    school: Mapped[School] = relationship()
+    pupil: Mapped[Pupil | None] = relationship()
+    school: Mapped[School | None] = relationship()
+    created_by: Mapped[StaffUser | None] = relationship()
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return (now or utcnow()) >= self.expires_at
@@ -211,7 +230,7 @@ class SurveySession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invite_id: Mapped[int] = mapped_column(ForeignKey("invites.id"))
-    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+    pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupils.id"), index=True)  # None: a partner's
     framework_id: Mapped[str] = mapped_column(String(64))
     perspective: Mapped[str] = mapped_column(String(32))
     question_set: Mapped[str] = mapped_column(String(16))
@@ -235,7 +254,7 @@ class SurveySession(Base):
     finished_at: Mapped[datetime | None]
 
     invite: Mapped[Invite] = relationship()
-    pupil: Mapped[Pupil] = relationship()
+    pupil: Mapped[Pupil | None] = relationship()
 
 
 class Answer(Base):
@@ -359,6 +378,7 @@ class SafeguardingAlert(Base):
     __table_args__ = (
         one_of("source", ALERT_SOURCES),
         one_of("status", ALERT_STATUSES),
+        one_of("perspective", PERSPECTIVES),
         Index("ix_safeguarding_alerts_school_status", "school_id", "status"),
     )
 
@@ -367,8 +387,12 @@ class SafeguardingAlert(Base):
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("survey_sessions.id", ondelete="SET NULL"), index=True
     )
-    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    # The pupil the check-in is about and their school; None for a partner's check-in (no pupil).
+    pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupils.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    # Whose words they are: the pupil's, their parent carer's, or a partner's (kept if the session goes).
+    perspective: Mapped[str] = mapped_column(String(32), default=DEFAULT_PERSPECTIVE,
+                                             server_default=DEFAULT_PERSPECTIVE)
     words: Mapped[str] = mapped_column(Text)
     context: Mapped[list]  # the messages just before: [{"direction", "text", "at"}, ...]
     categories: Mapped[list]
@@ -385,7 +409,7 @@ class SafeguardingAlert(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    pupil: Mapped[Pupil] = relationship()
+    pupil: Mapped[Pupil | None] = relationship()
     messages: Mapped[list[AlertMessage]] = relationship(
         back_populates="alert", cascade="all, delete-orphan", order_by="AlertMessage.id"
     )

@@ -30,6 +30,9 @@ from framework.db.models import (
     DEFAULT_PERSPECTIVE,
     DIRECTIONS,
     INPUT_MODES,
+    PARTNER_ROLES,
+    PARTNERS,
+    PERSPECTIVES,
     ROLES,
     SESSION_STATUSES,
     UNFINISHED_STATUSES,
@@ -190,16 +193,31 @@ def create_invite(
     valid_for: timedelta = INVITE_LIFETIME,
     now: datetime | None = None,
 ) -> Invite:
+    """An invite to answer about `pupil`: as the pupil themselves, or as their parent carer."""
+    _require(perspective, tuple(p for p in PERSPECTIVES if p != PARTNERS), "a pupil's invite perspective")
+    return _new_invite(db, framework_id, created_by, perspective, question_set, valid_for, now,
+                       pupil_id=pupil.id, school_id=pupil.school_id)
+
+
+def create_partner_invite(db: Session, framework_id: str, partner_role: str, *, created_by: StaffUser | None = None,
+                          question_set: str = "standard", valid_for: timedelta = INVITE_LIFETIME,
+                          now: datetime | None = None) -> Invite:
+    """An invite for a partner (a health, social care or education service): no pupil, no school."""
+    _require(partner_role, PARTNER_ROLES, "partner_role")
+    return _new_invite(db, framework_id, created_by, PARTNERS, question_set, valid_for, now, partner_role=partner_role)
+
+
+def _new_invite(db: Session, framework_id: str, created_by: StaffUser | None, perspective: str, question_set: str,
+                valid_for: timedelta, now: datetime | None, **whom) -> Invite:
     _require(question_set, QUESTION_SETS, "question_set")
     invite = Invite(
         code=_unused_code(db),
-        pupil_id=pupil.id,
-        school_id=pupil.school_id,
         framework_id=framework_id,
         perspective=perspective,
         question_set=question_set,
         expires_at=(now or utcnow()) + valid_for,
         created_by_id=created_by.id if created_by else None,
+        **whom,
     )
     db.add(invite)
     db.flush()
@@ -568,7 +586,8 @@ def raise_alert(db: Session, survey_session: SurveySession, words: str, categori
         alert = SafeguardingAlert(
             session_id=survey_session.id,
             pupil_id=survey_session.pupil_id,
-            school_id=survey_session.pupil.school_id,
+            school_id=survey_session.pupil.school_id if survey_session.pupil else None,
+            perspective=survey_session.perspective,
             words=words,
             context=[{"direction": m.direction, "text": m.text, "at": m.created_at.isoformat()} for m in context],
             categories=[],

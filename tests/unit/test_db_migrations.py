@@ -35,7 +35,7 @@ def test_migrations_go_up_down_and_up_again(db_url):
     upgrade(db_url)
     engine = make_engine(db_url)
     with engine.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0011"
+        assert current_revision(connection) == head_revision() == "0012"
     engine.dispose()
 
 
@@ -87,4 +87,34 @@ def test_migrated_database_refuses_what_the_checks_forbid(db_url, staff):
     row = {"email": "a@example.org", "password_hash": "h", "failed_logins": 0, "active": True, "created_at": models.utcnow()}
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
         connection.execute(sa.insert(models.StaffUser.__table__).values(**row, **staff))
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "invite",
+    [
+        {"perspective": "partners", "pupil_id": 1, "school_id": 1, "partner_role": "health"},  # a partner has no pupil
+        {"perspective": "partners", "pupil_id": None, "school_id": None, "partner_role": None},  # but a service
+        {"perspective": "parent_carers", "pupil_id": None, "school_id": None, "partner_role": None},  # about a pupil
+        {"perspective": "partners", "pupil_id": None, "school_id": None, "partner_role": "police"},  # not a role
+        {"perspective": "teachers", "pupil_id": 1, "school_id": 1, "partner_role": None},  # not a perspective
+    ],
+)
+def test_migrated_database_refuses_an_invite_of_the_wrong_shape(db_url, invite):
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    now = models.utcnow()
+    with engine.begin() as connection:
+        connection.execute(sa.insert(models.School.__table__).values(id=1, name="Oak", created_at=now))
+        connection.execute(sa.insert(models.Pupil.__table__).values(id=1, school_id=1, pupil_ref="r1",
+                                                                    display_name="Sam", created_at=now))
+    row = {"code": "ABCDEFGH", "framework_id": "shropshire", "question_set": "core", "expires_at": now,
+           "created_at": now}
+    for fine in ({"perspective": "parent_carers", "pupil_id": 1, "school_id": 1, "partner_role": None},
+                 {"perspective": "partners", "pupil_id": None, "school_id": None, "partner_role": "health"}):
+        with engine.begin() as connection:
+            connection.execute(sa.insert(models.Invite.__table__).values(**row, **fine))
+            connection.execute(sa.delete(models.Invite.__table__))
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(sa.insert(models.Invite.__table__).values(**row, **invite))
     engine.dispose()

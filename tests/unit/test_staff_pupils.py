@@ -176,13 +176,14 @@ def test_a_pupils_page_lists_their_checkins_and_invites_and_is_audited(staff_sit
     assert page.status_code == 200 and "<h1>Amy Ash</h1>" in page.text
     checkins = table(page.text, 0)
     assert len(checkins) == 2
-    assert all(row[0] == "York SEND Outcomes Framework" and row[2:] == ["Finished", "7 of 7"]
+    assert all(row[:2] == ["The pupil", "York SEND Outcomes Framework"] and row[3:] == ["Finished", "7 of 7"]
                for row in checkins.values())
     assert f'href="/staff/checkins/{oak["amy_latest"]}"' in page.text
     for link in (f"/staff/pupils/{oak['amy']}/over-time", f"/staff/pupils/{oak['amy']}/answers.csv"):
         assert f'href="{link}"' in page.text
     invites = table(page.text, 1)
-    assert len(invites) == 2 and all(row[3] == "Used: check-in finished" for row in invites.values())
+    assert len(invites) == 2 and all(row[0] == "The pupil" and row[4] == "Used: check-in finished"
+                                     for row in invites.values())
     [entry] = staff_site.audit("view_pupil")
     assert entry.pupil_id == oak["amy"]
 
@@ -196,7 +197,7 @@ def test_a_pupils_page_says_when_a_checkin_was_picked_up_again_with_its_code(sta
         repo.start_or_resume_session(db, invite)
     page = staff_site.client.get(f"/staff/pupils/{oak['cat']}")
     [row] = table(page.text, 0).values()
-    assert row[2].startswith("In progress Picked up again with its code 1 time, last ")
+    assert row[3].startswith("In progress Picked up again with its code 1 time, last ")
 
 
 def test_a_pupil_with_an_alert_shows_no_alert_words_on_their_page(staff_site, oak):
@@ -293,7 +294,7 @@ def test_an_invite_for_one_pupil_makes_a_code_and_a_printable_slip(staff_site, o
     assert entry.detail["pupil_ids"] == [oak["cat"]] and entry.detail["count"] == 1 and entry.pupil_id == oak["cat"]
     assert staff_site.audit("view_invite_slips")[0].detail["invite_ids"] == [invite.id]
     pupil_page = staff_site.client.get(f"/staff/pupils/{oak['cat']}")
-    assert table(pupil_page.text, 0)[code][3:] == ["Not used yet", "Print slip for " + code]
+    assert table(pupil_page.text, 0)[code][4:] == ["Not used yet", "Print slip for " + code]
     again = staff_site.client.get(f"/staff/pupils/slips?invite={invite.id}")
     assert again.status_code == 200 and f'<p class="slip-code">{code}</p>' in again.text
     assert table(staff_site.client.get("/staff/pupils").text)["Cat Cedar"][6] == code
