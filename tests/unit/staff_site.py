@@ -101,8 +101,10 @@ def record_checkin(sessions: sessionmaker[Session], pupil_id: int, answers: dict
                    framework_id: str = "york", question_set: str = "core", words: dict[str, str] | None = None,
                    comments: tuple[tuple[str, str, str], ...] = (), consent: tuple[str, ...] | None = ("school",),
                    input_mode: str = "tap", read_aloud: bool = False, who_with: str = "alone",
-                   status: str = "finished", at: datetime | None = None) -> int:
-    """A check-in as the chat stores it (a test's own rows, made without Rasa).
+                   status: str = "finished", at: datetime | None = None,
+                   perspective: str = "children_young_people") -> int:
+    """A check-in as the chat stores it (a test's own rows, made without Rasa): the pupil's own,
+    or (`perspective` "parent_carers") their parent carer's.
 
     `answers`: statement id -> value (default: "yes" to every question of the set); `words`:
     statement id -> the exact words typed (method typed); `comments`: (area id, kind, text);
@@ -112,11 +114,12 @@ def record_checkin(sessions: sessionmaker[Session], pupil_id: int, answers: dict
     framework = load_framework(framework_id)
     when = at or utcnow()
     if answers is None:
-        answers = {s.id: "yes" for s in framework.questions("children_young_people", question_set)}
+        answers = {s.id: "yes" for s in framework.questions(perspective, question_set)}
     words = words or {}
     with sessions.begin() as db:
         pupil = db.get(Pupil, pupil_id)
-        invite = repo.create_invite(db, pupil, framework_id, question_set=question_set, now=when)
+        invite = repo.create_invite(db, pupil, framework_id, perspective=perspective, question_set=question_set,
+                                    now=when)
         session = repo.start_or_resume_session(db, invite).session
         session.started_at = when
         repo.save_preferences(db, session, input_mode=input_mode, read_aloud=read_aloud, who_with=who_with)
