@@ -144,3 +144,17 @@ def test_a_pupil_without_a_parent_carer_checkin_shows_no_such_section(staff_site
     staff_site.sign_in(staff_site.account("senco", school))
     page = staff_site.client.get(f"/staff/checkins/{child}").text
     assert "Their parent carer said" not in page and "parent carer" not in page.lower()
+
+
+def test_the_safeguarding_lead_is_told_the_words_are_the_parent_carers(staff_site, sam):
+    school, _, _, parent = sam
+    with staff_site.sessions.begin() as db:
+        alert, _ = repo.raise_alert(db, db.get(SurveySession, parent), "his step dad hits him", ["abuse_physical"],
+                                    ["hits"], "screen")
+        alert_id = alert.id
+    assert staff_site.stored_alert(alert_id).perspective == "parent_carers"
+    staff_site.client.post("/staff/logout", data={"csrf_token": staff_site.token("/staff")})
+    staff_site.sign_in(staff_site.account("dsl", school))
+    page = staff_site.client.get(f"/staff/alerts/{alert_id}").text
+    assert "Their parent carer's, in a check-in about the pupil" in page
+    assert "The parent carer&#39;s exact words" in page
