@@ -145,6 +145,7 @@ class Row:
     label: str
     figures: Figures | None  # None: no answers, or hidden
     suppressed: bool = False
+    who: str = "pupil"  # whom `figures.pupils` counts (a parent carer's or partner's row says so)
     hidden_counts: frozenset[int] = frozenset()  # the answer values (by index) whose counts are hidden
 
     def shares(self) -> list[HiddenOrShown]:
@@ -162,7 +163,7 @@ class Row:
         shares = ", ".join(f"{share.label} {HIDDEN_COUNT_TEXT if share.count is None else f'{share.percent}%'}"
                            for share in self.shares())
         return (f"{self.label}: {shares} ({_counted(self.figures.answers, 'answer')} "
-                f"from {_counted(self.figures.pupils, 'pupil')})")
+                f"from {_counted(self.figures.pupils, self.who)})")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import segno
 from markupsafe import Markup
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.staff.wording import INVITE_USE_WORDS, PARTNER_ROLE_WORDS, WHOSE_CHECKIN, question_set_choice
@@ -191,8 +191,14 @@ def slips(invites: list[Invite], public_url: str) -> list[Slip]:
     ]
 
 
-def partner_invites(db: Session) -> list[InviteRow]:
-    """Every partner invite, newest first, with how far its latest check-in got."""
+def _invited_by_the_council(council_id: int | None):
+    """SQL: an invite made by an officer of this council (partners belong to no school)."""
+    return Invite.created_by_id.in_(select(StaffUser.id).where(StaffUser.council_id == council_id)) \
+        if council_id is not None else false()
+
+
+def partner_invites(db: Session, council_id: int | None) -> list[InviteRow]:
+    """The council's partner invites, newest first, with how far each one's latest check-in got."""
     latest = (
         select(SurveySession.invite_id, SurveySession.status,
                func.row_number().over(partition_by=SurveySession.invite_id, order_by=SurveySession.id.desc())
@@ -203,14 +209,15 @@ def partner_invites(db: Session) -> list[InviteRow]:
     rows = db.execute(
         select(Invite, latest.c.status)
         .outerjoin(latest, and_(latest.c.invite_id == Invite.id, latest.c.newest == 1))
-        .where(Invite.perspective == PARTNERS)
+        .where(Invite.perspective == PARTNERS, _invited_by_the_council(council_id))
         .order_by(Invite.id.desc())
     )
     return [InviteRow(invite, status) for invite, status in rows]
 
 
-def these_partner_invites(db: Session, invite_ids: list[int]) -> list[Invite] | None:
-    """These partner invites, in the order made, if every one is a partner's; else None."""
-    invites = list(db.scalars(select(Invite).where(Invite.id.in_(invite_ids), Invite.perspective == PARTNERS)
+def these_partner_invites(db: Session, council_id: int | None, invite_ids: list[int]) -> list[Invite] | None:
+    """These partner invites, in the order made, if every one is a partner's of this council; else None."""
+    invites = list(db.scalars(select(Invite).where(Invite.id.in_(invite_ids), Invite.perspective == PARTNERS,
+                                                   _invited_by_the_council(council_id))
                               .order_by(Invite.id)))
     return invites if invite_ids and len(invites) == len(set(invite_ids)) else None

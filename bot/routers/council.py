@@ -1,9 +1,13 @@
 """The council view, for local authority officers: how young people answered each outcome
-statement, across their own council's schools and over time, as counts and percentages.
-Aggregates only: no names, no words, no pupil ids; rows from fewer than 5 pupils and counts
-under 5 hidden; whole terms only (bot.reports.council). An officer whose account has no
-council yet sees no figures. Every view and every download is written to the audit log with
-the filters used.
+statement, across their own council's schools and over time, as counts and percentages, with
+their parent carers' and partners' answers beside them per area. Aggregates only: no names, no
+words, no pupil ids; rows from fewer than 5 people and counts under 5 hidden; whole terms only
+(bot.reports.council, bot.reports.other_voices). An officer whose account has no council yet
+sees no figures. Every view and every download is written to the audit log with the filters used.
+
+Officers also invite partners (health, social care and education services) to answer the
+framework's partner statements: codes with a kind of service, no pupil and no school; their
+answers count for the council of the officer who invited them.
 """
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+
+from bot.auth.csrf import csrf_ok
 
 from bot.reports.council import (
     ALL,
@@ -27,13 +33,29 @@ from bot.reports.council import (
     framework_options,
     to_csv,
 )
+from bot.reports.invites import (
+    DEFAULT_DAYS,
+    DEFAULT_QUESTION_SET,
+    MAX_DAYS,
+    MIN_DAYS,
+    askable_frameworks,
+    check_invite_choice,
+    create_partner_invites,
+    partner_invites,
+    question_set_options,
+    slips,
+    these_partner_invites,
+)
+from bot.reports.other_voices import OTHER_SUPPRESSED_TEXT, other_voices
 from bot.reports.voice import answer_values
 from bot.reports.we_did import council_we_did
-from bot.staff.guards import Db, requires_role
-from bot.staff.pages import attachment, render
-from bot.staff.wording import answer_words
+from bot.staff.guards import Db, NotFound, parse_id, requires_role
+from bot.staff.pages import FORM_STALE, attachment, flash, render
+from bot.staff.wording import PARTNER_ROLE_WORDS, QUESTION_SET_NAMES, answer_words
 from framework.db import repository as repo
-from framework.db.models import StaffUser
+from framework.db.models import PARTNERS, StaffUser
+from framework.loader import all_frameworks
+from framework.settings import get_settings
 
 OBJECT_TYPE = "council_figures"
 MAX_FILTER_CHARS = 64
@@ -99,7 +121,9 @@ def council_view(request: Request, db: Db, staff: Officer, framework: str = "", 
                   answers=[(v, answer_words(v)) for v in answer_values()], council=staff.council,
                   rules=SUPPRESSION_RULES, suppressed_text=SUPPRESSED_TEXT, hidden_count_text=HIDDEN_COUNT_TEXT,
                   counted_until_rule=COUNTED_UNTIL_RULE,
-                  we_did=council_we_did(db, staff.council_id, filters.framework_id))
+                  we_did=council_we_did(db, staff.council_id, filters.framework_id),
+                  others=other_voices(db, staff.council_id, filters.framework_id),
+                  others_suppressed_text=OTHER_SUPPRESSED_TEXT)
 
 
 @router.get("/council.csv")
@@ -107,3 +131,69 @@ def council_csv(db: Db, staff: Officer, framework: str = "", year_group: str = "
     filters, _, figures = council_figures_seen(db, staff, "export_council_csv", framework, year_group, academic_year)
     name = "-".join(str(part) for part in ("heard-council", filters.framework_id, filters.academic_year) if part)
     return Response(to_csv(figures), media_type="text/csv; charset=utf-8", headers=attachment(f"{name}.csv"))
+
+
+# ---- inviting partners -------------------------------------------------------------------------
+
+MAX_PARTNER_CODES = 50
+CHECK_THE_PARTNER_CHOICES = "No codes are made yet. Please check the choices below."
+
+
+@router.get("/council/partners")
+def partners_page(request: Request, db: Db, staff: Officer) -> Response:
+    return partner_invite_page(request, db, staff)
+
+
+@router.post("/council/partners")
+def make_partner_invites(request: Request, db: Db, staff: Officer, csrf_token: str = Form(""),
+                         partner_role: str = Form(""), count: str = Form(""), framework: str = Form(""),
+                         question_set: str = Form(""), days: str = Form("")) -> Response:
+    form = {"partner_role": partner_role, "count": count, "framework": framework, "question_set": question_set,
+            "days": days}
+    if not csrf_ok(request, csrf_token):
+        return partner_invite_page(request, db, staff, form=form, problem=FORM_STALE, status=403)
+    choice = check_invite_choice(framework, question_set, days, askable_frameworks(all_frameworks(), PARTNERS))
+    errors = dict(choice) if isinstance(choice, dict) else {}
+    if partner_role not in PARTNER_ROLE_WORDS:
+        errors["partner_role"] = "Please choose the kind of service the partners work in."
+    number = int(count.strip()) if count.strip().isdigit() and len(count.strip()) < 4 else None
+    if number is None or not 1 <= number <= MAX_PARTNER_CODES:
+        errors["count"] = f"Please type how many codes to make, from 1 to {MAX_PARTNER_CODES}."
+    if errors:
+        return partner_invite_page(request, db, staff, form=form, errors=errors, problem=CHECK_THE_PARTNER_CHOICES,
+                                   status=422)
+    invites = create_partner_invites(db, staff, partner_role, number, choice)
+    made = "An invite code is" if number == 1 else f"{number} invite codes are"
+    flash(request, f"{made} ready. Print this page and cut out the slips.")
+    query = "&".join(f"invite={invite.id}" for invite in invites)
+    return RedirectResponse(f"/staff/council/partners/slips?{query}", status_code=303)
+
+
+@router.get("/council/partners/slips")
+def partner_slips_page(request: Request, db: Db, staff: Officer) -> Response:
+    """Slips for the partner invites named `?invite=1&invite=2`: just made, or printed again."""
+    invite_ids = [parse_id(text) for text in request.query_params.getlist("invite")]
+    invites = None if None in invite_ids else these_partner_invites(db, staff.council_id, invite_ids)
+    if invites is None:
+        raise NotFound(staff.id)
+    repo.audit(db, staff, "view_invite_slips", "invite", detail={"invite_ids": [i.id for i in invites]})
+    public_url = get_settings().public_url
+    return render(request, "staff/invites_slips.html", staff=staff, db=db, back="/staff/council/partners",
+                  back_label="partner invites", for_partners=True, slips=slips(invites, public_url),
+                  public_url=public_url)
+
+
+def partner_invite_page(request: Request, db: Session, staff: StaffUser, *, form: dict[str, str] | None = None,
+                        errors: dict[str, str] | None = None, problem: str | None = None,
+                        status: int = 200) -> Response:
+    """The form for partners' codes, and every partner code made so far (no names: there are none)."""
+    frameworks = askable_frameworks(all_frameworks(), PARTNERS)
+    chosen = {
+        "partner_role": "", "count": "1", "days": str(DEFAULT_DAYS), "question_set": DEFAULT_QUESTION_SET,
+        "framework": next(iter(frameworks)) if len(frameworks) == 1 else "",
+        **{k: v for k, v in (form or {}).items() if v},
+    }
+    return render(request, "staff/council_partners.html", staff=staff, db=db, status=status, form=chosen,
+                  errors=errors or {}, problem=problem, frameworks=frameworks, roles=PARTNER_ROLE_WORDS,
+                  set_options=question_set_options(frameworks, PARTNERS), set_names=QUESTION_SET_NAMES,
+                  invites=partner_invites(db, staff.council_id), min_days=MIN_DAYS, max_days=MAX_DAYS, max_count=MAX_PARTNER_CODES)

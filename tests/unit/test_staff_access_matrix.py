@@ -41,6 +41,8 @@ PAGES = {
     "/staff/checkins/{session_id}/profile.pdf": {"senco"},
     "/staff/council": {"la_officer"},
     "/staff/council.csv": {"la_officer"},
+    "/staff/council/partners": {"la_officer"},
+    "/staff/council/partners/slips?invite={partner_invite_id}": {"la_officer"},
     "/staff/admin/accounts": {"admin"},
     "/staff/admin/schools": {"admin"},
     "/staff/admin/councils": {"admin"},
@@ -64,6 +66,8 @@ FORMS = {
                                           "role": "senco", "school_id": "{school_id}"}),
     "/staff/admin/schools": ({"admin"}, {"name": "A New School", "urn": "999999"}),
     "/staff/admin/councils": ({"admin"}, {"name": "A New Council"}),
+    "/staff/council/partners": ({"la_officer"}, {"partner_role": "health", "count": "2", "framework": "shropshire",
+                                                 "question_set": "core", "days": "28"}),
 }
 # Open to anyone: signing in and out, and changing one's own password (tests/unit/test_staff_auth.py).
 PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout"), ("POST", "/staff/password")}
@@ -79,6 +83,7 @@ class School_:
     pupil_name: str
     answer_id: int
     action_id: int  # a "you said, we did" plan about that answer, not done yet
+    partner_invite_id: int = 0  # the council's partner code; "another school's" is a pupil's code instead
 
     def fill(self, template: str) -> str:
         return template.format(**{k: v for k, v in vars(self).items() if k != "pupil_name"})
@@ -112,6 +117,10 @@ def world(staff_site: StaffSite) -> dict[str, School_]:
     with staff_site.sessions() as db:
         own_council = db.get(School, schools["own"].school_id).council_id
     staff_site.account("la_officer", None, "officer@council.example", council_id=own_council)
+    with staff_site.sessions.begin() as db:
+        officer = repo.find_staff_by_email(db, "officer@council.example")
+        schools["own"].partner_invite_id = repo.create_partner_invite(db, "shropshire", "health", created_by=officer).id
+    schools["other"].partner_invite_id = schools["other"].invite_id  # not a partner's: never a council slip
     return schools
 
 
