@@ -99,13 +99,15 @@ def escalate_undelivered(sessions: sessionmaker[Session], settings: Settings, no
         admins = repo.active_admins(db)
         for alert_id in dict.fromkeys(email.alert_id for email in stuck):
             alert = db.get(SafeguardingAlert, alert_id)
-            school = db.get(School, alert.school_id)
+            school = db.get(School, alert.school_id) if alert.school_id is not None else None  # None: a partner's
             errors = [e.last_error for e in stuck if e.alert_id == alert_id and e.last_error]
             body = (
-                f"An email telling {school.name} about a possible safeguarding concern has not been delivered "
-                f"for {int(ESCALATE_AFTER.total_seconds() // 60)} minutes.\n"
+                f"An email telling {school.name if school else 'the council about a partner'} about a possible "
+                f"safeguarding concern has not been delivered for {int(ESCALATE_AFTER.total_seconds() // 60)} minutes.\n"
                 f"The mail server said: {errors[-1] if errors else 'nothing yet'}\n"
-                "Please phone the school's safeguarding lead now. Heard keeps trying to send the email.\n"
+                + ("Please phone the school's safeguarding lead now." if school else
+                   "Please phone the officer who invited the partner now.")
+                + " Heard keeps trying to send the email.\n"
                 f"{settings.resolved_staff_url}"
             )
             for admin in admins:

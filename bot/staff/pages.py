@@ -20,6 +20,7 @@ from bot.staff.wording import (
     NO_LEAD_FOR_ADMIN,
     UNDELIVERED_FOR_ADMIN,
     UNDELIVERED_FOR_SCHOOL,
+    UNDELIVERED_PARTNER_FOR_ADMIN,
     role_label,
     school_time,
 )
@@ -120,7 +121,8 @@ def safeguarding_warnings(staff: StaffUser | None, db: Session | None) -> list[s
     stuck = {db.get(SafeguardingAlert, email.alert_id).school_id for email in repo.undelivered_alert_emails(db, stuck_since)}
     return ([NO_LEAD_FOR_ADMIN.format(school=school.name) for school in repo.schools_without_safeguarding_lead(db)]
             + [UNDELIVERED_FOR_ADMIN.format(school=db.get(School, school_id).name, minutes=minutes)
-               for school_id in sorted(stuck)])
+               for school_id in sorted(stuck - {None})]
+            + ([UNDELIVERED_PARTNER_FOR_ADMIN.format(minutes=minutes)] if None in stuck else []))  # no school
 
 
 def render(request: Request, name: str, *, staff: StaffUser | None = None, db: Session | None = None,

@@ -95,6 +95,8 @@ NO_LEAD_FOR_ADMIN = ("{school} has no active safeguarding lead, so its alerts re
                      "Add or reactivate their account.")
 UNDELIVERED_FOR_ADMIN = ("An alert email to {school} has not been delivered for over {minutes} minutes. "
                          "Please phone their safeguarding lead.")
+UNDELIVERED_PARTNER_FOR_ADMIN = ("An alert email about a partner's check-in has not been delivered for over {minutes} "
+                                 "minutes. Please phone the officer who invited them.")
 
 
 def answer_words(value: str) -> str:

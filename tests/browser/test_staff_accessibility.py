@@ -35,6 +35,10 @@ class StaffWorld:
     invite_id: int
     emails: dict[str, str]
     standard_checkin_id: int  # a longer check-in: an area at a time, with charts
+    beside_id: int  # a pupil's Shropshire check-in, with their parent carer's beside it
+    parent_carer_checkin_id: int
+    parent_carer_invite_id: int
+    partner_invite_id: int
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +47,13 @@ def staff_world(stack) -> StaffWorld:
     york = load_framework("york")
     core = york.questions("children_young_people", "core")
     with stack.sessions.begin() as db:
-        school = repo.create_school(db, "Browser Test Academy")
+        council = repo.create_council(db, "Browser Test Council")
+        school = repo.create_school(db, "Browser Test Academy", council=council)
         emails = {}
         for role in ("senco", "dsl", "la_officer", "admin"):
             email = f"{role}@browser.example"
-            repo.create_staff(db, email, password_hash(), role, None if role in ("la_officer", "admin") else school)
+            repo.create_staff(db, email, password_hash(), role, None if role in ("la_officer", "admin") else school,
+                              council if role == "la_officer" else None)
             emails[role] = email
         pupil = repo.create_pupil(db, school, "Robin <i>Browser</i>", year_group="Year 5", class_name="5B")
         school_id, pupil_id = school.id, pupil.id
@@ -86,7 +92,29 @@ def staff_world(stack) -> StaffWorld:
         alert, _ = repo.raise_alert(db, session, "my step dad hurts me", ["abuse_physical"], ["hurts"], "screen",
                                     message=message)
         invite_id = db.scalar(select(Invite.id).where(Invite.pupil_id == pupil_id).order_by(Invite.id.desc()))
-        return StaffWorld(school_id, pupil_id, checkin_id, alert.id, invite_id, emails, standard)
+        alert_id = alert.id
+    # The same pupil with Shropshire, and their parent carer (who answered one question differently).
+    shropshire = load_framework("shropshire")
+    beside_id = record_checkin(stack.sessions, pupil_id, {"shropshire.heard.cyp2": "sometimes"},
+                               framework_id="shropshire", comments=(("shropshire.heard", "anything_else", CHILD_WORDS),),
+                               consent=("school_family_and_council",))
+    parent_carer_checkin_id = record_checkin(
+        stack.sessions, pupil_id, {s.id: "no" for s in shropshire.questions("parent_carers", "core")},
+        framework_id="shropshire", perspective="parent_carers", words={"shropshire.heard.pc5": CHILD_WORDS})
+    with stack.sessions.begin() as db:
+        parent_carer_invite_id = db.scalar(select(Invite.id).where(Invite.pupil_id == pupil_id,
+                                                                   Invite.perspective == "parent_carers"))
+        officer = repo.find_staff_by_email(db, emails["la_officer"])
+        partner_invite_id = repo.create_partner_invite(db, "shropshire", "education", created_by=officer).id
+    for _ in range(5):  # enough partners for their figures to show in the council view
+        with stack.sessions.begin() as db:
+            officer = repo.find_staff_by_email(db, emails["la_officer"])
+            session = repo.start_or_resume_session(db, repo.create_partner_invite(
+                db, "shropshire", "health", created_by=officer)).session
+            repo.record_answer(db, session, "shropshire.safe.p2", "shropshire.safe", "yes", "tapped")
+            repo.record_consent(db, session, ["school_family_and_council"])
+    return StaffWorld(school_id, pupil_id, checkin_id, alert_id, invite_id, emails, beside_id,
+                      parent_carer_checkin_id, parent_carer_invite_id, partner_invite_id)
 
 
 @pytest.fixture
@@ -124,9 +152,14 @@ def pages_for(world: StaffWorld) -> dict[str, list[str]]:
                   f"/staff/pupils/{pupil}/invites", "/staff/pupils/invites?group=year:Year+5",
                   f"/staff/pupils/slips?invite={world.invite_id}", f"/staff/checkins/{checkin}",
                   f"/staff/checkins/{world.standard_checkin_id}",
-                  f"/staff/pupils/{pupil}/over-time", "/staff/alerts", "/staff/pupils/999999"],
+                  f"/staff/pupils/{pupil}/over-time", "/staff/alerts", "/staff/pupils/999999",
+                  f"/staff/pupils/{pupil}/parent-carer-invites", f"/staff/checkins/{world.beside_id}",
+                  f"/staff/checkins/{world.parent_carer_checkin_id}",
+                  f"/staff/pupils/slips?invite={world.parent_carer_invite_id}"],
         "dsl": ["/staff", "/staff/alerts", f"/staff/alerts/{world.alert_id}", "/staff/pupils"],
-        "la_officer": ["/staff", "/staff/council", "/staff/council?framework=york&year_group=Year+5"],
+        "la_officer": ["/staff", "/staff/council", "/staff/council?framework=york&year_group=Year+5",
+                       "/staff/council?framework=shropshire", "/staff/council/partners",
+                       f"/staff/council/partners/slips?invite={world.partner_invite_id}"],
         "admin": ["/staff", "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit", "/staff/password"],
     }
 

@@ -10,6 +10,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
+from bot.outbox import ESCALATE_AFTER, ESCALATION_SUBJECT, escalate_undelivered
 from bot.reports.council import term_start
 from bot.reports.other_voices import other_voices
 from framework.alerts import PARTNER_SUBJECT, raise_alert
@@ -17,6 +18,7 @@ from framework.db import repository as repo
 from framework.db.codes import format_code
 from framework.db.models import Invite, OutboxEmail, SurveySession, utcnow
 from framework.loader import load_framework
+from framework.settings import get_settings
 from tests.unit.staff_site import CSRF_IN_PAGE, staff_db_url, staff_site  # noqa: F401
 
 SHROPSHIRE = load_framework("shropshire")
@@ -157,3 +159,20 @@ def test_a_worry_in_a_partners_checkin_goes_to_the_inviting_officer_and_the_admi
         emails = list(db.scalars(select(OutboxEmail).where(OutboxEmail.alert_id == alert.id)))
     assert sorted(e.to_address for e in emails) == ["admin@council.example", "officer@council.example"]
     assert all(e.subject == PARTNER_SUBJECT and "hit at home" not in e.body for e in emails)
+
+
+def test_a_partners_alert_email_that_does_not_go_is_escalated_and_shown_to_the_admins(staff_site):
+    admin = staff_site.account("admin", None, "admin@council.example")
+    session_id = partner_checkin(staff_site)
+    with staff_site.sessions.begin() as db:
+        alert = raise_alert(db, db.get(SurveySession, session_id), words="a child told me they are hit at home",
+                            categories=["abuse_physical"], evidence=["hit"], source="screen")
+        for email in db.scalars(select(OutboxEmail).where(OutboxEmail.alert_id == alert.id)):
+            email.created_at = utcnow() - ESCALATE_AFTER - timedelta(minutes=1)  # and still not sent
+    escalate_undelivered(staff_site.sessions, get_settings())  # (unless the web app's own outbox did just now)
+    with staff_site.sessions() as db:
+        [told] = db.scalars(select(OutboxEmail).where(OutboxEmail.subject == ESCALATION_SUBJECT))
+    assert told.to_address == admin and "Please phone the officer who invited the partner now." in told.body
+    staff_site.sign_in(admin)
+    home = staff_site.client.get("/staff").text
+    assert "An alert email about a partner&#39;s check-in has not been delivered" in home
