@@ -664,10 +664,11 @@ def csv_rows(figures: CouncilFigures) -> Iterator[list[str | int]]:
                 yield [figures.framework_title, group, year, area.area.title, *label, split, row.label, *numbers, mark]
 
 
-def to_csv(figures: CouncilFigures) -> str:
-    """CSV text (with a byte order mark, so Excel reads it as UTF-8)."""
+def to_csv(figures: CouncilFigures, more_rows: Iterable[list[str | int]] = ()) -> str:
+    """CSV text (with a byte order mark, so Excel reads it as UTF-8); `more_rows` (in the same
+    columns) after the young people's, e.g. parent carers' and partners' (bot.reports.other_voices)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([inert(cell) for cell in row] for row in csv_rows(figures))
+    writer.writerows([inert(cell) for cell in row] for row in (*csv_rows(figures), *more_rows))
     return out.getvalue()

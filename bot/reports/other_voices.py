@@ -14,15 +14,25 @@ the council of the officer who invited them) and count whole terms only.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-
 from datetime import datetime
 
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from bot.reports.council import (
-    ALL, MIN_PUPILS, WHOLE_ROW, Figures, Row, _council_may_count, counted_checkins, suppressed_cells, term_start,
+    ALL,
+    MIN_PUPILS,
+    SOME_COUNTS_HIDDEN_MARK,
+    SUPPRESSED_MARK,
+    WHOLE_ROW,
+    Figures,
+    Row,
+    _council_may_count,
+    counted_checkins,
+    suppressed_cells,
+    term_start,
 )
 from bot.reports.voice import answer_values
 from framework.db.models import PARENT_CARERS, PARTNERS, Answer, Invite, Pupil, StaffUser, SurveySession, utcnow
@@ -115,3 +125,23 @@ def _count(db: Session, framework: Framework, perspective: str, council_id: int 
 
 
 OTHER_SUPPRESSED_TEXT = f"fewer than {MIN_PUPILS} people, or hidden to protect such a row"
+WHOSE_VIEW = "Whose view"  # the council CSV's "Split by" for these rows
+
+
+def csv_rows(voices: dict[str, tuple[VoiceFigures, ...]], framework_id: str) -> Iterator[list[str | int]]:
+    """These figures as rows of the council CSV (bot.reports.council.csv_rows's columns): for every
+    year group and year, split by whose view; "Pupils" counts the people."""
+    framework = load_framework(framework_id)
+    for area in framework.areas:
+        for voice in voices.get(area.id, ()):
+            units = [("", "All their statements in this area", voice.area)]
+            units += [(statement.id, statement.text, row) for statement, row in voice.statements]
+            for statement_id, text, row in units:
+                numbers: list[str | int] = [""] * (2 + 2 * len(answer_values()))
+                if row.figures is not None:
+                    numbers = [row.figures.pupils, row.figures.answers]
+                    numbers += ["" if share.count is None else n for share in row.shares()
+                                for n in (share.count, share.percent)]
+                mark = SUPPRESSED_MARK if row.suppressed else SOME_COUNTS_HIDDEN_MARK if row.hidden_counts else ""
+                yield [framework.title, "All", "All", area.title, statement_id, text, WHOSE_VIEW, voice.label,
+                       *numbers, mark]

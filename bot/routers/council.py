@@ -47,6 +47,7 @@ from bot.reports.invites import (
     these_partner_invites,
 )
 from bot.reports.other_voices import OTHER_SUPPRESSED_TEXT, other_voices
+from bot.reports.other_voices import csv_rows as other_voices_csv
 from bot.reports.voice import answer_values
 from bot.reports.we_did import council_we_did
 from bot.staff.guards import Db, NotFound, parse_id, requires_role
@@ -130,7 +131,8 @@ def council_view(request: Request, db: Db, staff: Officer, framework: str = "", 
 def council_csv(db: Db, staff: Officer, framework: str = "", year_group: str = "", academic_year: str = "") -> Response:
     filters, _, figures = council_figures_seen(db, staff, "export_council_csv", framework, year_group, academic_year)
     name = "-".join(str(part) for part in ("heard-council", filters.framework_id, filters.academic_year) if part)
-    return Response(to_csv(figures), media_type="text/csv; charset=utf-8", headers=attachment(f"{name}.csv"))
+    others = other_voices_csv(other_voices(db, staff.council_id, filters.framework_id), filters.framework_id)
+    return Response(to_csv(figures, others), media_type="text/csv; charset=utf-8", headers=attachment(f"{name}.csv"))
 
 
 # ---- inviting partners -------------------------------------------------------------------------

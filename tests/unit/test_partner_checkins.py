@@ -4,6 +4,8 @@ area beside the young people's and parent carers' in the council view, small num
 no school's staff can open one; a worry in one still reaches a person."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -125,6 +127,14 @@ def test_partners_are_counted_per_area_beside_the_young_people_with_small_number
     assert '<td class="number">5</td>' in safe_area and "3 <span class=\"percent\">(60%)</span>" in safe_area
     heard_area = page.split('id="area-1-others"')[1].split("</section>")[0]
     assert "fewer than 5 people, or hidden to protect such a row" in heard_area
+
+    exported = staff_site.client.get("/staff/council.csv?framework=shropshire").text.lstrip("\ufeff")
+    rows = [r for r in csv.DictReader(io.StringIO(exported)) if r["Split by"] == "Whose view"]
+    [safe_row] = [r for r in rows if r["Statement id"] == safe and r["Row"] == "Partners"]
+    assert (safe_row["Pupils"], safe_row["Yes (answers)"], safe_row["No (%)"], safe_row["Suppressed"]) == \
+        ("5", "3", "40", "")
+    [heard_row] = [r for r in rows if r["Statement id"] == "shropshire.heard.p3"]
+    assert (heard_row["Pupils"], heard_row["Suppressed"]) == ("", "suppressed")
 
 
 def test_an_officer_sees_and_prints_only_their_own_councils_partner_codes(staff_site, officer):
