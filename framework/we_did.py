@@ -28,9 +28,10 @@ from accessibility import plain_language
 from accessibility.symbols import known_symbols
 from framework.answers import AnswerValue, answer_scale
 from framework.db.models import HELPED_VALUES, Answer, Comment, SchoolAction, StaffUser, SurveySession, utcnow
-from framework.loader import FrameworkError, load_framework, load_yaml_model, located
+from framework.loader import FrameworkError, all_frameworks, load_framework, load_yaml_model, located, plain_bar
 from framework.schema import SYMBOL_PATTERN
 from framework.settings import get_settings
+from framework.survey import COMMENT_KINDS
 
 WORDS_FILE = Path(__file__).parent / "we_did.yml"
 # At most this many items are told at one check-in: the young person came to answer
@@ -132,20 +133,46 @@ def now_sentence(school_part: str) -> str:
     return words().now.format(what=school_part)
 
 
-def recap(framework_id: str, perspective: str, answer: Answer | None, comment: Comment | None) -> str:
-    """What the young person was asked and said, in the framework's words: "Last time, I asked
-    you this. Do you feel safe at school? You said no." A comment's typed words are never said."""
+def answer_recap(framework_id: str, statement_id: str, value: str) -> str:
+    """What the young person was asked and answered, in the framework's words: "Last time, I
+    asked you this. Do you feel safe at school? You said no." """
     data = words()
-    framework = load_framework(framework_id)
-    if answer is not None:
-        statement = framework.statement(answer.statement_id)
-        asked = statement.question or statement.text
-        said = data.you_said[answer.value]
-    else:
-        asked = getattr(framework.area(comment.area_id).prompts[perspective], comment.kind)
-        chose = data.you_chose.format(cards=", ".join(comment.cards)) if comment.cards else None
-        said = chose if chose and not plain_language.problems(chose) else data.you_told_me
-    return f"{data.asked_before} {asked} {said}"
+    statement = load_framework(framework_id).statement(statement_id)
+    return f"{data.asked_before} {statement.question or statement.text} {data.you_said[value]}"
+
+
+def comment_recap(framework_id: str, perspective: str, area_id: str, kind: str, cards: list[str] | None) -> str:
+    """The prompt a comment answered, and the cards chosen, if they read plainly together; typed
+    words are never said back: "You told me what you think." """
+    data = words()
+    prompt = getattr(load_framework(framework_id).area(area_id).prompts[perspective], kind)
+    chose = data.you_chose.format(cards=", ".join(cards)) if cards else None
+    return f"{data.asked_before} {prompt} {chose if chose and not plain_language.problems(chose) else data.you_told_me}"
+
+
+def recap(action: SchoolAction) -> str:
+    source = action.session
+    if action.answer is not None:
+        return answer_recap(source.framework_id, action.answer.statement_id, action.answer.value)
+    comment = action.comment
+    return comment_recap(source.framework_id, source.perspective, comment.area_id, comment.kind, comment.cards)
+
+
+def every_recap_without_cards(*, for_adults: bool | None = None) -> list[tuple[str, str]]:
+    """(where, text) of each recap that names no cards: every question of every framework with
+    every answer, and every comment prompt (only those for adults, or for children, if asked).
+    Fixed words only, so each is checked as plain and may be read aloud as a fixed prompt."""
+    found = []
+    for framework in all_frameworks().values():
+        for area in framework.areas:
+            for perspective in area.prompts:
+                if for_adults is not None and (plain_bar(framework, perspective) == plain_language.ADULTS) != for_adults:
+                    continue
+                found += [(f"{statement.id} {value}", answer_recap(framework.id, statement.id, value))
+                          for statement in area.asked(perspective, "full") for value in words().you_said]
+                found += [(f"{area.id} {perspective} {kind}",
+                           comment_recap(framework.id, perspective, area.id, kind, None)) for kind in COMMENT_KINDS]
+    return found
 
 
 @dataclass(frozen=True)
@@ -162,8 +189,7 @@ class Telling:
 def telling(action: SchoolAction) -> Telling:
     source = action.session
     area = load_framework(source.framework_id).area(action.area_id)
-    return Telling(recap(source.framework_id, source.perspective, action.answer, action.comment),
-                   now_sentence(action.child_words), area.id, area.plain_title, area.symbol)
+    return Telling(recap(action), now_sentence(action.child_words), area.id, area.plain_title, area.symbol)
 
 
 # ---- the database ---------------------------------------------------------------------------------
@@ -197,17 +223,18 @@ def mark_done(db: Session, action: SchoolAction, staff: StaffUser, now: datetime
 
 def keep_for(db: Session, session: SurveySession) -> None:
     """When a check-in's questions are about to start: set aside the done items (at most MAX_TOLD,
-    oldest done first) from the pupil's earlier check-ins of the same perspective that were never
-    told, to be told at this one before its first question. Items done later wait for the next."""
+    oldest done first) from the pupil's earlier check-ins of the same perspective that have no
+    reply yet, to be told at this one before its first question. Items done later wait for the next."""
     chosen = db.scalars(
         select(SchoolAction).join(SurveySession, SurveySession.id == SchoolAction.session_id)
         .where(SchoolAction.pupil_id == session.pupil_id, SchoolAction.done_at.is_not(None),
-               SchoolAction.told_session_id.is_(None), SurveySession.id != session.id,
+               SchoolAction.helped.is_(None), SurveySession.id != session.id,
                SurveySession.perspective == session.perspective, SurveySession.started_at <= session.started_at)
         .order_by(SchoolAction.done_at, SchoolAction.id).limit(MAX_TOLD)
     )
     for action in chosen:
-        action.told_session_id = session.id
+        # One kept for an earlier check-in that was left before its reply is told again here.
+        action.told_session_id, action.told_at = session.id, None
     db.flush()
 
 

@@ -14,7 +14,7 @@ from framework.answers import answer_scale
 from framework.choices import choices
 from framework.comment_cards import comment_cards
 from framework.loader import all_frameworks
-from framework.we_did import words as we_did_words
+from framework import we_did
 from framework.settings import PROJECT_ROOT
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
@@ -74,5 +74,5 @@ def fixed_prompts() -> frozenset[str]:
     """Every text the bot says exactly as written in our data. A response with a fill-in
     ({question}, {lines}) is not one: its filled text may carry anyone's words."""
     domain = [t for texts in domain_responses().values() for t in texts if not FILL_IN.search(t)]
-    we_did = [text for _, text in we_did_words().fixed_texts()]
-    return frozenset(domain + _framework_texts() + _button_labels() + list(support().messages) + we_did)
+    told = [text for _, text in we_did.words().fixed_texts() + we_did.every_recap_without_cards()]
+    return frozenset(domain + _framework_texts() + _button_labels() + list(support().messages) + told)

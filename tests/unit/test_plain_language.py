@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from ruamel.yaml import YAML
@@ -114,18 +113,8 @@ def _we_did_texts(for_adults: bool = False) -> list[tuple[str, str]]:
     texts = [] if for_adults else [(f"we_did {name}", text) for name, text in data.fixed_texts()]
     texts += [] if for_adults else [(f"we_did you_chose {card_id}", data.you_chose.format(cards=card.words))
                                     for card_id, card in comment_cards().cards.items()]
-    for fw in all_frameworks().values():
-        for area in fw.areas:
-            for perspective in area.prompts:
-                if (plain_bar(fw, perspective) == ADULTS) != for_adults:
-                    continue
-                texts += [(f"we_did recap {st.id} {value}",
-                           we_did.recap(fw.id, perspective, SimpleNamespace(statement_id=st.id, value=value), None))
-                          for st in area.asked(perspective, "full") for value in data.you_said]
-                texts += [(f"we_did recap {area.id} {perspective} {kind}",
-                           we_did.recap(fw.id, perspective, None, SimpleNamespace(area_id=area.id, kind=kind, cards=None)))
-                          for kind in ("anything_else", "what_would_help")]
-    return texts
+    return texts + [(f"we_did recap {where}", text)
+                    for where, text in we_did.every_recap_without_cards(for_adults=for_adults)]
 
 
 ALL_TEXTS = (_domain_texts() + _framework_texts() + _button_texts() + _support_texts() + _widget_texts()

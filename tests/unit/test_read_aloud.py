@@ -46,6 +46,7 @@ def test_fixed_prompts_cover_every_source_and_no_fill_in():
     assert york.areas[0].statements[0].question in prompts
     assert york.areas[0].prompts["children_young_people"].intro in prompts
     assert {"Yes", "Skip", "Tap buttons", "Carry on", "Did that help?", "A bit"} <= prompts
+    assert f"Last time, I asked you this. {york.areas[0].statements[0].question} You said no." in prompts
     assert set(support().messages) <= prompts
     assert not any("{" in p for p in prompts)
 

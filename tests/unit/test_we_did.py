@@ -126,6 +126,22 @@ def test_items_are_told_one_at_a_time_at_most_three_and_each_only_once(db, schoo
     assert checkin.ask_current(db, later)[-1].response == "utter_question"
 
 
+def test_an_item_left_without_a_reply_is_told_again_at_the_next_checkin(db, school):
+    _, pupil, staff = school
+    before, _ = finished_checkin(db, pupil, {SAFE.id: "no"}, days_ago=30)
+    action = plan_about(db, staff, before, answer=repo.current_answers(db, before)[0])
+    left = new_checkin(db, pupil, days_ago=2)
+    start_questions(db, left)
+    checkin.ask_current(db, left)
+    checkin.stop(db, left)  # "stop", before answering "Did that help?"
+    later = new_checkin(db, pupil)
+    start_questions(db, later)
+    says = checkin.ask_current(db, later)
+    assert says[0].text == "Here is what your school did after our last chat." and action.told_session_id == later.id
+    checkin.handle_reply(db, later, tapped("affirm"))
+    assert action.helped == "yes"
+
+
 def test_an_item_is_told_only_to_the_same_perspective(db, school):
     _, pupil, staff = school
     before, _ = finished_checkin(db, pupil, {SAFE.id: "no"})
