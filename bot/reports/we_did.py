@@ -12,7 +12,10 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from accessibility import plain_language
-from bot.reports.council import ALL, MIN_PUPILS, CellKey, Figures, WHOLE_ROW, counted_checkins, suppressed_cells, term_start
+from bot.reports.council import (
+    ALL, MIN_PUPILS, WHOLE_ROW, CellKey, Figures, counted_checkins, suppressed_cells, term_start,
+)
+from bot.staff.guards import parse_id
 from bot.staff.wording import COMMENT_WORDS, METHOD_WORDS, answer_words
 from framework import we_did
 from framework.db.models import (
@@ -105,8 +108,8 @@ def check_plan(db: Session, session: SurveySession, form: dict[str, str]) -> Pla
     """The plan, or what to change, by field."""
     errors = {}
     kind, _, number = form["said"].partition("-")
-    model = {"answer": Answer, "comment": Comment}.get(kind)
-    said = db.get(model, int(number)) if model is not None and number.isdigit() else None
+    model, said_id = {"answer": Answer, "comment": Comment}.get(kind), parse_id(number)
+    said = db.get(model, said_id) if model is not None and said_id is not None else None
     if said is None or said.session_id != session.id or (isinstance(said, Answer) and not said.is_current):
         errors["said"] = "Please choose what they said that this plan is about."
     what, who = form["what"].strip(), " ".join(form["who"].split())

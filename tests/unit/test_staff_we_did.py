@@ -98,8 +98,9 @@ def test_a_stale_form_or_another_checkins_answer_saves_nothing(staff_site, oak):
     other = staff_site.checkin(pupil, {SAFE: "yes"})
     with staff_site.sessions() as db:
         others_answer = db.scalar(select(Answer.id).where(Answer.session_id == other))
-    sent = send(staff_site, f"/staff/checkins/{checkin}/actions", plan(others_answer))
-    assert sent.status_code == 422 and "Please choose what they said" in sent.text
+    for said in (f"answer-{others_answer}", "answer-" + "9" * 30, "comment-x", "statement-1"):
+        sent = send(staff_site, f"/staff/checkins/{checkin}/actions", plan(answer_id, said=said))
+        assert sent.status_code == 422 and "Please choose what they said" in sent.text
     assert stored_actions(staff_site) == []
 
 
