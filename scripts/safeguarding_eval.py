@@ -97,7 +97,7 @@ def format_report(split: str, judged: Sequence[Judged]) -> str:
     }
     n_disclosures = sum(j.item.disclosure for j in judged)
     lines = [f"safeguarding {split}: {n_disclosures} disclosures, {len(judged) - n_disclosures} look-alikes "
-             f"(thresholds: alone {t.alone:.2f}, with concern {t.with_concern:.2f})",
+             f"(thresholds: alone {t.alone:g}, with concern {t.with_concern:g})",
              f"{'signal':<22}{'recall':>8}{'false alarms':>14}"]
     for name, alerts in rows.items():
         recall, false_alarms = rates(judged, alerts)

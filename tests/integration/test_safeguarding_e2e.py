@@ -4,7 +4,8 @@ safeguarding lead, and the check-in goes on.
 The real stack (Rasa, the action server, the database), the web app in this process, and a
 real SMTP server (aiosmtpd): the child gets the support reply; the alert keeps their exact
 words; the lead's email has a link but not the words; the lead sees the alert in the queue.
-The same with Rasa stopped, and with the mail server down until later.
+The same with Rasa stopped, and with the mail server down until later. Ordinary life the
+language model mistakes for a worry raises no alert.
 """
 from __future__ import annotations
 
@@ -115,6 +116,21 @@ def test_a_worry_mid_checkin_reaches_the_lead_and_the_checkin_goes_on(stack, mai
         assert carry_on.status_code == 200
         assert carry_on.json()["messages"][-1]["statement_id"] == YORK_CORE.questions[0].id  # the question again
         assert send(client, auth, "/affirm").status_code == 200
+        assert answers_of(stack, session) == [(YORK_CORE.questions[0].id, "yes")]
+
+
+def test_ordinary_life_the_language_model_took_for_a_worry_raises_no_alert(stack, mail_server):
+    # Rasa's `concern` intent read this as a worry (0.99); the worry signal does not agree.
+    place = school_with_lead(stack)
+    with heard_mailing_to(stack, mail_server) as client:
+        _, auth = start(client, place.invite_code)
+        through_preferences(client, auth)
+        session = session_of(stack, auth)
+
+        reply = send(client, auth, "i hurt my arm at rugby")
+        assert reply.status_code == 200 and said(reply) != list(support().messages)
+        assert alert_of(stack, session) is None
+        assert send(client, auth, "/affirm").status_code == 200  # the check-in goes on
         assert answers_of(stack, session) == [(YORK_CORE.questions[0].id, "yes")]
 
 
