@@ -297,6 +297,10 @@ class Counts:
     comments_not_taken: int = 0  # a comment answered as something else, the prompt asked again
 
 
+def nothing_to_note(replies: list[dict]) -> None:
+    """For a message whose acknowledgement changes nothing the comparison needs."""
+
+
 class SimulatedPupil:
     def __init__(self, name: str, code: str, rng: random.Random, *, think: float, disclose_at: int | None,
                  counts: Counts, web: str):
@@ -400,22 +404,21 @@ class SimulatedPupil:
         asking = next((m for m in reversed(messages) if m.get("buttons")), None)
         kind = asking.get("kind") if asking else None
         payloads = [b["payload"] for b in asking["buttons"]] if asking else []
-        ignore = lambda replies: None  # noqa: E731
         if asking is None:
-            return "/repeat", ignore  # nothing to answer on screen: "say it again"
+            return "/repeat", nothing_to_note  # nothing to answer on screen: "say it again"
         if kind == "question":
             self.asking = asking["statement_id"]
             return self.answer()
         if kind == "clarify" and self.asking:
-            return TAPPED[self.meant], ignore
+            return TAPPED[self.meant], nothing_to_note
         if kind == "comment":
             return self.comment(progress.get("current_area") or "", asking["text"])
         if kind == "safeguarding":
-            return "/carry_on", ignore
+            return "/carry_on", nothing_to_note
         choose = [p for p in payloads if p.startswith("/choose{")]
         if choose:
-            return self.choose(choose), ignore
-        return ("/affirm" if "/affirm" in payloads else payloads[0]), ignore  # the read-back is right
+            return self.choose(choose), nothing_to_note
+        return ("/affirm" if "/affirm" in payloads else payloads[0]), nothing_to_note  # the read-back is right
 
     def answer(self) -> tuple[str, Callable[[list[dict]], None]]:
         statement = self.asking
@@ -442,7 +445,7 @@ class SimulatedPupil:
         if number == self.disclose_at:
             words = self.rng.choice(DISCLOSURES)
             self.sent.disclosures.append(words)
-            return words, lambda replies: None
+            return words, nothing_to_note
         if self.rng.random() < 0.3 and self.comments:
             words = self.comments.pop()
 
@@ -456,7 +459,7 @@ class SimulatedPupil:
                     self.sent.comments.append((area, words))
 
             return words, acknowledged
-        return "/skip", lambda replies: None  # "No more"
+        return "/skip", nothing_to_note  # "No more"
 
     def choose(self, payloads: list[str]) -> str:
         slot = next(iter(json.loads(payloads[0][len("/choose"):])))
@@ -722,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep or not ok:
             print(f"chaos: kept {var}", flush=True)
         else:
-            shutil.rmtree(var, ignore_errors=True)
+            shutil.rmtree(var, nothing_to_note_errors=True)
     return 0 if ok else 1
 
 
