@@ -703,7 +703,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = Supervised(settings, var / "heard-run.log")
     # A SIGTERM stops the run as Ctrl-C does, through the same clean-up.
     signal.signal(signal.SIGTERM, _interrupted)
-    ok = False
+    ok = interrupted = False
     try:
         upgrade(settings.resolved_database_url)
         school_id, invites = make_pupils(settings, args.pupils)
@@ -715,6 +715,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = asyncio.run(run(args, stack, mail, invites, school_id))
     except KeyboardInterrupt:
         print("chaos: stopped", file=sys.stderr)
+        interrupted = True
         return 130
     except RuntimeError as exc:  # a part did not come back, or heard run itself stopped
         print(f"chaos: FAILED: {exc}", file=sys.stderr)
@@ -722,10 +723,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
         mail.stop()
-        if args.keep or not ok:
+        if args.keep or not (ok or interrupted):  # a failed run's logs and databases, to look into
             print(f"chaos: kept {var}", flush=True)
         else:
-            shutil.rmtree(var, nothing_to_note_errors=True)
+            shutil.rmtree(var, ignore_errors=True)
     return 0 if ok else 1
 
 
