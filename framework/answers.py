@@ -196,10 +196,11 @@ def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
         return bool(signals & {"yes", "partly", "opens yes", "unsure", "maybe", "middle"})
     if value == "sometimes":
         # "true with help": the words take one side, so Sometimes would be a guess
-        return "unsure" in signals or ("partly" not in signals and len(signals & {"yes", "no"}) == 1)
+        return "unsure" in signals or (not signals & {"partly", "middle"} and len(signals & {"yes", "no"}) == 1)
     if value == "dont_know":
-        # a bare "maybe" may lean either way: a "maybe" is asked, never filed as "I don't know"
-        return "maybe" in signals and "unsure" not in signals
+        # a bare "maybe" may lean either way: a "maybe" is asked, never filed as "I don't know";
+        # nor is "idk, sometimes"
+        return ("maybe" in signals and "unsure" not in signals) or "middle" in signals
     return False
 
 

@@ -198,3 +198,14 @@ def test_a_longer_reply_with_no_answer_words_needs_a_surer_model():
 def test_misspelt_and_everyday_answer_words_are_read(text, side):
     """They count as answer words, so a longer reply with them is read at the usual bar."""
     assert answer_scale().statement_words.signals(text) == {side}
+
+
+@pytest.mark.parametrize(("text", "side"), [("naa", "opens no"), ("\U0001F937", "unsure"), ("not particularly", "no"),
+                                            ("a lot", "yes")])
+def test_more_answer_words_are_read(text, side):
+    assert side in answer_scale().statement_words.signals(text)
+
+
+def test_a_hedge_with_one_side_may_be_sometimes_but_i_dont_know_with_a_hedge_is_asked():
+    assert interpret(sure("not loads but some", "sometimes")) == Answer("sometimes", "typed", "not loads but some", 0.99)
+    assert interpret(sure("idk sometimes", "dont_know")) == Clarify("idk sometimes")
