@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -22,10 +23,12 @@ from bot.chat.limits import ChatLimits, code_tries
 from bot.chat.locks import CheckinLocks
 from bot.erasure import RETENTION_EVERY, run_retention
 from bot.outbox import running_outbox
-from bot.routers import admin, alerts, chat, council, health, media, pupils, school_actions, staff, summaries, widget
+from bot.routers import (
+    admin, alerts, chat, council, health, media, pupils, school_actions, staff, summaries, two_factor, widget,
+)
 from bot.routers.health import PartsWatch
 from bot.safeguarding.screen import default_screener
-from bot.staff.guards import Refusal, answer_refusal
+from bot.staff.guards import Refusal, answer_refusal, answer_unreadable_form
 from framework.db.engine import make_engine, make_session_factory
 from framework.settings import get_settings
 
@@ -77,6 +80,7 @@ def create_app() -> FastAPI:
     )
     app.state.parts_watch = PartsWatch()
     app.add_exception_handler(Refusal, answer_refusal)  # sign-in needed, not for your role, not found
+    app.add_exception_handler(RequestValidationError, answer_unreadable_form)
     app.add_middleware(SecurityHeaders)
     add_session_middleware(app, settings)  # the staff sign-in cookie, scoped to /staff
     app.include_router(health.router)
@@ -85,6 +89,6 @@ def create_app() -> FastAPI:
     app.include_router(widget.router)
     app.mount("/static/widget", widget.WidgetFiles(directory=widget.STATIC_DIR), name="widget-static")
     app.mount("/staff/static", StaticFiles(directory=staff.STATIC_DIR), name="staff-static")
-    for pages in (staff, alerts, pupils, summaries, school_actions, council, admin):
+    for pages in (staff, two_factor, alerts, pupils, summaries, school_actions, council, admin):
         app.include_router(pages.router)
     return app

@@ -6,6 +6,9 @@ token. It expires after IDLE_LIMIT without use (the signature's age) and, howeve
 ABSOLUTE_LIMIT after signing in. Signing out or a new password raises the account's session
 version, which ends every copy of the cookie (bot/staff/guards.py checks it on each request).
 An expired sign-in is told apart from never signing in, so the page can say so.
+
+Between a right password and the two-factor code (bot/auth/two_factor.py) the cookie holds only
+a pending sign-in (`PendingSignIn`): no page is open to it, and it runs out after PENDING_LIMIT.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import json
 import secrets
 import time
 from base64 import b64decode
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 import itsdangerous
@@ -28,7 +32,19 @@ ABSOLUTE_LIMIT = timedelta(hours=12)
 
 _STAFF_ID, _VERSION, _SIGNED_IN_AT, _ACTIVE_AT = "staff_id", "version", "signed_in_at", "active_at"
 _EXPIRED = "expired"  # set when a sign-in runs out, popped by the sign-in page
+_PENDING, _PENDING_AT = "pending", "pending_at"
+PENDING_LIMIT = timedelta(minutes=5)  # from the right password to the code
 CSRF_KEY = "csrf"
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """The password was right; the two-factor code is still to come."""
+
+    staff_id: int
+    version: int  # the account's session version then: signing out elsewhere ends this too
+    attempt_id: int  # the password's try, marked right once the code is (bot/tries.py)
+    next_path: str  # (a form's typing kept over the sign-in travels in the code form, not in this cookie)
 
 
 def add_session_middleware(app: FastAPI, settings: Settings) -> None:
@@ -55,6 +71,23 @@ def sign_in(request: Request, staff_id: int, version: int) -> None:
     request.session.clear()
     request.session.update({_STAFF_ID: staff_id, _VERSION: version, _SIGNED_IN_AT: now, _ACTIVE_AT: now,
                             CSRF_KEY: new_csrf_token()})
+
+
+def await_code(request: Request, pending: PendingSignIn) -> None:
+    """A fresh session holding only the pending sign-in, with a new CSRF token."""
+    request.session.clear()
+    request.session.update({_PENDING: asdict(pending), _PENDING_AT: int(time.time()), CSRF_KEY: new_csrf_token()})
+
+
+def pending_sign_in(request: Request) -> PendingSignIn | None:
+    """The sign-in waiting for its code, unless it ran out (then it is forgotten)."""
+    pending = request.session.get(_PENDING)
+    if pending is None:
+        return None
+    if int(time.time()) - request.session.get(_PENDING_AT, 0) > PENDING_LIMIT.total_seconds():
+        request.session.pop(_PENDING, None)
+        return None
+    return PendingSignIn(**pending)
 
 
 def sign_out(request: Request, *, expired: bool = False) -> None:

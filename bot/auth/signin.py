@@ -7,7 +7,8 @@ in from, 20 from one it did (a school's). Across all addresses, wrong passwords 
 (counted in the database, so parallel guesses all count) make the account wait longer and
 longer, up to 15 minutes, but only for addresses it never signed in from: someone who knows
 a safeguarding lead's email cannot keep them out at school. An email without an account gets
-the same answers, so the answers do not tell which emails have accounts.
+the same answers, so the answers do not tell which emails have accounts. An account with
+two-factor sign-in set up is signed in only once its code is right too (bot/routers/two_factor.py).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.auth import two_factor
 from bot.auth.passwords import hash_password, needs_rehash, verify_password
 from bot.tries import WINDOW, Tries, TryLimits, Try
 from framework.db import repository as repo
@@ -34,6 +36,7 @@ LONGEST_WAIT = timedelta(minutes=15)
 
 class Outcome(enum.Enum):
     SIGNED_IN = "signed_in"
+    CODE_NEEDED = "code_needed"  # the password was right; the two-factor code comes next
     WRONG = "wrong"
     WAIT = "wait"  # too many wrong: from this address, or for this account
 
@@ -88,12 +91,19 @@ def check_sign_in(db: Session, attempt: Try, email: str, password: str, now: dat
         return SignInResult(Outcome.WRONG, staff)
     staff.failed_logins = 0
     staff.locked_until = None
-    staff.last_login_at = now
     if needs_rehash(staff.password_hash):
         staff.password_hash = hash_password(password)
-    Tries.succeeded(db, attempt)
-    repo.audit(db, staff, "sign_in", "staff_user", staff.id)
+    if two_factor.is_set_up(staff):
+        return SignInResult(Outcome.CODE_NEEDED, staff)
+    signed_in(db, staff, attempt.id, now)
     return SignInResult(Outcome.SIGNED_IN, staff)
+
+
+def signed_in(db: Session, staff: StaffUser, attempt_id: int, now: datetime | None = None) -> None:
+    """Every step passed: the password's try counts as right, and the sign-in is audited."""
+    staff.last_login_at = now or utcnow()
+    repo.attempt_succeeded(db, attempt_id)
+    repo.audit(db, staff, "sign_in", "staff_user", staff.id)
 
 
 def _minutes(delta: timedelta) -> int:

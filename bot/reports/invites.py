@@ -157,11 +157,10 @@ def start_url(public_url: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/?{urlencode({'code': format_code(code)})}"
 
 
-def qr_svg(url: str) -> Markup:
+def qr_svg(url: str, title: str = "QR code: scan it to open Heard with this code") -> Markup:
     """`url` as a QR code, as inline SVG (sized by CSS through its viewBox; no style attribute)."""
-    svg = segno.make(url, error="m").svg_inline(omitsize=True, svgclass="qr", lineclass=None,
-                                                  title="QR code: scan it to open Heard with this code")
-    # Markup is safe: segno writes only numbers and path letters, and the title above is fixed text.
+    svg = segno.make(url, error="m").svg_inline(omitsize=True, svgclass="qr", lineclass=None, title=title)
+    # Markup is safe: segno writes only numbers and path letters, and the titles are fixed text.
     return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from bot.auth import two_factor
 from bot.auth.csrf import csrf_ok
 from bot.auth.passwords import generate_password, hash_password
 from bot.staff.drafts import keeps, restores_drafts
@@ -77,11 +78,15 @@ ACCOUNT_CHANGES = {
     "reactivate": ("account_reactivated", "{email} can sign in again."),
     "unlock": ("account_unlocked", "{email} is unlocked and can try signing in again now."),
     "reset_password": ("account_password_reset", "A new password is made for {email}."),
+    # A lost phone: they set up two-factor sign-in again at their next sign-in.
+    "reset_two_factor": ("account_two_factor_reset",
+                         "{email} is signed out and will set up two-factor sign-in again when they next sign in."),
 }
 
 # A safeguarding lead's account sees every child's worries: when an administrator makes or
 # changes one, the school's staff (the lead too) are told, so no one can use it unnoticed.
-CHANGED = {"deactivate": "turned off", "reactivate": "turned back on", "reset_password": "gave a new password to"}
+CHANGED = {"deactivate": "turned off", "reactivate": "turned back on", "reset_password": "gave a new password to",
+           "reset_two_factor": "reset the two-factor sign-in of"}
 LEAD_CHANGED_SUBJECT = "Heard: a safeguarding lead account was changed"
 
 router = APIRouter(prefix="/staff/admin", include_in_schema=False)
@@ -205,6 +210,9 @@ def _change_account(request: Request, db: Session, admin: StaffUser, action: str
     new_password = None
     if action in ("deactivate", "reactivate"):
         account.active = action == "reactivate"
+    elif action == "reset_two_factor":
+        two_factor.reset(account)
+        repo.end_sign_ins(db, account)
     else:  # unlock, or a new password (which unlocks too, so it works at once)
         account.failed_logins, account.locked_until = 0, None
         if action == "reset_password":

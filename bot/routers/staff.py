@@ -14,11 +14,24 @@ from starlette.concurrency import run_in_threadpool
 from bot.auth.csrf import FIELD as CSRF_FIELD
 from bot.auth.csrf import csrf_ok
 from bot.auth.passwords import hash_password, verify_password
-from bot.auth.sessions import sign_in, sign_out
+from bot.auth import two_factor
+from bot.auth.sessions import PendingSignIn, await_code, sign_in, sign_out
 from bot.auth.signin import Outcome, begin_sign_in, check_sign_in
-from bot.staff.drafts import DRAFT_PREFIX, restore_draft
+from bot.routers.two_factor import code_page
+from bot.staff.drafts import DRAFT_PREFIX, SIGNED_BACK_IN, restore_draft
 from bot.staff.guards import Db, SignInNeeded, signed_in_staff
-from bot.staff.pages import CHANGE_PASSWORD, HOME, SIGN_IN, flash, is_safeguarding_lead, render, safe_next, sign_in_page
+from bot.staff.pages import (
+    CHANGE_PASSWORD,
+    HOME,
+    SET_UP_TWO_FACTOR,
+    SIGN_IN,
+    TWO_FACTOR,
+    flash,
+    is_safeguarding_lead,
+    render,
+    safe_next,
+    sign_in_page,
+)
 from bot.tries import Try
 from framework.db import repository as repo
 from framework.db.models import StaffUser
@@ -32,13 +45,15 @@ WAIT = ("There were too many wrong passwords, so signing in is paused to keep th
 SIGN_IN_FORM_STALE = ("This sign-in page was open too long, so it could not be used. "
                       "Please sign in again. (If this keeps happening, allow cookies for this site.)")
 MISSING_FIELDS = "Please type your email and your password."
+MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 12  # ASVS 4.0.3 2.1.1
+MAX_PASSWORD_CHARS = 128  # ASVS 4.0.3 2.1.2; and no megabyte of text to hash
 PASSWORD_TOO_SHORT = f"Please choose a password of at least {MIN_PASSWORD_CHARS} characters. A few words together work well."
+PASSWORD_TOO_LONG = f"Please choose a password of at most {MAX_PASSWORD_CHARS} characters."
 PASSWORDS_DIFFER = "The two passwords are not the same. Please type them again."
 PASSWORD_NOT_NEW = "Please choose a new password, not the one you were given."
 PASSWORD_FORM_STALE = "This page was open too long, so nothing was changed. Please type your new password again."
 PASSWORD_CHANGED = "Your password is changed. You are signed out everywhere else."
-SIGNED_BACK_IN = "You are signed in again. Nothing was saved yet: check what you typed, then press the button again."
 
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -55,6 +70,8 @@ def home(request: Request, db: Db) -> Response:
         return RedirectResponse(SIGN_IN, status_code=303)
     if staff.must_change_password:
         return RedirectResponse(CHANGE_PASSWORD, status_code=303)
+    if two_factor.required(staff) and not two_factor.is_set_up(staff):
+        return RedirectResponse(SET_UP_TWO_FACTOR, status_code=303)
     open_alerts = len(repo.list_open_alerts(db, staff.school)) if is_safeguarding_lead(staff) else None
     return render(request, "staff/home.html", staff=staff, db=db, open_alerts=open_alerts)
 
@@ -74,7 +91,8 @@ async def sign_in_submit(request: Request, db: Db) -> Response:
 
 
 def _sign_in(request: Request, db: Session, fields: dict[str, str]) -> Response:
-    email, password = fields.get("email", "").strip(), fields.get("password", "")
+    typed_email, password = fields.get("email", "").strip(), fields.get("password", "")
+    email = typed_email[:MAX_EMAIL_CHARS]  # what goes back into the form
     next_path = safe_next(fields.get("next"))
     draft = {k[len(DRAFT_PREFIX):]: v for k, v in fields.items() if k.startswith(DRAFT_PREFIX)}
 
@@ -86,6 +104,8 @@ def _sign_in(request: Request, db: Session, fields: dict[str, str]) -> Response:
         return again(403, SIGN_IN_FORM_STALE)
     if not email or not password:
         return again(422, MISSING_FIELDS)
+    if len(password) > MAX_PASSWORD_CHARS or len(typed_email) > MAX_EMAIL_CHARS:  # no such password or email
+        return again(401, WRONG_PASSWORD)
     # Counted before the password is checked, and before this request's transaction begins.
     attempt = begin_sign_in(request.app.state.sign_in_tries, email, _client_address(request))
     result = check_sign_in(db, attempt, email, password) if isinstance(attempt, Try) else attempt
@@ -93,6 +113,11 @@ def _sign_in(request: Request, db: Session, fields: dict[str, str]) -> Response:
         return again(429, WAIT.format(minutes=result.minutes_to_wait))
     if result.outcome is Outcome.WRONG:
         return again(401, WRONG_PASSWORD)
+    if result.outcome is Outcome.CODE_NEEDED:
+        await_code(request, PendingSignIn(result.staff.id, result.staff.session_version, attempt.id, next_path))
+        if draft:  # typing kept over the sign-in goes on in the code form (too big for a cookie)
+            return code_page(request, db, result.staff, TWO_FACTOR, draft=draft)
+        return RedirectResponse(TWO_FACTOR, status_code=303)
     sign_in(request, result.staff.id, result.staff.session_version)
     if draft:
         restored = restore_draft(request, db, result.staff, next_path, draft, SIGNED_BACK_IN)
@@ -149,6 +174,8 @@ def password_submit(request: Request, db: Db, csrf_token: str = Form(""), passwo
 def password_problem(staff: StaffUser, password: str, again: str) -> str | None:
     if len(password) < MIN_PASSWORD_CHARS:
         return PASSWORD_TOO_SHORT
+    if len(password) > MAX_PASSWORD_CHARS:
+        return PASSWORD_TOO_LONG
     if password != again:
         return PASSWORDS_DIFFER
     if verify_password(staff.password_hash, password):

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from framework.db.models import StaffUser
 
+# Said on the page a kept form comes back on, once signed in again.
+SIGNED_BACK_IN = "You are signed in again. Nothing was saved yet: check what you typed, then press the button again."
 DRAFT_PREFIX = "draft."  # form fields carrying what was typed before signing in again
 
 

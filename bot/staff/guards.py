@@ -13,12 +13,15 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from bot.auth import two_factor
 from bot.auth.sessions import session_staff_id, session_version, sign_out
 from bot.staff.drafts import kept_draft
-from bot.staff.pages import CHANGE_PASSWORD, SIGN_IN, render, sign_in_page
+from bot.staff.pages import CHANGE_PASSWORD, SET_UP_TWO_FACTOR, SIGN_IN, render, sign_in_page
 from framework.db import repository as repo
 from framework.db.models import ROLES_WITHOUT_SCHOOL, Pupil, StaffUser
 
@@ -35,6 +38,10 @@ class SignInNeeded(Refusal):
 
 class PasswordChangeNeeded(Refusal):
     """An administrator set their password: no page until they choose their own."""
+
+
+class TwoFactorSetUpNeeded(Refusal):
+    """A safeguarding lead or administrator without two-factor sign-in: no page until it is set up."""
 
 
 class NotForRole(Refusal):
@@ -83,6 +90,8 @@ def signed_in(request: Request, db: Db) -> StaffUser:
         raise SignInNeeded()
     if staff.must_change_password:
         raise PasswordChangeNeeded()
+    if two_factor.required(staff) and not two_factor.is_set_up(staff):
+        raise TwoFactorSetUpNeeded()
     return staff
 
 
@@ -134,6 +143,8 @@ def answer_refusal(request: Request, refusal: Refusal) -> Response:
         return sign_in_needed(request)
     if isinstance(refusal, PasswordChangeNeeded):
         return RedirectResponse(CHANGE_PASSWORD, status_code=303)
+    if isinstance(refusal, TwoFactorSetUpNeeded):
+        return RedirectResponse(SET_UP_TWO_FACTOR, status_code=303)
     with request.app.state.sessions() as db:
         staff = db.get(StaffUser, refusal.staff_id)
         if isinstance(refusal, NotForRole):
@@ -143,6 +154,19 @@ def answer_refusal(request: Request, refusal: Refusal) -> Response:
         return render(request, "staff/message.html", staff=staff, db=db, status=404,
                       title="Page not found",
                       message="There is nothing here, or it is not for your account. Check the link, or go back home.")
+
+
+UNREADABLE_FORM = ("That form could not be read (a file, or something other than text, was sent where "
+                   "text belongs), so nothing was saved. Please go back and type it again.")
+
+
+async def answer_unreadable_form(request: Request, error: RequestValidationError) -> Response:
+    """A staff form FastAPI could not read into its fields: a page that says so, not JSON.
+    (The chat API reads its bodies itself and answers in its own words: bot/routers/chat.py.)"""
+    if not request.url.path.startswith("/staff"):
+        return await request_validation_exception_handler(request, error)
+    return render(request, "staff/message.html", status=422, title="That form could not be read",
+                  message=UNREADABLE_FORM)
 
 
 def sign_in_needed(request: Request) -> Response:

@@ -32,6 +32,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 HOME = "/staff"
 SIGN_IN = "/staff/login"
 CHANGE_PASSWORD = "/staff/password"
+TWO_FACTOR = "/staff/two-factor"  # the sign-in's second step: the code
+SET_UP_TWO_FACTOR = "/staff/two-factor/setup"
 
 # A form sent with a stale CSRF token (the page was open too long) is shown again as it was.
 FORM_STALE = ("This page was open too long, so nothing was saved. "
@@ -149,7 +151,7 @@ def safe_next(target: str | None) -> str:
         return HOME
     if ".." in parts.path.split("/"):
         return HOME
-    if parts.path in (SIGN_IN, "/staff/logout"):
+    if parts.path in (SIGN_IN, "/staff/logout", TWO_FACTOR):
         return HOME
     return target
 

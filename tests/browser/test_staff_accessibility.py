@@ -18,7 +18,8 @@ from framework.db import repository as repo
 from framework.db.models import Comment, Invite, School, StaffUser, SurveySession, utcnow
 from framework.loader import load_framework
 from tests.browser.widget import assert_axe_clean
-from tests.unit.staff_site import PASSWORD, password_hash, record_checkin
+from bot.auth import two_factor
+from tests.unit.staff_site import PASSWORD, code_now, forget_last_code, password_hash, record_checkin, set_up_two_factor
 
 pytestmark = pytest.mark.browser
 
@@ -52,8 +53,10 @@ def staff_world(stack) -> StaffWorld:
         emails = {}
         for role in ("senco", "dsl", "la_officer", "admin"):
             email = f"{role}@browser.example"
-            repo.create_staff(db, email, password_hash(), role, None if role in ("la_officer", "admin") else school,
-                              council if role == "la_officer" else None)
+            staff = repo.create_staff(db, email, password_hash(), role, None if role in ("la_officer", "admin") else school,
+                                      council if role == "la_officer" else None)
+            if two_factor.required(staff):
+                set_up_two_factor(staff)
             emails[role] = email
         pupil = repo.create_pupil(db, school, "Robin <i>Browser</i>", year_group="Year 5", class_name="5B")
         school_id, pupil_id = school.id, pupil.id
@@ -118,7 +121,7 @@ def staff_world(stack) -> StaffWorld:
 
 
 @pytest.fixture
-def staff_page(browser, web_url) -> Iterator:
+def staff_page(browser, web_url, stack) -> Iterator:
     """A signed-in staff page in a fresh browser context: `staff_page("senco", width=320)`."""
     opened: list[tuple[Page, list[str]]] = []
 
@@ -134,7 +137,12 @@ def staff_page(browser, web_url) -> Iterator:
             page.fill("input[name=email]", email)
             page.fill("input[name=password]", PASSWORD)
             page.click("main button[type=submit]")
-            page.wait_for_url(re.compile(r".*/staff$"))
+            page.wait_for_url(re.compile(r".*/staff(/two-factor)?$"))
+            if page.url.endswith("/two-factor"):  # safeguarding leads and administrators
+                forget_last_code(stack.sessions, email)
+                page.fill("input[name=code]", code_now())
+                page.click("main button[type=submit]")
+                page.wait_for_url(re.compile(r".*/staff$"))
         return page
 
     yield open_as

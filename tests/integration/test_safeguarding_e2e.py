@@ -25,7 +25,14 @@ from framework.db import repository as repo
 from framework.db.models import OutboxEmail, SafeguardingAlert, SurveySession, utcnow
 from tests.integration.test_chat_gateway import YORK_CORE, said, session_of, through_preferences
 from tests.stack import Stack, app_client
-from tests.unit.staff_site import PASSWORD, MailServer, mail_server, password_hash  # noqa: F401
+from tests.unit.staff_site import (  # noqa: F401
+    PASSWORD,
+    MailServer,
+    mail_server,
+    password_hash,
+    set_up_two_factor,
+    type_code,
+)
 from tests.unit.test_chat_api import send, start
 
 pytestmark = pytest.mark.integration
@@ -46,6 +53,7 @@ def school_with_lead(stack: Stack) -> SchoolWithLead:
     with stack.sessions.begin() as db:
         school = repo.create_school(db, "Safeguarding E2E School")
         lead = repo.create_staff(db, f"lead{school.id}@e2e.example", password_hash(), "dsl", school)
+        set_up_two_factor(lead)
         pupil = repo.create_pupil(db, school, "Robin Example", year_group="Year 7")
         code = repo.create_invite(db, pupil, "york").code
         return SchoolWithLead(school.id, lead.email, pupil.display_name, code)
@@ -79,11 +87,11 @@ def assert_email_without_words(server: MailServer, place: SchoolWithLead, alert:
         assert private not in body and private not in email["Subject"]
 
 
-def assert_lead_sees(client: TestClient, place: SchoolWithLead, alert: SafeguardingAlert) -> None:
+def assert_lead_sees(stack: Stack, client: TestClient, place: SchoolWithLead, alert: SafeguardingAlert) -> None:
     page = client.get("/staff/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    signed_in = client.post("/staff/login", data={"csrf_token": token, "email": place.lead_email,
-                                                   "password": PASSWORD, "next": "/staff/alerts"})
+    signed_in = type_code(client, stack.sessions, place.lead_email, client.post("/staff/login", data={
+        "csrf_token": token, "email": place.lead_email, "password": PASSWORD, "next": "/staff/alerts"}))
     assert signed_in.status_code == 200 and signed_in.url.path == "/staff/alerts"
     shown = [unescape(w) for w in re.findall(r'<blockquote class="child-words">(.*?)</blockquote>', signed_in.text, re.S)]
     assert shown == [WORRY] and place.pupil_name in signed_in.text
@@ -110,7 +118,7 @@ def test_a_worry_mid_checkin_reaches_the_lead_and_the_checkin_goes_on(stack, mai
         assert (alert.words, alert.status, alert.school_id) == (WORRY, "open", place.school_id)
         assert "abuse_physical" in alert.categories and alert.evidence
         assert_email_without_words(mail_server, place, alert, stack.settings.public_url)
-        assert_lead_sees(client, place, alert)
+        assert_lead_sees(stack, client, place, alert)
 
         carry_on = send(client, auth, "/carry_on")
         assert carry_on.status_code == 200
@@ -148,7 +156,7 @@ def test_with_rasa_stopped_the_worry_still_reaches_the_lead_and_the_checkin_pick
             alert = alert_of(stack, session)
             assert alert.words == WORRY
             assert_email_without_words(mail_server, place, alert, stack.settings.public_url)
-            assert_lead_sees(client, place, alert)
+            assert_lead_sees(stack, client, place, alert)
             waiting = send(client, auth, "/affirm", "answer-1")
             assert waiting.status_code == 503 and waiting.json()["stored"] is True
         finally:
@@ -171,7 +179,7 @@ def test_with_the_mail_server_down_the_email_waits_and_goes_when_it_is_back(stac
         email = wait_for_first_try(stack, place.lead_email)
         assert email.sent_at is None and "mail server 127.0.0.1" in email.last_error
         assert email.next_attempt_at > utcnow()  # tried again later, with backoff
-        assert_lead_sees(client, place, alert)  # the queue does not depend on the email
+        assert_lead_sees(stack, client, place, alert)  # the queue does not depend on the email
 
         mail_server.start()
         with stack.sessions.begin() as db:  # the retry time comes (a minute, after the first failure)

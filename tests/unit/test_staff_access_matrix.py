@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from bot.routers import admin, alerts, council, pupils, school_actions, staff, summaries
+from bot.routers import admin, alerts, council, pupils, school_actions, staff, summaries, two_factor
 from framework import we_did
 from framework.db import repository as repo
 from framework.db.models import Council, Invite, Pupil, SafeguardingAlert, School, SchoolAction, StaffUser, SurveySession
@@ -26,6 +26,7 @@ ALERT_WORDS = "my step dad hurts me"
 PAGES = {
     "/staff": EVERYONE,
     "/staff/password": EVERYONE,
+    "/staff/two-factor/setup": EVERYONE,
     "/staff/alerts": {"dsl"},
     "/staff/alerts/{alert_id}": {"dsl"},
     "/staff/pupils": {"senco"},
@@ -69,8 +70,10 @@ FORMS = {
     "/staff/council/partners": ({"la_officer"}, {"partner_role": "health", "count": "2", "framework": "shropshire",
                                                  "question_set": "core", "days": "28"}),
 }
-# Open to anyone: signing in and out, and changing one's own password (tests/unit/test_staff_auth.py).
-PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout"), ("POST", "/staff/password")}
+# Open to anyone: signing in and out, the sign-in's code step, changing one's own password and
+# setting up one's own two-factor sign-in (tests/unit/test_staff_auth.py, test_staff_two_factor.py).
+PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout"), ("POST", "/staff/password"),
+          ("GET", "/staff/two-factor"), ("POST", "/staff/two-factor"), ("POST", "/staff/two-factor/setup")}
 
 
 @dataclass
@@ -151,7 +154,8 @@ def private_words(school: School_) -> list[str]:
 
 
 def test_the_matrix_covers_every_staff_route():
-    routes = {(method, route.path) for module in (staff, alerts, pupils, summaries, school_actions, council, admin)
+    routes = {(method, route.path) for module in (staff, two_factor, alerts, pupils, summaries, school_actions, council,
+                                                  admin)
               for route in module.router.routes for method in route.methods if method != "HEAD"}
     listed = {("GET", path.split("?")[0]) for path in PAGES} | {("POST", path) for path in FORMS} | PUBLIC
     assert routes == listed

@@ -13,7 +13,7 @@ from bot.auth.headers import CONTENT_SECURITY_POLICY
 from bot.staff.wording import SCHOOL_TIME
 from framework.db import repository as repo
 from framework.db.models import OutboxEmail, SafeguardingAlert, School, StaffUser, utcnow
-from tests.unit.staff_site import PASSWORD, staff_db_url, staff_site  # noqa: F401
+from tests.unit.staff_site import PASSWORD, staff_db_url, staff_site, type_code  # noqa: F401
 
 ACCOUNTS, SCHOOLS, AUDIT = "/staff/admin/accounts", "/staff/admin/schools", "/staff/admin/audit"
 COUNCILS = "/staff/admin/councils"
@@ -124,9 +124,9 @@ def test_a_new_account_sent_after_the_sign_in_ran_out_is_put_back(staff_site, oa
                                                   "role": "senco", "school_id": str(oak)})
     assert page.status_code == 401 and "late@oak.example" in page.text
     login_token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    back = staff_site.client.post("/staff/login", data={
+    back = type_code(staff_site.client, staff_site.sessions, admin, staff_site.client.post("/staff/login", data={
         "csrf_token": login_token, "email": admin, "password": PASSWORD, "next": ACCOUNTS,
-        "draft.email": "late@oak.example", "draft.role": "senco", "draft.school_id": str(oak)})
+        "draft.email": "late@oak.example", "draft.role": "senco", "draft.school_id": str(oak)}))
     assert back.status_code == 200 and "You are signed in again. Nothing was saved yet" in back.text
     assert 'value="late@oak.example"' in back.text and '<option value="senco" selected>' in back.text
     assert f'<option value="{oak}" selected>' in back.text

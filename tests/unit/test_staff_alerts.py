@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.auth.headers import CONTENT_SECURITY_POLICY
-from tests.unit.staff_site import hours_ago, staff_site  # noqa: F401
+from tests.unit.staff_site import hours_ago, staff_site, type_code  # noqa: F401
 
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 
@@ -171,9 +171,11 @@ def test_a_note_sent_after_the_sign_in_ran_out_is_put_back_after_signing_in(staf
     assert staff_site.stored_alert(alerts["oak_old"]).action_taken is None
 
     login_token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    back = staff_site.client.post("/staff/login", data={
+    code_page = staff_site.client.post("/staff/login", data={
         "csrf_token": login_token, "email": email, "password": "correct horse battery staple",
         "next": path, "draft.action_taken": note})
+    assert f">{html.escape(note, quote=False)}</textarea>" in code_page.text  # carried on by the code form
+    back = type_code(staff_site.client, staff_site.sessions, email, code_page)
     assert back.status_code == 200 and "You are signed in again. Nothing was saved yet" in back.text
     assert f">{html.escape(note, quote=False)}</textarea>" in back.text
     assert staff_site.stored_alert(alerts["oak_old"]).action_taken is None  # saved only when they press again
