@@ -41,7 +41,8 @@ async def read_json(request: Request, model: type[BaseModel], invalid: str) -> A
             raise ChatError(413, texts.TOO_BIG)
     try:
         return model.model_validate(json.loads(body.decode("utf-8")))
-    except (UnicodeDecodeError, ValueError, ValidationError):  # JSONDecodeError is a ValueError
+    # JSONDecodeError is a ValueError; RecursionError: brackets nested too deep for the parser.
+    except (UnicodeDecodeError, ValueError, ValidationError, RecursionError):
         raise ChatError(422, invalid) from None
 
 

@@ -1,7 +1,8 @@
-"""The chat API in this process (FastAPI's TestClient) on a fresh, migrated SQLite database,
-with Rasa and the action server faked at the HTTP boundary: the web app's own httpx client
-gets a transport that answers as Rasa's REST channel does (one plain reply per message), or
-fails to connect while `FakeRasa.down` is set.
+"""The chat API on a fresh, migrated SQLite database, with Rasa and the action server faked at
+the HTTP boundary: `FakeRasa` answers as Rasa's REST channel does (one plain reply per
+message), or not at all while `down` is set. `chat_app` runs the web app in this process
+(FastAPI's TestClient) and gives its httpx client a transport to the fake; `serve_fake_rasa`
+puts the same fake on a local port, for a web app running in a process of its own.
 
 For tests of what the web app itself does with what comes in (screening, storing, refusing,
 its error answers): not of what Rasa understands. tests/unit/test_chat_api.py and the
@@ -10,8 +11,11 @@ integration tests run the real stack.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -49,9 +53,18 @@ class FakeRasa:
             return httpx.Response(200, json={"latest_message": {"text": "hello"}})
         if request.url.path.endswith("/tracker/events"):
             return httpx.Response(200, json={})
-        if request.url.path == "/health":
+        if request.url.path in ("/", "/health"):  # Rasa's and the action server's health
             return httpx.Response(200, json={"status": "ok"})
         return httpx.Response(404, json={})
+
+
+def new_invite(sessions: sessionmaker[Session]) -> str:
+    """A pupil with an invite, at a school with a safeguarding lead; returns the code."""
+    with sessions.begin() as db:
+        school = repo.create_school(db, "Chat School")
+        repo.create_staff(db, f"dsl{school.id}@school.example", "not-a-login", "dsl", school)
+        pupil = repo.create_pupil(db, school, "Test Pupil", year_group="Year 6")
+        return repo.create_invite(db, pupil, "york", question_set="core").code
 
 
 @dataclass
@@ -61,13 +74,8 @@ class ChatApp:
     sessions: sessionmaker[Session]
     database: Path
 
-    def invite(self, school_name: str = "Chat School") -> str:
-        """A pupil with an invite, at a school with a safeguarding lead; returns the code."""
-        with self.sessions.begin() as db:
-            school = repo.create_school(db, school_name)
-            repo.create_staff(db, f"dsl{school.id}@school.example", "not-a-login", "dsl", school)
-            pupil = repo.create_pupil(db, school, "Test Pupil", year_group="Year 6")
-            return repo.create_invite(db, pupil, "york", question_set="core").code
+    def invite(self) -> str:
+        return new_invite(self.sessions)
 
     def start(self, code: str | None = None) -> dict[str, str]:
         """A started check-in's Authorization header."""
@@ -81,6 +89,40 @@ class ChatApp:
             rows = db.scalars(select(TranscriptMessage).where(TranscriptMessage.direction == "in")
                               .order_by(TranscriptMessage.id))
             return [(m.session_id, m.text, m.client_message_id) for m in rows]
+
+
+@contextmanager
+def serve_fake_rasa(fake: FakeRasa) -> Iterator[str]:
+    """`fake` on a free local port (its URL), answering in a thread. While `fake.down`, a
+    request's connection is closed unanswered, as a stopped server's would be."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            try:
+                response = fake.handle(httpx.Request(self.command, f"http://fake{self.path}", content=body))
+            except httpx.ConnectError:
+                self.close_connection = True
+                return
+            self.send_response(response.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(response.content)))
+            self.end_headers()
+            self.wfile.write(response.content)
+
+        do_GET = do_POST = answer
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
