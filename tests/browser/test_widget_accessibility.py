@@ -76,7 +76,7 @@ def test_axe_finds_nothing_while_the_school_says_what_it_did(open_widget, stack)
         action = we_did.record(db, senco, before, answer=answer, what="Quiet lunch", who="TA", due_on=date.today(),
                                child_words="you can eat in the quiet room")
         we_did.mark_done(db, action, senco)
-        code = repo.create_invite(db, pupil, "york", question_set="core").code
+        code = repo.create_invite(db, pupil, "york", question_set="standard").code  # "How many questions?" is asked
     widget: Widget = open_widget("/", **AXE_CONTEXT)
     widget.start(code)
     choose_preferences(widget.tap)
