@@ -116,7 +116,7 @@ def staff_world(stack) -> StaffWorld:
                 db, "shropshire", "health", created_by=officer)).session
             repo.record_answer(db, session, "shropshire.safe.p2", "shropshire.safe", "yes", "tapped")
             repo.record_consent(db, session, ["school_family_and_council"])
-    return StaffWorld(school_id, pupil_id, checkin_id, alert_id, invite_id, emails, beside_id,
+    return StaffWorld(school_id, pupil_id, checkin_id, alert_id, invite_id, emails, standard, beside_id,
                       parent_carer_checkin_id, parent_carer_invite_id, partner_invite_id)
 
 
