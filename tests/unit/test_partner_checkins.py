@@ -124,15 +124,17 @@ def test_partners_are_counted_per_area_beside_the_young_people_with_small_number
     safe_area = page.split(f'id="area-{areas.index("shropshire.safe") + 1}-others"')[1].split("</section>")[0]
     assert "Partners: answers to their statements" in safe_area
     assert str(escape(SHROPSHIRE.statement(safe).text)) in safe_area
-    assert '<td class="number">5</td>' in safe_area and "3 <span class=\"percent\">(60%)</span>" in safe_area
+    # 3 said Yes and 2 No: in a shown row, counts under 5 are hidden as the young people's are.
+    assert '<td class="number">5</td>' in safe_area and "(60%)" not in safe_area and "hidden-count" in safe_area
     heard_area = page.split('id="area-1-others"')[1].split("</section>")[0]
     assert "fewer than 5 people, or hidden to protect such a row" in heard_area
 
     exported = staff_site.client.get("/staff/council.csv?framework=shropshire").text.lstrip("\ufeff")
     rows = [r for r in csv.DictReader(io.StringIO(exported)) if r["Split by"] == "Whose view"]
     [safe_row] = [r for r in rows if r["Statement id"] == safe and r["Row"] == "Partners"]
-    assert (safe_row["Pupils"], safe_row["Yes (answers)"], safe_row["No (%)"], safe_row["Suppressed"]) == \
-        ("5", "3", "40", "")
+    # 3 said Yes and 2 No: counts under 5 in a shown row are hidden, as the young people's are.
+    assert (safe_row["Pupils"], safe_row["Answers"], safe_row["Yes (answers)"], safe_row["No (%)"],
+            safe_row["Suppressed"]) == ("5", "5", "", "", "some counts hidden")
     [heard_row] = [r for r in rows if r["Statement id"] == "shropshire.heard.p3"]
     assert (heard_row["Pupils"], heard_row["Suppressed"]) == ("", "suppressed")
 
