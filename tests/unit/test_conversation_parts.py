@@ -37,9 +37,9 @@ def test_the_plan_follows_the_question_set():
     assert sizes == {"core": 7, "standard": 14, "full": 23}
 
 
-def test_a_perspective_with_no_questions_is_refused():
-    with pytest.raises(ValueError, match="asks nothing"):
-        SurveyPlan(load_framework("shropshire"), "parent_carers", "core")
+def test_a_perspective_the_framework_lacks_is_refused():
+    # (Shropshire's parent carers and partners have questions of their own now.)
+    assert SurveyPlan(load_framework("shropshire"), "parent_carers", "core").steps
     with pytest.raises(ValueError, match="no perspective"):
         SurveyPlan(load_framework("york"), "partners", "core")
 
@@ -56,7 +56,9 @@ def test_steps_resume_by_key(plan):
     (Reply("/affirm", "affirm", 1.0, True), Answer("yes", "tapped", None, 1.0)),
     (Reply("nah", "deny", 0.95, False), Answer("no", "typed", "nah", 0.95)),
     (Reply("🤷", "dont_know", 0.88, False), Answer("dont_know", "typed", "🤷", 0.88)),
-    (Reply("kinda", "sometimes", CONFIDENT - 0.01, False), Clarify("kinda")),
+    # An unsure model is asked back, unless the reply's own words take the same side.
+    (Reply("purple", "sometimes", CONFIDENT - 0.01, False), Clarify("purple")),
+    (Reply("kinda", "sometimes", CONFIDENT - 0.01, False), Answer("sometimes", "typed", "kinda", CONFIDENT - 0.01)),
     (Reply("my dog", "out_of_scope", 0.99, False), Clarify("my dog")),
     (Reply("zzz", None, None, False), Clarify("zzz")),
 ])

@@ -16,6 +16,7 @@ with what Rasa answers; tests/integration/test_turn_faults.py does it with the r
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import json
 
 import httpx
@@ -67,7 +68,9 @@ def send(rasa: FakeRasa, messages: int = 1) -> list[dict]:
                     await client.send("sender-1", "/skip", MESSAGE)
             return await client.send("sender-1", "/skip", MESSAGE)
 
-    return asyncio.run(turns())
+    # A thread of its own: the browser tests may leave an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, turns()).result()
 
 
 def test_silence_with_the_action_server_back_is_undone_and_sent_again():

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.routers import admin, alerts, council, pupils, school_actions, staff, summaries, two_factor
 from framework import we_did
 from framework.db import repository as repo
-from framework.db.models import Council, Invite, Pupil, SafeguardingAlert, School, SchoolAction, StaffUser, SurveySession
+from framework.db.models import Comment, Council, Invite, Pupil, SafeguardingAlert, School, SchoolAction, StaffUser, SurveySession
 from framework.loader import load_framework
 from tests.unit.staff_site import StaffSite, staff_db_url, staff_site  # noqa: F401  (the fixtures)
 
@@ -62,6 +62,7 @@ FORMS = {
                                                          "who": "Mrs Patel", "due_on": "2030-01-31",
                                                          "child_words": "you can eat in the quiet room"}),
     "/staff/checkins/{session_id}/actions/{action_id}/done": ({"senco"}, {}),
+    "/staff/checkins/{session_id}/comments/{comment_id}/area": ({"senco"}, {"area_id": "york.included"}),
     "/staff/alerts/{alert_id}": ({"dsl"}, {"step": "seen"}),
     "/staff/admin/accounts": ({"admin"}, {"action": "create", "email": "new.senco@school.example",
                                           "role": "senco", "school_id": "{school_id}"}),
@@ -87,6 +88,7 @@ class School_:
     answer_id: int
     action_id: int  # a "you said, we did" plan about that answer, not done yet
     partner_invite_id: int = 0  # the council's partner code; "another school's" is a pupil's code instead
+    comment_id: int = 0  # a comment of the check-in, filed where Heard put it
 
     def fill(self, template: str) -> str:
         return template.format(**{k: v for k, v in vars(self).items() if k != "pupil_name"})
@@ -115,7 +117,9 @@ def world(staff_site: StaffSite) -> dict[str, School_]:
             action = we_did.record(db, senco, session, answer=answer, what="A plan", who="Me", due_on=date(2030, 1, 1),
                                    child_words="we did a thing")
             answer_id, action_id = answer.id, action.id
-        schools[key] = School_(school_id, pupil_id, session_id, alert_id, invite_id, name, answer_id, action_id)
+            comment_id = repo.record_comment(db, session, "york.safe", "anything_else", f"a comment ({key})").id
+        schools[key] = School_(school_id, pupil_id, session_id, alert_id, invite_id, name, answer_id, action_id,
+                               comment_id=comment_id)
     staff_site.account("admin", None, "admin@council.example")
     with staff_site.sessions() as db:
         own_council = db.get(School, schools["own"].school_id).council_id
@@ -142,6 +146,8 @@ def counts(site: StaffSite) -> dict[str, int]:
             "councils": db.scalar(select(func.count()).select_from(Council)),
             "alerts_moved_on": db.scalar(select(func.count()).select_from(SafeguardingAlert)
                                          .where(SafeguardingAlert.status != "open")),
+            "comments_moved": db.scalar(select(func.count()).select_from(Comment)
+                                        .where(Comment.moved_to_area_id.is_not(None))),
             "school_actions": db.scalar(select(func.count()).select_from(SchoolAction)),
             "school_actions_done": db.scalar(select(func.count()).select_from(SchoolAction)
                                              .where(SchoolAction.done_at.is_not(None))),

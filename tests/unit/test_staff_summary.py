@@ -311,7 +311,7 @@ def area_of_comment(page: str, comment_id: int) -> str:
     for title, section in re.findall(r'<section class="area"[^>]*>\s*<h3 id="[^"]+">(.*?) <span.*?</h3>(.*?)</section>',
                                      page, re.S):
         if f'id="comment-{comment_id}"' in section:
-            return html.unescape(title)
+            return html.unescape(re.sub(r"<[^>]+>", "", title)).strip()  # the area's symbol is an <img>
     raise AssertionError(f"comment {comment_id} is not on the page")
 
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.reports.council import COUNCIL_CONSENT
+from bot.reports.council import COUNCIL_CONSENT, term_start
 from framework import checkin as chat
 from framework import we_did
 from framework.answers import Reply
@@ -121,8 +121,9 @@ def test_another_schools_checkin_and_plan_are_not_found(staff_site, oak):
     assert stored_actions(staff_site)[0].done_at is None
 
 
-def tell_and_reply(site, pupil: int, intent: str, consent=("school",)) -> int:
-    """The pupil's next check-in, as the chat runs it: preferences, the item told, the reply."""
+def tell_and_reply(site, pupil: int, intent: str, consent=("school",), at=None) -> int:
+    """The pupil's next check-in, as the chat runs it: preferences, the item told, the reply
+    (`at`: when it started and consent was given, for the council's whole-term figures)."""
     with site.sessions.begin() as db:
         from framework.db.models import Pupil  # noqa: PLC0415
 
@@ -131,7 +132,9 @@ def tell_and_reply(site, pupil: int, intent: str, consent=("school",)) -> int:
         chat.save_preferences(db, session, input_mode="tap", read_aloud=False, question_set="core", who_with="alone")
         chat.ask_current(db, session)
         chat.handle_reply(db, session, Reply(text=f"/{intent}", intent=intent, confidence=1.0, tapped=True))
-        repo.record_consent(db, session, consent)
+        if at is not None:
+            session.started_at = at
+        repo.record_consent(db, session, consent, now=at)
         return session.id
 
 
@@ -162,21 +165,27 @@ def plan_for_answer(site, checkin: int, statement_id: str, done: bool) -> None:
 
 
 def test_the_council_counts_plans_and_replies_per_area_with_small_numbers_hidden(staff_site):
-    school = staff_site.school("Ash School")
-    officer = staff_site.account("la_officer", None, "officer@council.example")
+    # The council's figures are its own schools', counted to the start of this term.
+    last_term = term_start(utcnow()) - timedelta(days=20)
+    with staff_site.sessions.begin() as db:
+        council_id = repo.create_council(db, "Ash Council").id
+    school = staff_site.school("Ash School", council_id)
+    officer = staff_site.account("la_officer", None, "officer@council.example", council_id=council_id)
     independent, heard = "york.independent.cyp1", "york.heard.cyp1"
     for i, intent in enumerate(["affirm", "affirm", "sometimes", "deny", "skip", "affirm"]):
         pupil = staff_site.pupil(school, f"Pupil {i}")
         first = staff_site.checkin(pupil, {SAFE: "no", independent: "no"}, consent=(COUNCIL_CONSENT,),
-                                   at=utcnow() - timedelta(days=9))
+                                   at=last_term - timedelta(days=9))
         plan_for_answer(staff_site, first, SAFE, done=True)
         if i < 5:
             plan_for_answer(staff_site, first, independent, done=False)
-        tell_and_reply(staff_site, pupil, intent, consent=(COUNCIL_CONSENT,))
-    lonely = staff_site.checkin(staff_site.pupil(school, "Pupil 9"), {heard: "no"}, consent=(COUNCIL_CONSENT,))
+        tell_and_reply(staff_site, pupil, intent, consent=(COUNCIL_CONSENT,), at=last_term)
+    lonely = staff_site.checkin(staff_site.pupil(school, "Pupil 9"), {heard: "no"}, consent=(COUNCIL_CONSENT,),
+                                at=last_term)
     plan_for_answer(staff_site, lonely, heard, done=False)
     # Not counted: the young person did not say the council may see it.
-    private = staff_site.checkin(staff_site.pupil(school, "Pupil 10"), {SAFE: "no"}, consent=("school",))
+    private = staff_site.checkin(staff_site.pupil(school, "Pupil 10"), {SAFE: "no"}, consent=("school",),
+                                 at=last_term)
     plan_for_answer(staff_site, private, SAFE, done=True)
     staff_site.client.cookies.clear()
     staff_site.sign_in(officer)
