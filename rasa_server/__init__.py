@@ -10,3 +10,9 @@ SECRET_VARIABLE = "HEARD_RASA_TOKEN"  # signs (HS256) the JWTs the web app sends
 # The kind of the reply element that says a turn failed (framework.conversation.TURN_FAILED: this
 # package imports nothing of ours; tests/unit/test_rasa_silence.py checks they agree).
 TURN_FAILED = "turn_failed"
+
+
+def rasa_argv(args: list[str], secret: str) -> list[str]:
+    """`rasa ARGS` with the secret that signs the web app's JWTs. "=" keeps a secret that starts
+    with "-" (one random secret in 64) from being read as an option."""
+    return ["rasa", *args, f"--jwt-secret={secret}", "--jwt-method", "HS256"]

@@ -7,13 +7,13 @@ import sys
 
 from rasa.__main__ import main
 
-from rasa_server import SECRET_VARIABLE, failed_actions
+from rasa_server import SECRET_VARIABLE, failed_actions, rasa_argv
 
 if __name__ == "__main__":
     secret = os.environ.get(SECRET_VARIABLE, "")
     if not secret:
         sys.exit(f"{SECRET_VARIABLE} is empty: Rasa would answer anyone on this machine.")
     # Set in this process only: /proc/PID/cmdline keeps the arguments it was started with.
-    sys.argv = ["rasa", *sys.argv[1:], "--jwt-secret", secret, "--jwt-method", "HS256"]
+    sys.argv = rasa_argv(sys.argv[1:], secret)
     failed_actions.install()
     main()

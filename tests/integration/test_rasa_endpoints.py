@@ -59,3 +59,13 @@ def test_memory_leaves_rasa_its_own_in_memory_store(tmp_path):
     endpoints = rasa_endpoints(Settings(var_dir=tmp_path, rasa_tracker_url="memory"))
     assert "tracker_store" not in endpoints and "lock_store" not in endpoints
     assert endpoints["action_endpoint"]["url"].endswith("/webhook")
+
+
+def test_rasa_reads_a_secret_that_starts_with_a_dash_as_the_secret():
+    """token_urlsafe gives a leading "-" one time in 64; Rasa must not read it as an option."""
+    check = ("from rasa.__main__ import create_argument_parser; from rasa_server import rasa_argv; "
+             "print(create_argument_parser().parse_args(rasa_argv(['run'], '-Xy_secret')[1:]).jwt_secret)")
+    done = subprocess.run([str(RASA_BIN.parent / "python"), "-c", check], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "-Xy_secret"
