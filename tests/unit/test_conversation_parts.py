@@ -6,6 +6,7 @@ import pytest
 from framework.answers import CONFIDENT, Answer, Clarify, Reply, answer_buttons, interpret
 from framework.choices import choose_payload, option_for_reply
 from framework.loader import load_framework
+from framework.schema import PerspectiveInfo
 from framework.survey import SurveyPlan
 
 
@@ -42,6 +43,17 @@ def test_a_perspective_the_framework_lacks_is_refused():
     assert SurveyPlan(load_framework("shropshire"), "parent_carers", "core").steps
     with pytest.raises(ValueError, match="no perspective"):
         SurveyPlan(load_framework("york"), "partners", "core")
+
+
+def test_a_perspective_that_asks_nothing_is_refused():
+    # A framework may list a voice with no questions of its own (questions are not required of
+    # it): no check-in can be planned for it, rather than one with no steps.
+    york = load_framework("york")
+    listed_only = york.model_copy(update={"perspectives": {
+        **york.perspectives, "parent_carers": PerspectiveInfo(label="Parent carers", readers="adults")}})
+    with pytest.raises(ValueError, match="asks nothing for 'parent_carers' in the 'core' set"):
+        SurveyPlan(listed_only, "parent_carers", "core")
+    assert SurveyPlan(listed_only, "children_young_people", "core").steps
 
 
 def test_steps_resume_by_key(plan):
