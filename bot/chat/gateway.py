@@ -435,7 +435,7 @@ class ChatGateway:
                 raise_alert(db, session, words=message.text, categories=list(found.categories),
                             evidence=list(found.evidence), source="screen", message=message)
                 repo.mark_delivered(db, message)  # answered here: it is never to be sent to Rasa
-                rows = store(db, session, support_drafts())
+                rows = store(db, session, support_drafts(session.perspective))
             else:
                 rows = repo.replies_to(db, message)
             return Received(session.id, message.id, session.sender_id, duplicate, answered=self._answer(db, session, rows))
@@ -482,7 +482,7 @@ class ChatGateway:
             message = db.get(TranscriptMessage, received.message_id)
             session = db.get(SurveySession, message.session_id)
             repo.mark_delivered(db, message)
-            drafts = drafts_from_rasa(elements, load_framework(session.framework_id))
+            drafts = drafts_from_rasa(elements, load_framework(session.framework_id), session.perspective)
             if received.forward.cut:
                 drafts.insert(0, long_message_draft())
             return self._answer(db, session, store(db, session, drafts))

@@ -32,9 +32,10 @@ class Draft:
     lines: list[dict] | None = None  # a read-back's lines: {"text", "symbol", "change"}
 
 
-def support_drafts() -> list[Draft]:
-    """The safeguarding support words (bot/safeguarding/support.yml), buttons on the last."""
-    words = support()
+def support_drafts(perspective: str) -> list[Draft]:
+    """The safeguarding support words for whoever is answering (bot/safeguarding/support.yml:
+    a child's, a parent carer's or a partner's), buttons on the last."""
+    words = support(perspective)
     drafts = [Draft(text=text, kind="safeguarding") for text in words.messages]
     drafts[-1].buttons = [fixed_button(name) for name in words.buttons]
     return drafts
@@ -44,9 +45,10 @@ def long_message_draft() -> Draft:
     return Draft(text=domain_text("utter_long_message"))
 
 
-def drafts_from_rasa(elements: list[dict], framework: Framework) -> list[Draft]:
-    """Rasa's REST output as messages. A custom element belongs to the text just before it;
-    the action server's safeguarding signal becomes the same support words the screen gives."""
+def drafts_from_rasa(elements: list[dict], framework: Framework, perspective: str) -> list[Draft]:
+    """Rasa's REST output as messages, in a check-in of `perspective`. A custom element belongs
+    to the text just before it; the action server's safeguarding signal becomes the same
+    support words the screen gives."""
     pairs: list[tuple[dict, dict]] = []  # (text element, its custom data)
     for element in elements:
         custom = element.get("custom") if isinstance(element.get("custom"), dict) else None
@@ -59,7 +61,7 @@ def drafts_from_rasa(elements: list[dict], framework: Framework) -> list[Draft]:
     for element, custom in pairs:
         kind = custom.get("kind", "say")
         if kind == "safeguarding":
-            drafts += support_drafts()
+            drafts += support_drafts(perspective)
             continue
         text = element.get("text") or ""
         if not text and not element.get("buttons"):

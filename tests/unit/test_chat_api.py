@@ -430,7 +430,7 @@ def test_rasa_custom_data_joins_the_text_before_it():
          "buttons": [{"title": "Yes", "payload": "/affirm", "symbol": "1F44D"}]},
         {"recipient_id": RECIPIENT, "custom": question},
     ]
-    intro, asked = drafts_from_rasa(elements, load_framework("york"))
+    intro, asked = drafts_from_rasa(elements, load_framework("york"), "children_young_people")
     assert (intro.kind, intro.symbol, intro.area_title) == ("area_intro", "1F6E1", "Being safe")
     assert (asked.kind, asked.statement_id, asked.symbol, asked.area_title) == ("question", "york.safe.cyp1", "1F3EB", "Being safe")
     assert asked.buttons == [{"title": "Yes", "payload": "/affirm", "symbol": "1F44D"}]
@@ -441,7 +441,7 @@ def test_the_action_servers_safeguarding_signal_shows_the_support_words():
         {"recipient_id": RECIPIENT, "buttons": [{"title": "Carry on", "payload": "/carry_on", "symbol": "25B6"}]},
         {"recipient_id": RECIPIENT, "custom": {"kind": "safeguarding"}},
     ]
-    drafts = drafts_from_rasa(elements, load_framework("york"))
-    assert drafts == support_drafts()
+    drafts = drafts_from_rasa(elements, load_framework("york"), "children_young_people")
+    assert drafts == support_drafts("children_young_people")
     assert [d.text for d in drafts] == list(support().messages)
     assert [b["payload"] for b in drafts[-1].buttons] == ["/carry_on", "/stop"]

@@ -2,8 +2,8 @@
 
 Swept over all child-facing text: the domain's responses, every framework's questions
 and area prompts, the words on every button and comment card, and the chat page's and
-widget script's own words. The questions and prompts for adults (parent carers, partners)
-are swept too, at the adults' bar: <= 20 words a sentence, common words, reading age <= 11.
+widget script's own words. The questions and prompts for adults (parent carers, partners),
+and their words after a worry, are swept too, at the adults' bar: <= 20 words a sentence, common words, reading age <= 11.
 """
 from __future__ import annotations
 
@@ -65,9 +65,11 @@ def _button_texts() -> list[tuple[str, str]]:
     return texts
 
 
-def _support_texts() -> list[tuple[str, str]]:
+def _support_texts(for_adults: bool = False) -> list[tuple[str, str]]:
+    """The words after a worry (bot/safeguarding/support.yml), for children or for adults."""
     support = YAML(typ="safe").load((ROOT / "bot" / "safeguarding" / "support.yml").read_text(encoding="utf-8"))
-    return [(f"support {i}", text) for i, text in enumerate(support["messages"])]
+    return [(f"support {perspective} {i}", text) for perspective, words in support["by_perspective"].items()
+            if (words["readers"] == "adults") == for_adults for i, text in enumerate(words["messages"])]
 
 
 class _PageText(HTMLParser):
@@ -119,7 +121,7 @@ def _we_did_texts(for_adults: bool = False) -> list[tuple[str, str]]:
 
 ALL_TEXTS = (_domain_texts() + _framework_texts() + _button_texts() + _support_texts() + _widget_texts()
              + _we_did_texts())
-ADULT_TEXTS = _framework_texts(for_adults=True) + _we_did_texts(for_adults=True)
+ADULT_TEXTS = _framework_texts(for_adults=True) + _we_did_texts(for_adults=True) + _support_texts(for_adults=True)
 
 
 def test_the_sweep_covers_every_source():
@@ -129,7 +131,7 @@ def test_the_sweep_covers_every_source():
     assert any(n.startswith("shropshire.") for n in names)
     assert any(n.endswith(" reworded") for n in names) and any(n.endswith(" example") for n in names)
     assert any(n.startswith("answer ") for n in names)
-    assert any(n.startswith("support ") for n in names)
+    assert any(n.startswith("support children_young_people ") for n in names)
     assert any(n.startswith("card ") for n in names) and any(n.startswith("card control ") for n in names)
     assert ("chat page", "Two switches") in {(n.rsplit(" ", 1)[0], t) for n, t in ALL_TEXTS}
     assert any(n.startswith("widget ") for n in names)
@@ -154,6 +156,7 @@ def test_the_adult_sweep_covers_every_adult_question_and_prompt():
     assert sum(1 for n in names if n.endswith(" question")) == sum(
         len(shropshire.questions(p, "full")) for p in ("parent_carers", "partners")) == 40 + 37
     assert "shropshire.safe parent_carers intro" in names and "shropshire.safe partners what_would_help" in names
+    assert {"support parent_carers 0", "support partners 0"} <= names  # the words after a worry
     assert not names & {name for name, _ in ALL_TEXTS}  # each text is held to one bar
 
 
@@ -181,5 +184,6 @@ def test_the_checker_catches_hard_text():
     assert reading_age("Do you feel safe at school?") <= 9
 
 
-def test_names_children_meet_here_are_allowed():
+def test_helpline_names_said_here_are_allowed():
     assert problems("You can call Childline on 0800 1111.") == []
+    assert problems("If you are worried about a child, you can call the NSPCC free on 0808 800 5000.", ADULTS) == []
