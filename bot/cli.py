@@ -114,6 +114,10 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         return refuse("a la_officer works across schools: leave out --school-urn")
     if args.role not in ROLES_WITHOUT_SCHOOL and not args.school_urn:
         return refuse(f"a {args.role} belongs to one school: add --school-urn URN")
+    if args.role == "la_officer" and not args.council:
+        return refuse("a la_officer sees one council's schools: add --council NAME")
+    if args.role != "la_officer" and args.council:
+        return refuse("only a la_officer belongs to a council: leave out --council")
     engine = make_engine()
     try:
         with make_session_factory(engine).begin() as db:
@@ -122,10 +126,15 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
             school = repo.find_school_by_urn(db, args.school_urn) if args.school_urn else None
             if args.school_urn and school is None:
                 return refuse(f"no school has the URN {args.school_urn}")
+            council = repo.find_council_by_name(db, args.council) if args.council else None
+            if args.council and council is None:
+                known = ", ".join(c.name for c in repo.list_councils(db)) or "none yet"
+                return refuse(f"no council is called '{args.council}' (councils: {known}); "
+                              f"an admin adds councils at {_staff_url()}/admin/councils")
             password = generate_password()
-            staff = repo.create_staff(db, args.email, hash_password(password), args.role, school)
+            staff = repo.create_staff(db, args.email, hash_password(password), args.role, school, council)
             staff.must_change_password = True  # whoever ran this has seen it
-            where = f" at {school.name}" if school else ""
+            where = f" at {school.name}" if school else f" for {council.name}" if council else ""
     finally:
         engine.dispose()
     print(f"Created the {staff.role} account {staff.email}{where}. They sign in at {_staff_url()}")
@@ -297,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add.add_argument("--email", required=True)
     staff_add.add_argument("--role", required=True, help="admin, senco, dsl (safeguarding lead) or la_officer")
     staff_add.add_argument("--school-urn", help="the school's URN (needed for senco and dsl)")
+    staff_add.add_argument("--council", help="the council's name, as on the admins' councils page (needed for la_officer)")
     staff_add.set_defaults(func=cmd_staff_add)
 
     pupil = sub.add_parser("pupil", help="pupils' data").add_subparsers(dest="pupil_command", required=True)

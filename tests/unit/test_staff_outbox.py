@@ -191,3 +191,32 @@ def test_heard_staff_add_prints_the_password_once_and_keeps_only_its_hash(cli_en
     with make_session_factory(engine)() as db:
         assert len(list(db.scalars(select(StaffUser)))) == 1
     engine.dispose()
+
+
+def test_heard_staff_add_puts_an_la_officer_in_their_council(cli_env, sqlite_url):
+    """An officer sees only their council's schools, so an officer's account names its council."""
+    engine = make_engine(sqlite_url)
+    with make_session_factory(engine).begin() as db:
+        council_id = repo.create_council(db, "Shropshire Council").id
+        repo.create_school(db, "Oak School", urn="100001")
+    made = heard("staff", "add", "--email", "officer@council.example", "--role", "la_officer",
+                 "--council", "shropshire council", env=cli_env)
+    assert made.returncode == 0, made.stderr
+    assert "for Shropshire Council" in made.stdout
+    with make_session_factory(engine)() as db:
+        officer = repo.find_staff_by_email(db, "officer@council.example")
+        assert (officer.role, officer.council_id, officer.school_id) == ("la_officer", council_id, None)
+
+    refusals = {
+        ("--email", "x@council.example", "--role", "la_officer"): "add --council NAME",
+        ("--email", "x@council.example", "--role", "la_officer", "--council", "Southshire"):
+            "no council is called 'Southshire' (councils: Shropshire Council)",
+        ("--email", "x@oak.example", "--role", "senco", "--school-urn", "100001", "--council", "Shropshire Council"):
+            "only a la_officer belongs to a council",
+    }
+    for args, reason in refusals.items():
+        refused = heard("staff", "add", *args, env=cli_env)
+        assert refused.returncode == 2 and reason in refused.stderr and "Traceback" not in refused.stderr
+    with make_session_factory(engine)() as db:
+        assert len(list(db.scalars(select(StaffUser)))) == 1
+    engine.dispose()
