@@ -561,22 +561,22 @@ def _replace(key: CellKey, dim: int, value) -> CellKey:
 
 
 def suppressed_cells(cube: dict[CellKey, Figures], sums: Iterable[Sum], min_pupils: int = MIN_PUPILS,
-                     min_count: int = MIN_COUNT) -> dict[CellKey, frozenset[int]]:
+                     min_count: int = MIN_COUNT, hidden_rows: Iterable[CellKey] = ()) -> dict[CellKey, frozenset[int]]:
     """What to hide, by row: the indexes of the answer values whose counts are hidden, and
     WHOLE_ROW when the whole row is.
 
     A figure here is one count of one row, or the row's answers (WHOLE_ROW: hiding it hides the
-    row). First hidden: rows from fewer than `min_pupils` pupils, and in the others each count
-    from 1 to `min_count` - 1. Then, while some sum has exactly one hidden figure, one more
-    figure of it is hidden. The sums: each row's counts add up to its answers, and each figure
-    adds up across rows as the rows do (`sums`).
+    row). First hidden: `hidden_rows` (already hidden by an earlier pass), rows from fewer than
+    `min_pupils` pupils, and in the others each count from 1 to `min_count` - 1. Then, while some
+    sum has exactly one hidden figure, one more figure of it is hidden. The sums: each row's
+    counts add up to its answers, and each figure adds up across rows as the rows do (`sums`).
 
     The figure chosen is the one that also mends the most other such sums, then a count before
     a whole row, then the smallest (a count of none last: hiding it protects little; a row by
     fewest pupils, then answers): e.g. Year 6 of all schools, which is both a row of "all year
     groups" and the total of the schools' Year 6 rows, rather than one row in each sum.
     """
-    width = len(answer_values())
+    width = len(next(iter(cube.values())).counts) if cube else 0  # answer values, or whatever the rows count
     members: list[list[Cell]] = []
     for total, parts in sums:  # rows' answers first, so whole rows are settled before counts
         members.append([(total, WHOLE_ROW)] + [(part, WHOLE_ROW) for part in parts])
@@ -609,8 +609,9 @@ def suppressed_cells(cube: dict[CellKey, Figures], sums: Iterable[Sum], min_pupi
                 else:
                     one_hidden.discard(index)
 
+    hidden_rows = set(hidden_rows)
     for key, figures in cube.items():
-        if figures.pupils < min_pupils:
+        if key in hidden_rows or figures.pupils < min_pupils:
             hide((key, WHOLE_ROW))
         else:
             for value, count in enumerate(figures.counts):

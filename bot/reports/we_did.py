@@ -217,8 +217,16 @@ COUNTED = ("actions", "done", "told", *HELPED_VALUES)
 class WeDidRow:
     label: str
     pupils: int | None  # None: hidden, or nothing to count
-    counts: dict[str, int] | None
+    counts: dict[str, int | None] | None  # by COUNTED; a reply's count is None where it is hidden
     suppressed: bool = False
+
+
+def _replies(figures: Figures) -> Figures:
+    """A row's replies to "Did that help?", as the answers of a council row: one count per reply,
+    then those told who have not replied yet, so that the counts add up to "Told to them"."""
+    counted = dict(zip(COUNTED, figures.counts))
+    replied = tuple(counted[value] for value in HELPED_VALUES)
+    return Figures(figures.pupils, (*replied, counted["told"] - sum(replied)))
 
 
 @dataclass(frozen=True)
@@ -237,7 +245,10 @@ def council_we_did(db: Session, council_id: int | None, framework_id: str, now: 
     about may be counted by the council; its telling and reply when that check-in may be too.
     Every year group and year together (so no filter can take a hidden row apart), rows from
     fewer than MIN_PUPILS pupils hidden, and one more where a hidden row could be worked out.
-    Only the officer's own council's schools, counted to the start of this term, as the answers are."""
+    A reply is a young person's answer: in a shown row, a reply's count from 1 to MIN_COUNT - 1 is
+    hidden as an answer's is, and one more where it could be worked out from "Told to them" or
+    from the other rows. Only the officer's own council's schools, counted to the start of this
+    term, as the answers are."""
     framework = load_framework(framework_id)
     # A check-in is told at, counted (for its telling and reply) only if the council may count it.
     council_checkins = (select(SurveySession.id).join(Pupil, Pupil.id == SurveySession.pupil_id)
@@ -265,16 +276,25 @@ def council_we_did(db: Session, council_id: int | None, framework_id: str, now: 
     if cube:
         pupils, *numbers = db.execute(counted()).one()
         cube[total_key] = Figures(pupils, tuple(int(n or 0) for n in numbers))
-    areas = [key for key in cube if key != total_key]
-    # Whole rows only (min_count 1): these counts are not one answer's share of a row.
-    hidden = {key for key, cells in suppressed_cells(cube, [(total_key, areas)] if cube else [], MIN_PUPILS, 1).items()
-              if WHOLE_ROW in cells}
+    sums = [(total_key, [key for key in cube if key != total_key])] if cube else []
+    # Whole rows first, from the plans (min_count 1: plans are not young people's answers); then,
+    # in the rows shown, the replies' small counts.
+    hidden_rows = [key for key, cells in suppressed_cells(cube, sums, MIN_PUPILS, 1).items() if WHOLE_ROW in cells]
+    hidden = suppressed_cells({key: _replies(figures) for key, figures in cube.items()}, sums, MIN_PUPILS,
+                              hidden_rows=hidden_rows)
 
     def row(label: str, key: CellKey) -> WeDidRow:
-        if key in hidden:
+        hidden_here = hidden.get(key, frozenset())
+        if WHOLE_ROW in hidden_here:
             return WeDidRow(label, None, None, suppressed=True)
         found = cube.get(key)
-        return WeDidRow(label, found.pupils, dict(zip(COUNTED, found.counts))) if found else WeDidRow(label, None, None)
+        if not found:
+            return WeDidRow(label, None, None)
+        counts: dict[str, int | None] = dict(zip(COUNTED, found.counts))
+        for index in hidden_here:
+            if index < len(HELPED_VALUES):  # the last is "not replied yet", which is never shown
+                counts[HELPED_VALUES[index]] = None
+        return WeDidRow(label, found.pupils, counts)
 
     return WeDidFigures(tuple(row(area.title, (area.id, ALL, ALL, ALL)) for area in framework.areas),
                         row("All areas", total_key))

@@ -463,11 +463,48 @@ def test_you_said_we_did_counts_plans_tellings_and_replies_only_where_the_counci
                   due_on=date(2024, 1, 1), child_words="we did it")
     figures = council_we_did(db, council.id, "york")
     safe = next(row for row in figures.areas if row.label == load_framework("york").area("york.safe").title)
-    assert (safe.pupils, safe.counts) == (6, {"actions": 6, "done": 6, "told": 5, "yes": 2, "a_bit": 1, "no": 1,
-                                              "skipped": 1})
+    # Each reply counted 1 to 4 is hidden, as an answer's count is.
+    assert (safe.pupils, safe.counts) == (6, {"actions": 6, "done": 6, "told": 5, "yes": None, "a_bit": None,
+                                              "no": None, "skipped": None})
     assert figures.total == safe.__class__("All areas", safe.pupils, safe.counts)
     assert all(row.counts is None and not row.suppressed for row in figures.areas if row is not safe)
     # Another council's officers, and an officer with no council, see none of it.
     south = repo.create_council(db, "Southshire Council")
     for other in (south.id, None):
         assert all(row.counts is None for row in (*council_we_did(db, other, "york").areas,))
+
+
+def tell(db, senco, pupil, helped: str | None) -> None:
+    """A plan about the pupil's No last year, done, told at this year's check-in; their reply (None: none yet)."""
+    before = checkin(db, pupil, {SAFE: "no"}, at=AUTUMN_2023)
+    action = we_did.record(db, senco, before, answer=repo.current_answers(db, before)[0], what="Quiet room",
+                           who="TA", due_on=date(2024, 1, 1), child_words="you can eat in the quiet room")
+    we_did.mark_done(db, action, senco)
+    we_did.keep_for(db, checkin(db, pupil, {}, at=AUTUMN_2024))
+    we_did.mark_told(db, action)
+    if helped:
+        we_did.record_reply(db, action, helped, "tapped", None)
+
+
+def safe_replies(db, council) -> dict[str, int | None]:
+    figures = council_we_did(db, council.id, "york")
+    safe = next(row for row in figures.areas if row.label == load_framework("york").area("york.safe").title)
+    assert figures.total.counts == safe.counts  # the only area with plans
+    return {value: safe.counts[value] for value in ("told", "yes", "a_bit", "no", "skipped")}
+
+
+def test_a_did_it_help_reply_counted_1_to_4_is_hidden_and_so_is_one_that_would_give_it_away(db, council, schools):
+    oak, _ = schools
+    senco = repo.create_staff(db, "senco@oak.example", "x", "senco", oak)
+    for pupil, helped in zip(pupils(db, oak, 8), ["yes"] * 6 + ["no"] * 2):
+        tell(db, senco, pupil, helped)
+    # 8 told: No (2) is hidden, and Yes (6) too, or 8 - 6 would say how many said No.
+    assert safe_replies(db, council) == {"told": 8, "yes": None, "a_bit": 0, "no": None, "skipped": 0}
+    for pupil, helped in zip(pupils(db, oak, 3), ["no", "no", "no"]):
+        tell(db, senco, pupil, helped)
+    assert safe_replies(db, council) == {"told": 11, "yes": 6, "a_bit": 0, "no": 5, "skipped": 0}
+    # One more skipped, and one has not replied yet: Skipped (1) is hidden. Told minus the replies
+    # shown (2) does not give it away, as the one not replied yet is hidden with it.
+    tell(db, senco, pupils(db, oak, 1)[0], None)
+    tell(db, senco, pupils(db, oak, 1)[0], "skipped")
+    assert safe_replies(db, council) == {"told": 13, "yes": 6, "a_bit": 0, "no": 5, "skipped": None}
