@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from bot.reports.voice import CheckinSummary, ParentCarerView, StatementAnswer
+from bot.reports.we_did import ActionView, CheckinActions
 from bot.staff.wording import SCHOOL_TIME
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -38,8 +39,9 @@ def profile_filename(summary: CheckinSummary) -> str:
     return f"heard-profile-pupil-{summary.pupil.id}-{day:%Y-%m-%d}.pdf"
 
 
-def profile_pdf(summary: CheckinSummary, beside: ParentCarerView | None = None) -> bytes:
-    """The profile of one check-in; with `beside`, their parent carer's answers after the pupil's."""
+def profile_pdf(summary: CheckinSummary, actions: CheckinActions, beside: ParentCarerView | None = None) -> bytes:
+    """The profile of one check-in, with what the school plans about it ("you said, we did") and
+    what it told them at it; with `beside`, their parent carer's answers after the pupil's."""
     fonts = {style: FONT_DIR / name for style, name in FONT_FILES.items()}
     missing = [str(path) for path in (*fonts.values(), EMOJI_FILE) if not path.is_file()]
     if missing:
@@ -50,7 +52,7 @@ def profile_pdf(summary: CheckinSummary, beside: ParentCarerView | None = None) 
         )
     for size in FONT_SIZES:
         pdf = _Profile(fonts, size)
-        pdf.draw(summary)
+        pdf.draw(summary, actions)
         if beside is not None:
             pdf.draw_parent_carer(beside)
         if pdf.pages_count == 1:
@@ -107,7 +109,7 @@ class _Profile(FPDF):
         self.text_block(line, indent=4, after=0)
         self.text_block(about, muted=True, scale=0.85, indent=4, after=1.2)
 
-    def draw(self, summary: CheckinSummary) -> None:
+    def draw(self, summary: CheckinSummary, actions: CheckinActions) -> None:
         session, pupil = summary.session, summary.pupil
         day = session.started_at.astimezone(SCHOOL_TIME)
         date = f"{day.day} {day:%B %Y}"
@@ -147,9 +149,15 @@ class _Profile(FPDF):
                 self.text_block("Not answered this time.", indent=4, after=0.3)
             self.ln(0.6)
 
+        self.draw_we_did(actions)
+
         gathered = summary.gathered
         self.heading("How my views were gathered")
+        questions = f"Questions: {summary.question_set}."
+        if summary.chose_shorter_set:
+            questions += f" I chose the shorter set: the invite was for {summary.invited_question_set}."
         facts = [
+            questions,
             f"Who spoke: {gathered.who_with or 'not asked'}.",
             "How the answers were given: "
             + (", ".join(f"{how} ({count})" for how, count in gathered.methods) or "no answers yet") + ".",
@@ -164,6 +172,20 @@ class _Profile(FPDF):
             self.text_block(fact, after=0.3)
         self.ln(1)
         self.text_block(f"Heard pupil id {pupil.id}, check-in {session.id}.", muted=True, scale=0.8)
+
+    def draw_we_did(self, actions: CheckinActions) -> None:
+        """"You said, we did": the school's plans about this check-in, and what it told them at it
+        about earlier ones, with their reply."""
+        if not (actions.planned or actions.told):
+            return
+        self.heading("You said, we did")
+        for title, items in (("What my school plans about what I said", actions.planned),
+                             ("What my school told me at this check-in", actions.told)):
+            if items:
+                self.text_block(title, bold=True, after=0.2)
+            for action in items:
+                self.said(action.what, _plan_facts(action))
+            self.ln(0.6)
 
     def draw_parent_carer(self, beside: ParentCarerView) -> None:
         """Their parent carer's answers, area by area after the pupil's, and where the two differ."""
@@ -193,6 +215,13 @@ def _answer_given(item: StatementAnswer) -> str:
     if item.answer.words:
         return f"{item.statement.text} (I typed “{item.answer.words}”)"
     return item.statement.text
+
+
+def _plan_facts(action: ActionView) -> str:
+    """E.g. 'Being safe: Asked “Do you feel safe at school?”, they said No. Who: TA, by Fri 13 Dec
+    2026. They will hear: “Now you can eat in the quiet room.” Planned.'"""
+    return (f"{action.area_title}: {action.about}. Who: {action.who}, by {action.due_words}. "
+            f"They will hear: “{action.child_hears}” {action.status}.")
 
 
 def _consent_words(consent: tuple[str, ...] | None) -> str:

@@ -124,7 +124,7 @@ def profile_download(request: Request, db: Db, staff: Senco, checkin: OwnCheckin
     summary = checkin_summary(db, checkin)
     beside = parent_carer_view(db, summary)
     try:
-        pdf = profile_pdf(summary, beside)
+        pdf = profile_pdf(summary, checkin_actions(db, checkin), beside)
     except ProfileFontMissing as missing:
         return render(request, "staff/message.html", staff=staff, db=db, status=503,
                       title="The profile PDF cannot be made on this server yet", message=str(missing))

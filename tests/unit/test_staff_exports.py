@@ -9,15 +9,16 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.exports import profile_pdf
 from bot.reports.answers_csv import HEADER
+from framework import we_did
 from framework.db import repository as repo
-from framework.db.models import Answer, SurveySession, utcnow
+from framework.db.models import Answer, SchoolAction, SurveySession, utcnow
 from framework.loader import load_framework
 from tests.unit.staff_site import staff_db_url, staff_site  # noqa: F401
 
@@ -94,6 +95,41 @@ def test_the_profile_pdf_says_which_comment_cards_were_chosen(staff_site, oak, t
     text = pdf_text(staff_site.client.get(f"/staff/checkins/{checkin}/profile.pdf").content, tmp_path)
     assert "I chose the cards “people listen to me” and “I like it”." in text
     assert "“people listen to me; I like it”" not in text  # not quoted as if typed
+
+
+@PDF_TOOLS
+def test_the_profile_pdf_says_a_shorter_set_was_chosen_and_what_the_school_did(staff_site, oak, tmp_path):
+    _, pupil, checkin, email = oak
+    full = staff_site.client.get(f"/staff/checkins/{checkin}/profile.pdf").content
+    assert "Questions: Short (one question about each area)." in pdf_text(full, tmp_path)
+    assert "chose the shorter set" not in pdf_text(full, tmp_path) and "You said, we did" not in pdf_text(full, tmp_path)
+
+    shorter = staff_site.checkin(pupil, {SAFE: "no"}, question_set="standard")
+    with staff_site.sessions.begin() as db:
+        session = db.get(SurveySession, shorter)
+        session.question_set = "core"  # the child chose "A few"
+        [answer] = repo.current_answers(db, session)
+        action = we_did.record(db, repo.find_staff_by_email(db, email), session, answer=answer,
+                               what="Lunch in the quiet room from Monday", who="Miss Khan (TA)",
+                               due_on=date(2026, 12, 11), child_words="you can eat in the quiet room")
+        we_did.mark_done(db, action, repo.find_staff_by_email(db, email))
+        action_id = action.id
+    told = staff_site.checkin(pupil, {HEARD: "yes"})
+    with staff_site.sessions.begin() as db:  # told at the next check-in, and their reply
+        we_did.keep_for(db, db.get(SurveySession, told))
+        action = db.get(SchoolAction, action_id)
+        we_did.mark_told(db, action)
+        we_did.record_reply(db, action, "a_bit", "tapped", None)
+
+    planned = pdf_text(staff_site.client.get(f"/staff/checkins/{shorter}/profile.pdf").content, tmp_path)
+    assert "I chose the shorter set: the invite was for Standard" in planned
+    we_did_part = planned.split("You said, we did")[1].split("How my views were gathered")[0]
+    assert "What my school plans about what I said Lunch in the quiet room from Monday" in we_did_part
+    for fact in (f"Asked “{YORK.statement(SAFE).question}”, they said No", "Who: Miss Khan (TA), by Fri 11 Dec 2026",
+                 "They will hear: “Now you can eat in the quiet room.”", "They said: It helped a bit"):
+        assert fact in we_did_part
+    at_next = pdf_text(staff_site.client.get(f"/staff/checkins/{told}/profile.pdf").content, tmp_path)
+    assert "What my school told me at this check-in Lunch in the quiet room from Monday" in at_next
 
 
 @PDF_TOOLS
