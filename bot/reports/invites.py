@@ -18,6 +18,7 @@ from bot.staff.wording import INVITE_USE_WORDS, PARTNER_ROLE_WORDS, WHOSE_CHECKI
 from framework.db import repository as repo
 from framework.db.codes import format_code
 from framework.db.models import DEFAULT_PERSPECTIVE, PARENT_CARERS, PARTNERS, Invite, Pupil, StaffUser, SurveySession
+from framework.loader import all_frameworks
 from framework.schema import QUESTION_SETS, Framework
 
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 90, 28
@@ -43,6 +44,21 @@ def question_set_options(frameworks: dict[str, Framework], perspective: str = DE
             (f.source.council, len(f.questions(perspective, key))) for f in frameworks.values()))
         for key in QUESTION_SETS
     ]
+
+
+def invite_terms_form(perspective: str, form: dict[str, str] | None, **defaults: str) -> dict[str, object]:
+    """What every invite form shows of the codes' terms (the `invite_terms` macro): the frameworks
+    with questions for this perspective, the question sets, the limits of days, and the form as
+    typed over its defaults (the terms' and the caller's own `defaults`)."""
+    frameworks = askable_frameworks(all_frameworks(), perspective)
+    chosen = {
+        "days": str(DEFAULT_DAYS), "question_set": DEFAULT_QUESTION_SET,
+        # With one framework there is nothing to choose; with several, staff pick their council's.
+        "framework": next(iter(frameworks)) if len(frameworks) == 1 else "",
+        **defaults, **{k: v for k, v in (form or {}).items() if v},
+    }
+    return {"form": chosen, "frameworks": frameworks, "set_options": question_set_options(frameworks, perspective),
+            "min_days": MIN_DAYS, "max_days": MAX_DAYS}
 
 
 @dataclass(frozen=True)

@@ -34,15 +34,11 @@ from bot.reports.council import (
     to_csv,
 )
 from bot.reports.invites import (
-    DEFAULT_DAYS,
-    DEFAULT_QUESTION_SET,
-    MAX_DAYS,
-    MIN_DAYS,
     askable_frameworks,
     check_invite_choice,
     create_partner_invites,
+    invite_terms_form,
     partner_invites,
-    question_set_options,
     slips,
     these_partner_invites,
 )
@@ -50,7 +46,7 @@ from bot.reports.other_voices import OTHER_SUPPRESSED_TEXT, other_voices
 from bot.reports.other_voices import csv_rows as other_voices_csv
 from bot.reports.voice import answer_values
 from bot.reports.we_did import council_we_did
-from bot.staff.guards import Db, NotFound, parse_id, requires_role
+from bot.staff.guards import Db, named_invites, requires_role
 from bot.staff.pages import FORM_STALE, attachment, flash, render
 from bot.staff.wording import PARTNER_ROLE_WORDS, QUESTION_SET_NAMES, answer_words
 from framework.db import repository as repo
@@ -174,10 +170,7 @@ def make_partner_invites(request: Request, db: Db, staff: Officer, csrf_token: s
 @router.get("/council/partners/slips")
 def partner_slips_page(request: Request, db: Db, staff: Officer) -> Response:
     """Slips for the partner invites named `?invite=1&invite=2`: just made, or printed again."""
-    invite_ids = [parse_id(text) for text in request.query_params.getlist("invite")]
-    invites = None if None in invite_ids else these_partner_invites(db, staff.council_id, invite_ids)
-    if invites is None:
-        raise NotFound(staff.id)
+    invites = named_invites(request, staff, lambda invite_ids: these_partner_invites(db, staff.council_id, invite_ids))
     repo.audit(db, staff, "view_invite_slips", "invite", detail={"invite_ids": [i.id for i in invites]})
     public_url = get_settings().public_url
     return render(request, "staff/invites_slips.html", staff=staff, db=db, back="/staff/council/partners",
@@ -189,13 +182,7 @@ def partner_invite_page(request: Request, db: Session, staff: StaffUser, *, form
                         errors: dict[str, str] | None = None, problem: str | None = None,
                         status: int = 200) -> Response:
     """The form for partners' codes, and every partner code made so far (no names: there are none)."""
-    frameworks = askable_frameworks(all_frameworks(), PARTNERS)
-    chosen = {
-        "partner_role": "", "count": "1", "days": str(DEFAULT_DAYS), "question_set": DEFAULT_QUESTION_SET,
-        "framework": next(iter(frameworks)) if len(frameworks) == 1 else "",
-        **{k: v for k, v in (form or {}).items() if v},
-    }
-    return render(request, "staff/council_partners.html", staff=staff, db=db, status=status, form=chosen,
-                  errors=errors or {}, problem=problem, frameworks=frameworks, roles=PARTNER_ROLE_WORDS,
-                  set_options=question_set_options(frameworks, PARTNERS), set_names=QUESTION_SET_NAMES,
-                  invites=partner_invites(db, staff.council_id), min_days=MIN_DAYS, max_days=MAX_DAYS, max_count=MAX_PARTNER_CODES)
+    return render(request, "staff/council_partners.html", staff=staff, db=db, status=status,
+                  **invite_terms_form(PARTNERS, form, partner_role="", count="1"), errors=errors or {},
+                  problem=problem, roles=PARTNER_ROLE_WORDS, set_names=QUESTION_SET_NAMES,
+                  invites=partner_invites(db, staff.council_id), max_count=MAX_PARTNER_CODES)

@@ -17,15 +17,11 @@ from sqlalchemy.orm import Session
 from bot.auth.csrf import csrf_ok
 from bot.erasure import erase_pupil
 from bot.reports.invites import (
-    DEFAULT_DAYS,
-    DEFAULT_QUESTION_SET,
-    MAX_DAYS,
-    MIN_DAYS,
     askable_frameworks,
     check_invite_choice,
     create_invites,
+    invite_terms_form,
     pupil_invites,
-    question_set_options,
     school_invites,
     slips,
 )
@@ -41,7 +37,7 @@ from bot.reports.pupil_list import (
     school_groups,
 )
 from bot.staff.drafts import keeps, restores_drafts
-from bot.staff.guards import Db, NotFound, OwnPupil, Senco, own_pupil, parse_id, senco
+from bot.staff.guards import Db, OwnPupil, Senco, named_invites, own_pupil, parse_id, senco
 from bot.staff.pages import FORM_STALE, flash, render
 from bot.staff.wording import QUESTION_SET_NAMES
 from framework.db import repository as repo
@@ -168,10 +164,7 @@ def restore_group_invite_form(request: Request, db: Session, staff: StaffUser, m
 @router.get("/slips")
 def slips_page(request: Request, db: Db, staff: Senco) -> Response:
     """Slips for the invites named `?invite=1&invite=2`: just made, or printed again."""
-    invite_ids = [parse_id(text) for text in request.query_params.getlist("invite")]
-    invites = None if None in invite_ids else school_invites(db, staff.school_id, invite_ids)
-    if invites is None:
-        raise NotFound(staff.id)
+    invites = named_invites(request, staff, lambda invite_ids: school_invites(db, staff.school_id, invite_ids))
     repo.audit(db, staff, "view_invite_slips", "invite", detail={"invite_ids": [i.id for i in invites]})
     pupil_ids = {invite.pupil_id for invite in invites}
     one_pupil = len(pupil_ids) == 1
@@ -292,19 +285,11 @@ def invite_page(request: Request, db: Session, staff: StaffUser, pupil: Pupil | 
                 perspective: str = DEFAULT_PERSPECTIVE) -> Response:
     """The form for new invite codes: for `pupil` (or their parent carer), or (pupil None) for a
     class or year group."""
-    frameworks = askable_frameworks(all_frameworks(), perspective)
-    chosen = {
-        "group": "", "days": str(DEFAULT_DAYS), "question_set": DEFAULT_QUESTION_SET,
-        # With one framework there is nothing to choose; with several, the SENCO picks their council's.
-        "framework": next(iter(frameworks)) if len(frameworks) == 1 else "",
-        **{k: v for k, v in (form or {}).items() if v},
-    }
     for_parent_carer = perspective == PARENT_CARERS
     context = {
-        "pupil": pupil, "frameworks": frameworks, "set_options": question_set_options(frameworks, perspective),
+        **invite_terms_form(perspective, form, group=""), "pupil": pupil,
         "groups": school_groups(db, staff.school_id) if pupil is None else None,
-        "form": chosen, "errors": errors or {}, "problem": problem,
-        "min_days": MIN_DAYS, "max_days": MAX_DAYS, "for_parent_carer": for_parent_carer,
+        "errors": errors or {}, "problem": problem, "for_parent_carer": for_parent_carer,
         "action": (f"/staff/pupils/{pupil.id}/{'parent-carer-invites' if for_parent_carer else 'invites'}" if pupil
                    else "/staff/pupils/invites"),
     }

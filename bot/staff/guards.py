@@ -23,7 +23,7 @@ from bot.auth.sessions import session_staff_id, session_version, sign_out
 from bot.staff.drafts import kept_draft
 from bot.staff.pages import CHANGE_PASSWORD, SET_UP_TWO_FACTOR, SIGN_IN, render, sign_in_page
 from framework.db import repository as repo
-from framework.db.models import ROLES_WITHOUT_SCHOOL, Pupil, StaffUser
+from framework.db.models import ROLES_WITHOUT_SCHOOL, Invite, Pupil, StaffUser
 
 MAX_ID = 2**31 - 1  # larger numbers are no id (and would overflow PostgreSQL's integer)
 
@@ -128,6 +128,16 @@ def own_record(db: Session, staff: StaffUser, model: type, record_id: str, schoo
         repo.audit(db, staff, refused_action, object_type, record_id[:64], detail={"role": staff.role})
         raise NotFound(staff.id)
     return record
+
+
+def named_invites(request: Request, staff: StaffUser, find: Callable[[list[int]], list[Invite] | None]) -> list[Invite]:
+    """The invites the URL names (`?invite=1&invite=2`), if `find` gives back every one (it finds
+    only this member of staff's); else NotFound."""
+    invite_ids = [parse_id(text) for text in request.query_params.getlist("invite")]
+    invites = None if None in invite_ids else find(invite_ids)
+    if invites is None:
+        raise NotFound(staff.id)
+    return invites
 
 
 def own_pupil(pupil_id: str, db: Db, staff: Senco) -> Pupil:
