@@ -7,7 +7,7 @@ import sys
 
 from rasa.__main__ import main
 
-from rasa_server import SECRET_VARIABLE, failed_actions, rasa_argv
+from rasa_server import SECRET_VARIABLE, action_validation, failed_actions, rasa_argv
 
 if __name__ == "__main__":
     secret = os.environ.get(SECRET_VARIABLE, "")
@@ -16,4 +16,5 @@ if __name__ == "__main__":
     # Set in this process only: /proc/PID/cmdline keeps the arguments it was started with.
     sys.argv = rasa_argv(sys.argv[1:], secret)
     failed_actions.install()
+    action_validation.install()
     main()

@@ -12,24 +12,13 @@ Written against Rasa 3.6.21's RemoteAction.run; on any other Rasa version it cha
 from __future__ import annotations
 
 import functools
-import logging
 
-import rasa
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 
-from rasa_server import TURN_FAILED
-
-log = logging.getLogger(__name__)
-
-RASA_VERSION = "3.6.21"
+from rasa_server import TURN_FAILED, patch_rasa
 
 
-def install() -> None:
-    if rasa.__version__ != RASA_VERSION:
-        log.warning("Rasa %s, not %s: a custom action it cannot run is not reported.", rasa.__version__, RASA_VERSION)
-        return
-    run = RemoteAction.run
-
+def _run_or_say_it_failed(run):
     @functools.wraps(run)
     async def run_or_say_it_failed(self, output_channel, nlg, tracker, domain):
         try:
@@ -39,5 +28,8 @@ def install() -> None:
         except Exception:
             await output_channel.send_custom_json(tracker.sender_id, {"kind": TURN_FAILED})
             raise
+    return run_or_say_it_failed
 
-    RemoteAction.run = run_or_say_it_failed
+
+def install() -> None:
+    patch_rasa(RemoteAction, "run", _run_or_say_it_failed, "a custom action it cannot run is not reported.")

@@ -1,5 +1,5 @@
-"""Run with .venv-rasa's Python from the project root: loads our Rasa components as Rasa does,
-then has Rasa's RemoteAction check a good and a bad action server response, with the schema
+"""Run with .venv-rasa's Python from the project root: installs the cheaper check as
+`python -m rasa_server run` does, then has Rasa's RemoteAction check a good and a bad action server response, with the schema
 check jsonschema would repeat on every call made to fail. Prints one JSON line."""
 import json
 import os
@@ -10,7 +10,9 @@ sys.path.insert(0, os.getcwd())
 from jsonschema import ValidationError, validators  # noqa: E402
 from rasa.core.actions.action import RemoteAction  # noqa: E402
 
-import nlu_components  # noqa: E402,F401  (as Rasa imports it for config.yml)
+from rasa_server import action_validation  # noqa: E402
+
+action_validation.install()  # as `python -m rasa_server run` does
 
 
 def schema_checked_again(cls, schema):

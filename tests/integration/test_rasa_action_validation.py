@@ -1,5 +1,5 @@
 """Rasa still checks every action server response, with its schema checked once, not per call
-(nlu_components/action_validation.py), in Rasa's own environment."""
+(rasa_server/action_validation.py), in Rasa's own environment."""
 from __future__ import annotations
 
 import json
