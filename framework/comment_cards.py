@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accessibility import plain_language
 from accessibility.symbols import known_symbols
 from framework.conversation import CARDS, CARDS_ENTITY, payload_entities
-from framework.loader import FrameworkError, all_frameworks, load_yaml_model, located
+from framework.loader import all_frameworks, load_checked
 from framework.schema import ID_PATTERN, SYMBOL_PATTERN, Framework
 from framework.settings import get_settings
 from framework.survey import COMMENT_KINDS
@@ -93,11 +93,7 @@ def _content_problems(data: CommentCards):
 
 
 def load_comment_cards(path: Path = CARDS_FILE) -> CommentCards:
-    data, tree = load_yaml_model(path, CommentCards)
-    problems = located(path, tree, _content_problems(data))
-    if problems:
-        raise FrameworkError(path, problems)
-    return data
+    return load_checked(path, CommentCards, _content_problems)
 
 
 @lru_cache(maxsize=1)

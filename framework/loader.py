@@ -5,7 +5,7 @@ never show a traceback.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -121,13 +121,19 @@ def located(path: Path, tree: Any, found: Iterable[tuple[tuple[Any, ...], str]])
     return [f"{path}:{_line_of(tree, loc) or 1}: at {_describe(loc)}: {msg}" for loc, msg in found]
 
 
-def load_framework_file(path: str | Path) -> Framework:
+def load_checked(path: str | Path, model: type[M], content_problems: Callable[[M], Iterable[tuple[tuple[Any, ...], str]]]) -> M:
+    """A YAML data file read into `model` (load_yaml_model), then checked by `content_problems`
+    (what the model's types cannot say); any problem raises FrameworkError, each with its line."""
     path = Path(path)
-    framework, tree = load_yaml_model(path, Framework)
-    problems = located(path, tree, _content_problems(framework))
+    data, tree = load_yaml_model(path, model)
+    problems = located(path, tree, content_problems(data))
     if problems:
         raise FrameworkError(path, problems)
-    return framework
+    return data
+
+
+def load_framework_file(path: str | Path) -> Framework:
+    return load_checked(path, Framework, _content_problems)
 
 
 def plain_bar(framework: Framework, perspective: str) -> plain_language.Bar:

@@ -28,7 +28,7 @@ from accessibility import plain_language
 from accessibility.symbols import known_symbols
 from framework.answers import AnswerValue, answer_scale
 from framework.db.models import HELPED_VALUES, Answer, Comment, SchoolAction, StaffUser, SurveySession, utcnow
-from framework.loader import FrameworkError, all_frameworks, load_framework, load_yaml_model, located, plain_bar
+from framework.loader import all_frameworks, load_checked, load_framework, plain_bar
 from framework.schema import SYMBOL_PATTERN
 from framework.settings import get_settings
 from framework.survey import COMMENT_KINDS
@@ -104,11 +104,7 @@ def _content_problems(data: WeDidWords):
 
 
 def load_words(path: Path = WORDS_FILE) -> WeDidWords:
-    data, tree = load_yaml_model(path, WeDidWords)
-    problems = located(path, tree, _content_problems(data))
-    if problems:
-        raise FrameworkError(path, problems)
-    return data
+    return load_checked(path, WeDidWords, _content_problems)
 
 
 @lru_cache(maxsize=1)
