@@ -90,12 +90,15 @@ def list_councils(db: Session) -> list[Council]:
     return list(db.scalars(select(Council).order_by(Council.name, Council.id)))
 
 
+def _count_by(db: Session, key, *where) -> dict[int | None, int]:
+    """How many rows there are for each value of `key` (e.g. Pupil.school_id), of those `where` allows."""
+    return dict(db.execute(select(key, func.count()).where(*where).group_by(key)).all())
+
+
 def councils_with_counts(db: Session) -> list[tuple[Council, int, int]]:
     """Each council with its number of schools and of active officer accounts."""
-    schools = dict(db.execute(select(School.council_id, func.count()).group_by(School.council_id)).all())
-    officers = dict(db.execute(select(StaffUser.council_id, func.count())
-                               .where(StaffUser.council_id.is_not(None), StaffUser.active)
-                               .group_by(StaffUser.council_id)).all())
+    schools = _count_by(db, School.council_id)
+    officers = _count_by(db, StaffUser.council_id, StaffUser.council_id.is_not(None), StaffUser.active)
     return [(council, schools.get(council.id, 0), officers.get(council.id, 0)) for council in list_councils(db)]
 
 
@@ -158,10 +161,8 @@ def list_schools(db: Session) -> list[School]:
 
 def schools_with_counts(db: Session) -> list[tuple[School, int, int]]:
     """Each school with its number of pupils and of active staff (counts only: no names)."""
-    pupils = dict(db.execute(select(Pupil.school_id, func.count()).group_by(Pupil.school_id)).all())
-    staff = dict(db.execute(select(StaffUser.school_id, func.count())
-                            .where(StaffUser.school_id.is_not(None), StaffUser.active)
-                            .group_by(StaffUser.school_id)).all())
+    pupils = _count_by(db, Pupil.school_id)
+    staff = _count_by(db, StaffUser.school_id, StaffUser.school_id.is_not(None), StaffUser.active)
     return [(school, pupils.get(school.id, 0), staff.get(school.id, 0)) for school in list_schools(db)]
 
 
