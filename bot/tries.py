@@ -15,6 +15,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
+from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from framework.db import repository as repo
@@ -22,6 +23,11 @@ from framework.db.models import utcnow
 
 WINDOW = timedelta(minutes=15)
 REMEMBERED = timedelta(days=30)  # how long a success makes an address known; tries are deleted after this
+
+
+def client_address(request: Request) -> str:
+    """The network address a request came from: what tries, and the chat's rate limits, count by."""
+    return request.client.host if request.client else "unknown"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bot.chat import texts
 from bot.chat.gateway import ChatGateway
 from bot.chat.schemas import MAX_MESSAGE_CHARS, ErrorOut, MessageIn, MessagesOut, SessionStartIn, SessionStartOut
 from bot.chat.texts import ChatError
+from bot.tries import client_address
 
 MAX_BODY_BYTES = 100_000
 
@@ -55,10 +56,6 @@ def _json_body(model) -> dict:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _errors(*codes: int) -> dict:
     return {code: {"model": ErrorOut} for code in codes}
 
@@ -69,7 +66,7 @@ def _errors(*codes: int) -> dict:
 )
 async def start_session(request: Request):
     gateway: ChatGateway = request.app.state.chat
-    ip = _client_ip(request)
+    ip = client_address(request)
     try:
         if not gateway.limits.per_ip.allow(ip):
             raise ChatError(429, texts.TOO_FAST)
@@ -92,7 +89,7 @@ async def start_session(request: Request):
 async def send_message(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
     gateway: ChatGateway = request.app.state.chat
     try:
-        if not gateway.limits.per_ip.allow(_client_ip(request)):
+        if not gateway.limits.per_ip.allow(client_address(request)):
             raise ChatError(429, texts.TOO_FAST)
         session_id = await gateway.session_for_token(credentials.credentials if credentials else "")
         if session_id is None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from bot.auth.csrf import FIELD as CSRF_FIELD
 from bot.auth.csrf import csrf_ok
@@ -18,7 +17,7 @@ from bot.auth import two_factor
 from bot.auth.sessions import PendingSignIn, await_code, sign_in, sign_out
 from bot.auth.signin import Outcome, begin_sign_in, check_sign_in
 from bot.routers.two_factor import code_page
-from bot.staff.drafts import DRAFT_PREFIX, SIGNED_BACK_IN, restore_draft
+from bot.staff.drafts import DRAFT_PREFIX, SIGNED_BACK_IN, TextFields, restore_draft
 from bot.staff.guards import Db, SignInNeeded, signed_in_staff
 from bot.staff.pages import (
     CHANGE_PASSWORD,
@@ -32,7 +31,7 @@ from bot.staff.pages import (
     safe_next,
     sign_in_page,
 )
-from bot.tries import Try
+from bot.tries import Try, client_address
 from framework.db import repository as repo
 from framework.db.models import StaffUser
 
@@ -59,10 +58,6 @@ PASSWORD_CHANGED = "Your password is changed. You are signed out everywhere else
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.get("")
 def home(request: Request, db: Db) -> Response:
     staff = signed_in_staff(request, db)
@@ -84,13 +79,7 @@ def sign_in_form(request: Request, db: Db, next: str = HOME) -> Response:
 
 
 @router.post("/login")
-async def sign_in_submit(request: Request, db: Db) -> Response:
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    return await run_in_threadpool(_sign_in, request, db, fields)
-
-
-def _sign_in(request: Request, db: Session, fields: dict[str, str]) -> Response:
+def sign_in_submit(request: Request, db: Db, fields: TextFields) -> Response:
     typed_email, password = fields.get("email", "").strip(), fields.get("password", "")
     email = typed_email[:MAX_EMAIL_CHARS]  # what goes back into the form
     next_path = safe_next(fields.get("next"))
@@ -107,7 +96,7 @@ def _sign_in(request: Request, db: Session, fields: dict[str, str]) -> Response:
     if len(password) > MAX_PASSWORD_CHARS or len(typed_email) > MAX_EMAIL_CHARS:  # no such password or email
         return again(401, WRONG_PASSWORD)
     # Counted before the password is checked, and before this request's transaction begins.
-    attempt = begin_sign_in(request.app.state.sign_in_tries, email, _client_address(request))
+    attempt = begin_sign_in(request.app.state.sign_in_tries, email, client_address(request))
     result = check_sign_in(db, attempt, email, password) if isinstance(attempt, Try) else attempt
     if result.outcome is Outcome.WAIT:
         return again(429, WAIT.format(minutes=result.minutes_to_wait))

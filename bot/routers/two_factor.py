@@ -10,17 +10,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from bot.auth import two_factor
 from bot.auth.csrf import FIELD as CSRF_FIELD
 from bot.auth.csrf import csrf_ok
 from bot.auth.sessions import PendingSignIn, pending_sign_in, session_staff_id, sign_in
 from bot.auth.signin import signed_in
-from bot.staff.drafts import DRAFT_PREFIX, SIGNED_BACK_IN, restore_draft
+from bot.staff.drafts import DRAFT_PREFIX, SIGNED_BACK_IN, TextFields, restore_draft
 from bot.staff.guards import Db, SignInNeeded, signed_in_staff
 from bot.staff.pages import CHANGE_PASSWORD, HOME, SET_UP_TWO_FACTOR, TWO_FACTOR, flash, render, sign_in_page
-from bot.tries import Tries, Try
+from bot.tries import Tries, Try, client_address
 from framework.db import repository as repo
 from framework.db.models import StaffUser
 
@@ -32,10 +31,6 @@ FORM_STALE = "This page was open too long, so the code was not checked. Please t
 SET_UP = "Two-factor sign-in is on. From now on you will type a code from your app after your password."
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _pending_staff(db: Session, pending: PendingSignIn | None) -> StaffUser | None:
@@ -63,7 +58,7 @@ def _count_try(request: Request, staff_id: int) -> Try | None:
     """Count a code's try before it is checked (in its own transactions: call it before the page
     reads the database); None when this address and account must wait."""
     tries: Tries = request.app.state.sign_in_tries
-    return tries.begin(_address(request), subject=f"two-factor:{staff_id}")
+    return tries.begin(client_address(request), subject=f"two-factor:{staff_id}")
 
 
 def _code_right(db: Session, staff: StaffUser, code: str, attempt: Try) -> bool:
@@ -89,13 +84,7 @@ def code_form(request: Request, db: Db) -> Response:
 
 
 @router.post("/two-factor")
-async def code_submit(request: Request, db: Db) -> Response:
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    return await run_in_threadpool(_code_submit, request, db, fields)
-
-
-def _code_submit(request: Request, db: Session, fields: dict[str, str]) -> Response:
+def code_submit(request: Request, db: Db, fields: TextFields) -> Response:
     pending = pending_sign_in(request)
     draft = {k[len(DRAFT_PREFIX):]: v for k, v in fields.items() if k.startswith(DRAFT_PREFIX)}
     if pending is None or not csrf_ok(request, fields.get(CSRF_FIELD)):

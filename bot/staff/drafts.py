@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
@@ -24,6 +25,15 @@ def keeps(*fields: str):
         form = await request.form()  # already read by FastAPI: this is the same parsed form
         request.state.draft = {field: value for field in fields if isinstance(value := form.get(field, ""), str)}
     return Depends(note_draft)
+
+
+async def text_fields(request: Request) -> dict[str, str]:
+    """Every text field of the form sent: a page's own, and the `draft.` ones a sign-in carries on."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+TextFields = Annotated[dict[str, str], Depends(text_fields)]
 
 
 def kept_draft(request: Request) -> dict[str, str] | None:
