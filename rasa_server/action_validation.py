@@ -16,7 +16,7 @@ from jsonschema import exceptions, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
-from rasa_server import patch_rasa
+from rasa_server.patch import patch_rasa
 
 
 def _validated_once(_validate_action_result):

@@ -15,7 +15,8 @@ import functools
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 
-from rasa_server import TURN_FAILED, patch_rasa
+from rasa_server import TURN_FAILED
+from rasa_server.patch import patch_rasa
 
 
 def _run_or_say_it_failed(run):
