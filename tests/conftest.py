@@ -14,10 +14,9 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
+from tests.databases import POSTGRES_SERVER, migrate_fresh, postgres_admin
 from tests.stack import chat_client, new_checkin, new_invite, stack, web_url  # noqa: F401  (fixtures for integration and browser tests)
-
-POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture
@@ -27,9 +26,8 @@ def sqlite_url(tmp_path) -> str:
 
 def _postgres_admin() -> psycopg.Connection:
     """A connection for creating test databases; skips (or fails on CI) without PostgreSQL."""
-    libpq_url = make_url(POSTGRES_SERVER).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        return psycopg.connect(libpq_url, autocommit=True, connect_timeout=3)
+        return postgres_admin()
     except psycopg.OperationalError as exc:
         reason = f"PostgreSQL is not reachable at {POSTGRES_SERVER}: {exc}"
         if os.environ.get("CI"):
@@ -54,7 +52,7 @@ def db_url(request) -> str:
 
 @pytest.fixture
 def db(db_url) -> Iterator[Session]:
-    upgrade(db_url)
+    migrate_fresh(db_url)
     engine = make_engine(db_url)
     with make_session_factory(engine)() as session:
         yield session

@@ -26,9 +26,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.db.models import TranscriptMessage
 from framework.settings import Settings
+from tests.databases import migrate_fresh
 from tests.stack import app_client
 
 RASA = "http://rasa.test"
@@ -128,7 +129,7 @@ def serve_fake_rasa(fake: FakeRasa) -> Iterator[str]:
 @pytest.fixture
 def chat_app(tmp_path) -> Iterator[ChatApp]:
     url = f"sqlite:///{tmp_path / 'heard.db'}"
-    upgrade(url)
+    migrate_fresh(url)
     settings = Settings(
         var_dir=tmp_path, database_url=url, rasa_url=RASA, action_server_url=ACTIONS,
         rasa_token="a-test-secret-of-thirty-two-bytes-or-more", secret_key="test-secret",

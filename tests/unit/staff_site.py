@@ -29,9 +29,10 @@ from bot.app import create_app
 from bot.auth import two_factor
 from bot.auth.passwords import hash_password
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.db.models import AuditEntry, Council, Pupil, SafeguardingAlert, School, StaffUser, utcnow
 from framework.settings import get_settings
+from tests.databases import migrate_fresh
 
 PASSWORD = "correct horse battery staple"
 CSRF_IN_PAGE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -260,7 +261,7 @@ def staff_db_url(sqlite_url) -> str:
 
 @pytest.fixture
 def staff_site(staff_db_url, tmp_path, monkeypatch) -> Iterator[StaffSite]:
-    upgrade(staff_db_url)
+    migrate_fresh(staff_db_url)
     staff_settings_env(monkeypatch, staff_db_url, tmp_path)
     engine = make_engine(staff_db_url)
     app = create_app()

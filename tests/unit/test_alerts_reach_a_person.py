@@ -12,9 +12,10 @@ from bot.app import create_app
 from bot.outbox import ESCALATION_SUBJECT, send_due
 from framework import alerts
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.db.models import OutboxEmail, SafeguardingAlert, utcnow
 from framework.settings import Settings, get_settings
+from tests.databases import migrate_fresh
 from tests.unit.staff_site import closed_port, password_hash, staff_settings_env
 from tests.unit.test_staff_outbox import outbox_db as sessions  # noqa: F401 (a fixture: a migrated database)
 
@@ -69,7 +70,7 @@ def test_an_alert_email_undelivered_for_15_minutes_is_reported_to_the_admins_onc
 
 
 def test_healthz_counts_schools_without_a_lead_and_undelivered_alert_emails(sqlite_url, tmp_path, monkeypatch):
-    upgrade(sqlite_url)
+    migrate_fresh(sqlite_url)
     engine = make_engine(sqlite_url)
     sessions = make_session_factory(engine)
     staff_settings_env(monkeypatch, sqlite_url, tmp_path)

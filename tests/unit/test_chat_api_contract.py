@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.processes import web_process
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.settings import Settings
+from tests.databases import migrate_fresh
 from tests.stack import free_port, start, wait_until_healthy
 from tests.unit.chat_without_rasa import FakeRasa, new_invite, serve_fake_rasa
 
@@ -61,7 +62,7 @@ class RunningApp:
 def running_app(tmp_path_factory) -> Iterator[RunningApp]:
     var = tmp_path_factory.mktemp("contract")
     url = f"sqlite:///{var / 'heard.db'}"
-    upgrade(url)
+    migrate_fresh(url)
     rasa = FakeRasa()
     with serve_fake_rasa(rasa) as rasa_url:
         port = free_port()

@@ -13,9 +13,10 @@ from bot.chat import texts
 from bot.chat.limits import CODE_TRIES
 from bot.tries import Tries, TryLimits
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.db.models import AccessAttempt
 from framework.settings import Settings
+from tests.databases import migrate_fresh
 from tests.stack import app_client, free_port
 
 STRANGER = "198.51.100.7"
@@ -29,7 +30,7 @@ def settings(tmp_path) -> Settings:
     var = tmp_path / "var"
     settings = Settings(var_dir=var, database_url=f"sqlite:///{var / 'heard.db'}", outbox_every_seconds=0,
                         rasa_url=f"http://127.0.0.1:{free_port()}", action_server_url=f"http://127.0.0.1:{free_port()}")
-    upgrade(settings.resolved_database_url)
+    migrate_fresh(settings.resolved_database_url)
     return settings
 
 
@@ -73,7 +74,7 @@ def test_a_schools_address_gets_more_room_than_a_strangers(settings):
 
 @pytest.fixture
 def sessions(db_url):
-    upgrade(db_url)
+    migrate_fresh(db_url)
     engine = make_engine(db_url)
     yield make_session_factory(engine)
     engine.dispose()

@@ -7,6 +7,7 @@ from framework.answers import answer_scale
 from framework.db import models
 from framework.db.engine import current_revision, downgrade, head_revision, make_engine, upgrade
 from framework.survey import COMMENT_KINDS
+from tests.databases import migrate_fresh
 
 
 def schema_differences(url: str, metadata: sa.MetaData) -> list:
@@ -42,6 +43,17 @@ def test_migrations_go_up_down_and_up_again(db_url):
 def test_models_match_the_migrations(db_url):
     upgrade(db_url)
     assert schema_differences(db_url, models.Base.metadata) == []
+
+
+def test_a_fresh_test_database_is_what_the_migrations_make(db_url):
+    """Tests get a copy of a migrated template (tests/databases.py), not their own migration run."""
+    migrate_fresh(db_url)
+    assert schema_differences(db_url, models.Base.metadata) == []
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
+        assert connection.execute(sa.text("SELECT count(*) FROM schools")).scalar_one() == 0
+    engine.dispose()
 
 
 def test_the_comparison_would_notice_a_difference(db_url):

@@ -6,8 +6,9 @@ import time
 
 from fastapi.testclient import TestClient
 
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.settings import Settings, get_settings
+from tests.databases import migrate_fresh
 from tests.stack import app_client
 from bot.app import create_app
 from tests.unit.staff_site import StaffSite, closed_port, staff_settings_env
@@ -16,7 +17,7 @@ BANNER = "Part of Heard is not working"
 
 
 def test_healthz_reports_each_part(sqlite_url, tmp_path):
-    upgrade(sqlite_url)
+    migrate_fresh(sqlite_url)
     settings = Settings(var_dir=tmp_path, database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{closed_port()}",
                         action_server_url=f"http://127.0.0.1:{closed_port()}", outbox_every_seconds=0)
     with app_client(settings) as client:
@@ -29,7 +30,7 @@ def test_healthz_reports_each_part(sqlite_url, tmp_path):
 
 
 def test_every_staff_page_says_when_a_part_is_down(sqlite_url, tmp_path, monkeypatch):
-    upgrade(sqlite_url)
+    migrate_fresh(sqlite_url)
     staff_settings_env(monkeypatch, sqlite_url, tmp_path, HEARD_HEALTH_EVERY_SECONDS="0.2",
                        HEARD_RASA_URL=f"http://127.0.0.1:{closed_port()}",
                        HEARD_ACTION_SERVER_URL=f"http://127.0.0.1:{closed_port()}")

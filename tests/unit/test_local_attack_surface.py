@@ -22,6 +22,7 @@ from bot.chat.prompts import fixed_prompts
 from bot.processes import write_rasa_endpoints
 from framework.db.engine import make_engine, upgrade
 from framework.settings import Settings
+from tests.databases import migrate_fresh
 from tests.stack import app_client
 
 CHILD_WORDS = "my step dad shouts at me every night"
@@ -48,7 +49,7 @@ def settings_in(tmp_path: Path, **extra) -> Settings:
 @pytest.fixture
 def app_settings(tmp_path) -> Settings:
     settings = settings_in(tmp_path)
-    upgrade(settings.resolved_database_url)
+    migrate_fresh(settings.resolved_database_url)
     return settings
 
 
@@ -184,7 +185,7 @@ def test_the_heard_command_makes_what_it_creates_private(tmp_path):
 
 
 def test_a_failed_statement_never_carries_a_childs_words_into_an_error_or_log(db_url):
-    upgrade(db_url)
+    migrate_fresh(db_url)
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection, pytest.raises(DBAPIError) as raised:

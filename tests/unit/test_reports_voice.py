@@ -15,9 +15,10 @@ from sqlalchemy import event, select
 from bot.reports.answers_csv import HEADER, answer_rows, inert, to_csv
 from bot.reports.voice import agreement, change_between, checkin_summary, over_time
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.db.models import Answer, Comment, Pupil, StaffUser, SurveySession, utcnow
 from framework.loader import load_framework
+from tests.databases import migrate_fresh
 from tests.unit.staff_site import StaffSite
 
 YORK = load_framework("york")
@@ -29,7 +30,7 @@ LONDON = ZoneInfo("Europe/London")
 def records(db_url) -> Iterator[StaffSite]:
     """The staff_site data helpers (school, pupil, checkin) on a migrated database, with no web app,
     and its `engine`, to count the queries a report makes."""
-    upgrade(db_url)
+    migrate_fresh(db_url)
     engine = make_engine(db_url)
     site = StaffSite(app=None, client=None, sessions=make_session_factory(engine))
     site.engine = engine

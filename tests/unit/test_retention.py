@@ -11,9 +11,10 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.erasure import apply_retention
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.db.models import AuditEntry, SafeguardingAlert, SurveySession, utcnow
 from framework.settings import Settings, get_settings
+from tests.databases import migrate_fresh
 from tests.unit.staff_site import staff_settings_env
 
 
@@ -55,7 +56,7 @@ def test_retention_days_zero_keeps_everything(db, tmp_path):
 
 
 def test_the_web_app_applies_retention_when_it_starts(sqlite_url, tmp_path, monkeypatch):
-    upgrade(sqlite_url)
+    migrate_fresh(sqlite_url)
     engine = make_engine(sqlite_url)
     sessions = make_session_factory(engine)
     with sessions.begin() as db:

@@ -21,8 +21,9 @@ from bot.auth.signin import back_off, check_sign_in, sign_in_tries
 from bot.routers import alerts, staff
 from bot.staff.pages import safe_next
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.db.models import StaffUser, utcnow
+from tests.databases import migrate_fresh
 from tests.unit.staff_site import (  # noqa: F401
     CSRF_IN_PAGE,
     PASSWORD,
@@ -106,7 +107,7 @@ def test_wrong_passwords_from_elsewhere_never_keep_the_owner_out_where_they_sign
 
 def test_wrong_passwords_sent_at_once_all_count(db_url):
     """`failed_logins += 1` in Python let parallel guesses overwrite each other's count."""
-    upgrade(db_url)
+    migrate_fresh(db_url)
     engine = make_engine(db_url)
     sessions = make_session_factory(engine)
     email = "dsl@school.example"

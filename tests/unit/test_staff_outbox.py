@@ -20,9 +20,10 @@ from bot.auth.passwords import verify_password
 from bot.outbox import send_due
 from framework import alerts
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory, upgrade
+from framework.db.engine import make_engine, make_session_factory
 from framework.db.models import OutboxEmail, StaffUser, utcnow
 from framework.settings import Settings, get_settings
+from tests.databases import migrate_fresh
 from tests.unit.staff_site import mail_server, password_hash, staff_settings_env  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def outbox_db(db_url) -> Iterator[sessionmaker[Session]]:
-    upgrade(db_url)
+    migrate_fresh(db_url)
     engine = make_engine(db_url)
     yield make_session_factory(engine)
     engine.dispose()
@@ -96,7 +97,7 @@ def test_a_refused_address_does_not_hold_up_the_others(outbox_db, mail_server):
 def test_the_web_app_sends_an_alert_email_at_once_without_the_childs_words(sqlite_url, tmp_path, monkeypatch,
                                                                           mail_server):
     mail_server.start()
-    upgrade(sqlite_url)
+    migrate_fresh(sqlite_url)
     staff_settings_env(monkeypatch, sqlite_url, tmp_path, HEARD_SMTP_PORT=str(mail_server.port),
                        HEARD_PUBLIC_URL="https://heard.school.example")
     engine = make_engine(sqlite_url)
@@ -145,7 +146,7 @@ def heard(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def cli_env(sqlite_url, tmp_path) -> dict[str, str]:
-    upgrade(sqlite_url)
+    migrate_fresh(sqlite_url)
     return {"HEARD_DATABASE_URL": sqlite_url, "HEARD_VAR_DIR": str(tmp_path)}
 
 
