@@ -51,9 +51,10 @@ class StatementWords(BaseModel):
     opens_no: tuple[str, ...]
     opens_yes: tuple[str, ...]
     middle: tuple[str, ...]
+    negations: tuple[str, ...]
 
     @field_validator("set_aside", "unsure", "double_negatives", "partly", "maybe", "says_no", "says_yes", "opens_no",
-                     "opens_yes", "middle")
+                     "opens_yes", "middle", "negations")
     @classmethod
     def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in patterns:
@@ -67,13 +68,15 @@ class StatementWords(BaseModel):
         """The sides the words take: "no" for "i'd say false", "yes" for "true" or a double
         negative, "partly" for "not totally true", "opens no" and "opens yes" for a reply that
         starts "nah" or "yeah", "unsure" for "idk", "maybe" for "perhaps", "middle" for
-        "kinda" or "it depends"; any of them, or none."""
+        "kinda" or "it depends", "negated" for a "not" no other list explained ("i never get
+        asked"); any of them, or none."""
         rest = " " + re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")) + " "
         found = set()
         for side, patterns in ((None, self.set_aside), ("unsure", self.unsure), ("yes", self.double_negatives),
                                ("partly", self.partly), ("maybe", self.maybe),
                                ("no", self.says_no), ("yes", self.says_yes),
-                               ("opens no", self.opens_no), ("opens yes", self.opens_yes), ("middle", self.middle)):
+                               ("opens no", self.opens_no), ("opens yes", self.opens_yes), ("middle", self.middle),
+                               ("negated", self.negations)):
             for pattern in patterns:
                 rest, hits = re.subn(pattern, " ", rest)
                 if hits and side:
@@ -182,7 +185,7 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
 
 def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
     """The guard against reversing a view: typed words that say no ("false", "i disagree",
-    "not true", "yeah right") are never stored as Yes, words that say yes ("true", "i agree",
+    "not true", "yeah right"), or hold a "not" no pattern explains, are never stored as Yes, words that say yes ("true", "i agree",
     "not bad") never as No, one side is never Sometimes, "not totally true" is neither Yes
     nor No, nor are hedged words ("kinda", "only at home", "yes but"), "idk" or "maybe", a bare "maybe" is not "I don't know", and "i dont
     know who to ask" is not "I don't know" to "Do you know who can help?", whatever the
@@ -191,7 +194,7 @@ def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
         return True
     signals = answer_scale().statement_words.signals(text)
     if value == "yes":
-        return bool(signals & {"no", "partly", "opens no", "unsure", "maybe", "middle"})
+        return bool(signals & {"no", "partly", "opens no", "unsure", "maybe", "middle", "negated"})
     if value == "no":
         return bool(signals & {"yes", "partly", "opens yes", "unsure", "maybe", "middle"})
     if value == "sometimes":
@@ -207,7 +210,7 @@ def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
 # The words that plainly take each answer's side; any word for another side spoils it.
 _SIDES = {
     # not a bare "yeah...": that is how sarcasm starts ("yeah i get to pick my pen colour")
-    "yes": ({"yes"}, {"no", "opens no", "partly", "unsure", "maybe", "middle"}),
+    "yes": ({"yes"}, {"no", "opens no", "partly", "unsure", "maybe", "middle", "negated"}),
     "no": ({"no", "opens no"}, {"yes", "opens yes", "partly", "unsure", "maybe", "middle"}),
     "sometimes": ({"partly", "middle"}, {"unsure", "maybe"}),
     "dont_know": ({"unsure"}, {"yes", "no", "opens yes", "opens no", "partly", "middle"}),

@@ -209,3 +209,26 @@ def test_more_answer_words_are_read(text, side):
 def test_a_hedge_with_one_side_may_be_sometimes_but_i_dont_know_with_a_hedge_is_asked():
     assert interpret(sure("not loads but some", "sometimes")) == Answer("sometimes", "typed", "not loads but some", 0.99)
     assert interpret(sure("idk sometimes", "dont_know")) == Clarify("idk sometimes")
+
+
+@pytest.mark.parametrize("text", ["i never get asked", "they dont ask me first", "teachers wont let me pick",
+                                  "cannot do it alone"])
+def test_a_not_no_pattern_explains_is_never_stored_as_yes(text):
+    """A "not" left over turns the reply round in words no list knows: asked back, not Yes."""
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+    assert interpret(sure(text, "deny")) == Answer("no", "typed", text, 0.99)
+
+
+@pytest.mark.parametrize("text", ["yes no one bullies me", "nobody leaves me out", "im not lonely"])
+def test_a_not_a_pattern_explains_still_lets_yes_through(text):
+    assert interpret(sure(text, "affirm")) == Answer("yes", "typed", text, 0.99)
+
+
+@pytest.mark.parametrize("text", ["yeah no", "yeah nah", "yea, no"])
+def test_yeah_no_is_a_no(text):
+    assert interpret(sure(text, "deny")) == Answer("no", "typed", text, 0.99)
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+
+
+def test_yeah_no_problem_is_not_a_no():
+    assert interpret(sure("yeah no problem", "deny")) == Clarify("yeah no problem")
