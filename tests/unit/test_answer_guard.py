@@ -232,3 +232,10 @@ def test_yeah_no_is_a_no(text):
 
 def test_yeah_no_problem_is_not_a_no():
     assert interpret(sure("yeah no problem", "deny")) == Clarify("yeah no problem")
+
+
+@pytest.mark.parametrize("text", ["yes once in a while", "ish", "no, its hit and miss", "ups and downs",
+                                  "to some extent", "depending on the day"])
+def test_more_hedges_are_never_stored_as_yes_or_no(text):
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+    assert interpret(sure(text, "deny")) == Clarify(text)
