@@ -97,11 +97,30 @@ class Knowing(BaseModel):
                     and self.not_knowing_it.search(text.lower().replace("\u2019", "'")))
 
 
+class NamingSomeone(BaseModel):
+    """A question asking whether there is someone, and the words that name a person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    question: re.Pattern
+    person: re.Pattern
+
+    def names_someone(self, question: str | None, text: str) -> bool:
+        """True for "my TA mrs patel" under "Is there someone you trust to talk to?": every word
+        names or points to a person (a word after mr, mrs, miss, ms or sir is a name)."""
+        if not (question and self.question.search(question.lower())):
+            return False
+        words = re.findall(r"[\w&']+", text.lower().replace("\u2019", "'"))
+        titles = {"mr", "mrs", "miss", "ms", "sir"}
+        return bool(words) and any(w not in {"and", "or", "n", "&", "just", "only"} for w in words) and all(
+            self.person.match(word) or (index and words[index - 1] in titles) for index, word in enumerate(words))
+
+
 class AnswerScale(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     answers: tuple[ScaleAnswer, ...]
     statement_words: StatementWords
     knowing: Knowing
+    naming_someone: NamingSomeone
 
     @model_validator(mode="after")
     def _every_value_once(self) -> "AnswerScale":
@@ -171,7 +190,12 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
         if clarifying_words is not None:
             return Answer(option.value, "clarified", clarifying_words, 1.0)
         return Answer(option.value, "tapped", None, 1.0)
-    confident = option is not None and (reply.confidence or 0.0) >= _confidence_needed(option.value, reply.text)
+    if answer_scale().naming_someone.names_someone(question, reply.text):
+        # "my nan" to "Is there someone you trust?": a Yes, whatever the model made of a name
+        option, confidence = scale.by_value("yes"), 1.0
+    else:
+        confidence = reply.confidence
+    confident = option is not None and (confidence or 0.0) >= _confidence_needed(option.value, reply.text)
     if confident and _words_say_otherwise(option.value, reply.text, question):
         confident = False
     if not confident:
@@ -179,8 +203,8 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
         words = reply.text if clarifying_words is None else f"{clarifying_words} / {reply.text}"
         return Clarify(words)
     if clarifying_words is not None:
-        return Answer(option.value, "clarified", f"{clarifying_words} / {reply.text}", reply.confidence)
-    return Answer(option.value, "typed", reply.text, reply.confidence)
+        return Answer(option.value, "clarified", f"{clarifying_words} / {reply.text}", confidence)
+    return Answer(option.value, "typed", reply.text, confidence)
 
 
 def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:

@@ -239,3 +239,17 @@ def test_yeah_no_problem_is_not_a_no():
 def test_more_hedges_are_never_stored_as_yes_or_no(text):
     assert interpret(sure(text, "affirm")) == Clarify(text)
     assert interpret(sure(text, "deny")) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["my nan", "my TA mrs patel", "just my mum", "my brother and my best mate",
+                                  "miss okafor"])
+def test_naming_someone_when_asked_if_there_is_someone_is_a_yes(text):
+    reply = Reply(text, "nlu_fallback", 0.5, tapped=False)
+    assert interpret(reply, question="Is there someone you trust to talk to?") == Answer("yes", "typed", text, 1.0)
+    assert interpret(reply, question="Do people listen to you?") == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["not my mum", "my mum sometimes", "no one", "only", "my bus"])
+def test_a_reply_that_does_more_than_name_someone_is_read_as_usual(text):
+    reply = Reply(text, "nlu_fallback", 0.5, tapped=False)
+    assert interpret(reply, question="Is there someone you trust to talk to?") == Clarify(text)
