@@ -15,7 +15,7 @@ from framework.worry import EXAMPLES_FILE, load_worry_examples, worry_signal
 
 # Written for this test (in no examples file or evaluation set); the rules do not catch them.
 UNSEEN_DISCLOSURES = [
-    "the big lads said i have to take a bag to birmingham or else",
+    "the lads on the estate want me to mind a bag at my house",  # below `alone` before the examples by category
     "a man from fortnite says he'll buy me a phone if i send him pics",
 ]
 # What the `concern` intent took for worries at confidence 0.7 to 0.99 (issue 13).
