@@ -64,7 +64,7 @@ run: setup
 	$(HEARD) run
 
 test: setup
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+	$(VENV)/bin/python -m tests.run_all
 
 # ---- measurements -----------------------------------------------------------
 # Staff pages first: the chat benchmark's `bench:` line must be the last line.

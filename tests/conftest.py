@@ -57,3 +57,13 @@ def db(db_url) -> Iterator[Session]:
     with make_session_factory(engine)() as session:
         yield session
     engine.dispose()
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(config, items) -> None:
+    """Marks `servers` every test that drives the real servers (the shared `stack`, or marked
+    integration or browser): `make test` runs those apart from the rest, at the same time
+    (tests/run_all.py)."""
+    for item in items:
+        if "stack" in item.fixturenames or item.get_closest_marker("integration") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.servers)
