@@ -34,6 +34,9 @@ from safeguarding_eval import load as load_safeguarding
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_F1 = 0.90
+# dev: tuned on; test: split from the same batch, reported only; fresh: an outside batch written later
+# by someone who never saw Heard, reported only (tests/data/eval/README.md)
+SPLITS = ("dev", "test", "fresh")
 # Every intent young people type: the answer scale's and the conversation's typed ones.
 TYPED_INTENTS = (
     *(a.intent for a in answer_scale().answers),
@@ -109,9 +112,9 @@ def format_table(report: dict) -> str:
 
 
 def answers_section(parse) -> list[str]:
-    """Print the answers' dev and test figures, and the children's held-out answers; dev's
+    """Print the answers' dev, test and fresh figures, and the children's held-out answers; dev's
     misrecorded share over the bar is a failure."""
-    sets = {"dev": load("dev"), "test": load("test"), "children": load_children()}
+    sets = {**{split: load(split) for split in SPLITS}, "children": load_children()}
     parsed = iter(parse([item.text for items in sets.values() for item in items]))
     results = {name: score(items, [next(parsed) for _ in items]) for name, items in sets.items()}
     for name, result in results.items():
@@ -122,9 +125,9 @@ def answers_section(parse) -> list[str]:
 
 
 def safeguarding_section(parse) -> list[str]:
-    """Print the alert figures for dev and test; dev's false alarms over the bar are a failure
-    (test is only reported: nothing is tuned on it)."""
-    sets = {split: load_safeguarding(split) for split in ("dev", "test")}
+    """Print the alert figures for dev, test and fresh; dev's false alarms over the bar are a failure
+    (test and fresh are only reported: nothing is tuned on them)."""
+    sets = {split: load_safeguarding(split) for split in SPLITS}
     parsed = iter(parse([item.text for items in sets.values() for item in items]))
     problems = []
     for split, items in sets.items():
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     problems += safeguarding_section(parse)
     for problem in problems:
         print("FAIL", problem, file=sys.stderr)
-    for split in ("dev", "test"):
+    for split in SPLITS:
         print()
         print(format_scores(evaluate(split)))
     return 1 if problems else 0
