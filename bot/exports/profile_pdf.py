@@ -5,15 +5,21 @@ Their comments, and any words typed as an answer, are quoted exactly, in a Unico
 quotes, accents and other alphabets stay as they wrote them, with Symbola for the emoji
 DejaVu lacks (a child's 👍 is part of what they said). The text is shrunk a little to
 fit one page; if it still does not fit it runs on to a second page rather than being cut.
+
+Reading a font file took about half of a profile's time, so each font is read once per
+process (`_read_font`) and every profile takes its own copy of what was read.
 """
 from __future__ import annotations
 
+import copy
+import pickle
 from functools import lru_cache
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import SubsetMap, TTFFont
 
 from bot.reports.voice import CheckinSummary, ParentCarerView, StatementAnswer
 from bot.reports.we_did import ActionView, CheckinActions
@@ -60,6 +66,18 @@ def profile_pdf(summary: CheckinSummary, actions: CheckinActions, beside: Parent
     return bytes(pdf.output())
 
 
+@lru_cache(maxsize=None)
+def _read_font(family: str, style: str, path: Path) -> tuple[TTFFont, bytes]:
+    """fpdf2's reading of a font file (widths, glyph ids, descriptor) and its fontTools tables,
+    pickled. The tables are per document: writing the PDF cuts them down to the letters used."""
+    reader = FPDF()
+    reader.add_font(family, style, str(path))
+    font = reader.fonts[f"{family.lower()}{style}"]
+    tables = pickle.dumps(font.ttfont, protocol=pickle.HIGHEST_PROTOCOL)
+    font.ttfont = None  # kept pickled only
+    return font, tables
+
+
 @lru_cache(maxsize=1)
 def _dejavu_characters() -> frozenset[int]:
     return frozenset(TTFont(FONT_DIR / FONT_FILES[""], lazy=True).getBestCmap())
@@ -77,7 +95,7 @@ class _Profile(FPDF):
         self.size = size
         self.line = size * 0.48  # line height in mm
         for style, path in fonts.items():
-            self.add_font(FONT, style, str(path))
+            self.add_read_font(FONT, style, path)
         self.emoji_font_added = False
         self.set_margins(16, 14, 16)
         self.set_auto_page_break(True, margin=14)
@@ -85,11 +103,22 @@ class _Profile(FPDF):
         self.set_title(TITLE)
         self.add_page()
 
+    def add_read_font(self, family: str, style: str, path: Path) -> None:
+        """What `add_font` does, from the font as read once: the same letters, widths and output."""
+        read, tables = _read_font(family, style, path)
+        font = copy.copy(read)  # what was read is shared; what a document changes is its own
+        font.i = len(self.fonts) + 1
+        font.ttfont = pickle.loads(tables)
+        font.subset = SubsetMap(font)
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        self.fonts[font.fontkey] = font
+
     def text_block(self, text: str, *, bold: bool = False, scale: float = 1.0, muted: bool = False,
                    indent: float = 0, after: float = 0.6) -> None:
         if not self.emoji_font_added and not dejavu_covers(text):
-            # Symbola is big (a third of a profile's time to load), so only when a child's words need it.
-            self.add_font(EMOJI_FONT, "", str(EMOJI_FILE))
+            # Symbola is big (three times DejaVu to copy), so only when a child's words need it.
+            self.add_read_font(EMOJI_FONT, "", EMOJI_FILE)
             self.set_fallback_fonts([EMOJI_FONT], exact_match=False)
             self.emoji_font_added = True
         self.set_font(FONT, "B" if bold else "", self.size * scale)
