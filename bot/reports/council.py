@@ -577,32 +577,38 @@ def suppressed_cells(cube: dict[CellKey, Figures], sums: Iterable[Sum], min_pupi
     groups" and the total of the schools' Year 6 rows, rather than one row in each sum.
     """
     width = len(next(iter(cube.values())).counts) if cube else 0  # answer values, or whatever the rows count
-    members: list[list[Cell]] = []
-    for total, parts in sums:  # rows' answers first, so whole rows are settled before counts
-        members.append([(total, WHOLE_ROW)] + [(part, WHOLE_ROW) for part in parts])
-    for total, parts in sums:
-        for value in range(width):
-            members.append([(total, value)] + [(part, value) for part in parts])
-    for key in cube:
-        members.append([(key, WHOLE_ROW)] + [(key, value) for value in range(width)])
-    sums_of: dict[Cell, list[int]] = {}
+    # Cells are numbered, row by row (the row's answers, then each count), so that the sums are
+    # lists of small numbers rather than one new pair per cell per sum: quicker to build and for
+    # the garbage collector, on a council's few thousand rows.
+    rows = list(dict.fromkeys([*cube, *(key for total, parts in sums for key in (total, *parts))]))
+    row_number = {key: number for number, key in enumerate(rows)}
+    stride = 1 + width
+
+    def cell_of(number: int) -> Cell:
+        return rows[number // stride], number % stride - 1
+
+    starts = [[row_number[key] * stride for key in (total, *parts)] for total, parts in sums]
+    members: list[list[int]] = [list(row_starts) for row_starts in starts]  # rows' answers first, so
+    members += [[start + value for start in row_starts]  # whole rows are settled before counts
+                for row_starts in starts for value in range(1, width + 1)]
+    members += [list(range(row_number[key] * stride, row_number[key] * stride + width + 1)) for key in cube]
+    sums_of: list[list[int]] = [[] for _ in range(len(rows) * stride)]
     for index, cells in enumerate(members):
         for cell in cells:
-            sums_of.setdefault(cell, []).append(index)
-    hidden: set[Cell] = set()
+            sums_of[cell].append(index)
+    hidden: set[int] = set()
     hidden_in = [0] * len(members)
     one_hidden: set[int] = set()
 
-    def row_cells(cell: Cell) -> list[Cell]:
-        key, value = cell
-        return [(key, WHOLE_ROW), *((key, v) for v in range(width))] if value == WHOLE_ROW else [cell]
+    def row_cells(cell: int) -> Iterable[int]:
+        return range(cell, cell + width + 1) if cell % stride == 0 else (cell,)
 
-    def hide(cell: Cell) -> None:
+    def hide(cell: int) -> None:
         for each in row_cells(cell):
             if each in hidden:
                 continue
             hidden.add(each)
-            for index in sums_of.get(each, ()):
+            for index in sums_of[each]:
                 hidden_in[index] += 1
                 if hidden_in[index] == 1:
                     one_hidden.add(index)
@@ -611,26 +617,27 @@ def suppressed_cells(cube: dict[CellKey, Figures], sums: Iterable[Sum], min_pupi
 
     hidden_rows = set(hidden_rows)
     for key, figures in cube.items():
+        start = row_number[key] * stride
         if key in hidden_rows or figures.pupils < min_pupils:
-            hide((key, WHOLE_ROW))
+            hide(start)
         else:
             for value, count in enumerate(figures.counts):
                 if 0 < count < min_count:
-                    hide((key, value))
+                    hide(start + 1 + value)
 
-    def choice(cell: Cell) -> tuple:
+    def choice(cell: int) -> tuple:
         mends = len({index for each in row_cells(cell) if each not in hidden for index in sums_of[each]} & one_hidden)
-        key, value = cell
+        key, value = cell_of(cell)
         figures = cube[key]
         if value == WHOLE_ROW:
-            return (-mends, 1, 0, figures.pupils, figures.answers, str(cell))
+            return (-mends, 1, 0, figures.pupils, figures.answers, str((key, value)))
         count = figures.counts[value]
-        return (-mends, 0, count == 0, count, 0, str(cell))
+        return (-mends, 0, count == 0, count, 0, str((key, value)))
 
     while one_hidden:
         hide(min((cell for cell in members[min(one_hidden)] if cell not in hidden), key=choice))
     by_row: dict[CellKey, set[int]] = {}
-    for key, value in hidden:
+    for key, value in map(cell_of, hidden):
         by_row.setdefault(key, set()).add(value)
     return {key: frozenset(values) for key, values in by_row.items()}
 
