@@ -4,6 +4,7 @@ watch on each part's health behind the banner staff see when one is down.
 Routers live in bot/routers/, one per resource."""
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -62,6 +63,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Each part's health, for the banner every staff page shows when one is down.
         if settings.health_every_seconds > 0:
             await running.enter_async_context(app.state.parts_watch.running(settings, engine, settings.health_every_seconds))
+        # What is loaded by now stays for the life of the process (the screen's language data,
+        # the frameworks, the routes): the garbage collector need not walk it again on every
+        # full collection, which a big staff page (the council view) otherwise sets off.
+        gc.freeze()
         yield
     engine.dispose()
 
