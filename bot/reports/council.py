@@ -54,8 +54,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Text, case, cast, distinct, false, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, and_, case, cast, distinct, false, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from bot.reports.answers_csv import inert
 from bot.reports.voice import answer_values
@@ -477,23 +477,20 @@ def counted_checkins(council_id: int | None, until: datetime) -> list:
 
 def _council_may_count(before: datetime | None):
     """SQL: the check-in's latest consent decision (made before `before`, if given) includes
-    the council. The latest decision per check-in is found in one pass over the decisions (not
-    one lookup per answer row), so the filter costs the same however many answers each check-in has."""
-    ranked = select(
-        ConsentDecision.session_id,
-        cast(ConsentDecision.audiences, Text).label("audiences"),
-        func.row_number().over(
-            partition_by=ConsentDecision.session_id,
-            order_by=(ConsentDecision.decided_at.desc(), ConsentDecision.id.desc()),
-        ).label("newest_first"),
-    )
-    if before is not None:
-        ranked = ranked.where(ConsentDecision.decided_at < before)
-    ranked = ranked.subquery()
+    the council. A decision is the latest when no later one (by time, then id) exists for its
+    check-in: an anti-join both databases plan well (PostgreSQL misjudged a row_number() filter
+    as one row and re-sorted every decision once per check-in)."""
+    decision, later = ConsentDecision, aliased(ConsentDecision)
+    newer = select(later.id).where(
+        later.session_id == decision.session_id,
+        or_(later.decided_at > decision.decided_at,
+            and_(later.decided_at == decision.decided_at, later.id > decision.id)))
     # audiences is a JSON list of option values; a quoted value matches only itself
-    council_sessions = select(ranked.c.session_id).where(
-        ranked.c.newest_first == 1, ranked.c.audiences.contains(f'"{COUNCIL_CONSENT}"', autoescape=True))
-    return SurveySession.id.in_(council_sessions)
+    conditions = [cast(decision.audiences, Text).contains(f'"{COUNCIL_CONSENT}"', autoescape=True)]
+    if before is not None:
+        newer = newer.where(later.decided_at < before)
+        conditions.append(decision.decided_at < before)
+    return SurveySession.id.in_(select(decision.session_id).where(~newer.exists(), *conditions))
 
 
 def _with_totals(unit_id: str, school_id: int, group: str, period: str) -> list[CellKey]:
