@@ -4,6 +4,7 @@ ports, over a real database made by the real migrations; the web app too (`web_u
 when a test asks for it. tests/conftest.py exposes the fixtures to every test folder."""
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import time
@@ -27,10 +28,34 @@ from framework.settings import PROJECT_ROOT, Settings, get_settings
 RASA_START_TIMEOUT = 480  # seconds: TensorFlow and the model load slowly on 2 busy cores
 
 
+_GIVEN_PORTS: set[int] = set()
+_PORT_CHOICE = random.Random()  # its own, seeded from the system: tests that seed `random` can't repeat it
+_WORKER_PORTS = 4  # `heard run` puts a second and third worker on the ports just above the one set
+
+
 def free_port() -> int:
+    """A local port nothing listens on, with the few just above it free too, never one this process
+    gave out before, and below the range the system takes ports from for outgoing connections:
+    while Rasa loads (~15 s), any connection could take a port chosen there."""
+    try:
+        outgoing = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        outgoing = 32768
+    while True:
+        first = _PORT_CHOICE.randrange(10000, outgoing - _WORKER_PORTS)
+        ports = range(first, first + _WORKER_PORTS)
+        if not _GIVEN_PORTS.intersection(ports) and all(map(_nothing_listens, ports)):
+            _GIVEN_PORTS.update(ports)
+            return first
+
+
+def _nothing_listens(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass
