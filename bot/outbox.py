@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.background import repeating
+from framework.alerts import ACCOUNTS_PAGE, ALERT_PAGE
 from framework.db import repository as repo
 from framework.db.models import OutboxEmail, SafeguardingAlert, School, utcnow
 from framework.settings import Settings
@@ -60,8 +61,17 @@ def build_message(email: OutboxEmail, settings: Settings) -> EmailMessage:
     domain = settings.mail_from.rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<heard-outbox-{email.id}-{int(email.created_at.timestamp())}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
-    message.set_content(email.body)
+    message.set_content(with_staff_links(email, settings))
     return message
+
+
+def with_staff_links(email: OutboxEmail, settings: Settings) -> str:
+    """The email's body with the staff pages it names (framework/alerts.py) as links to the
+    staff site, wherever the settings put it."""
+    body = email.body.replace(ACCOUNTS_PAGE, f"{settings.resolved_staff_url}/admin/accounts")
+    if email.alert_id is not None:
+        body = body.replace(ALERT_PAGE, f"{settings.resolved_staff_url}/alerts/{email.alert_id}")
+    return body
 
 
 def send_due(sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> OutboxRun:

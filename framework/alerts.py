@@ -2,8 +2,9 @@
 
 Both signals use this one function: the web app's screen (before Rasa) and the
 language model's `concern` intent (in the action server). The email says only that a
-concern needs review, with a link to the alert on the staff site (settings.resolved_staff_url):
-never the child's words.
+concern needs review, with a link to the alert on the staff site: never the child's words.
+The staff site's address is the web app's to know, so an email names the page it links to
+with a placeholder (`ALERT_PAGE`, `ACCOUNTS_PAGE`) that the outbox (bot/outbox.py) fills as it sends.
 """
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from sqlalchemy.orm import Session
 from framework.db import repository as repo
 from framework.db.models import SafeguardingAlert, School, SurveySession, TranscriptMessage
 from framework.safeguarding import safeguarding_categories
-from framework.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 EMAIL_SUBJECT = "Heard: a safeguarding concern needs review"
 NO_LEAD_SUBJECT = "Heard: a safeguarding concern at a school with no safeguarding lead"
 PARTNER_SUBJECT = "Heard: a safeguarding concern in a partner's check-in"
+ALERT_PAGE = "{alert_page}"  # the alert the email is about, on the staff site
+ACCOUNTS_PAGE = "{accounts_page}"  # the administrators' staff accounts page
 
 
 def raise_alert(db: Session, session: SurveySession, *, words: str, categories: list[str], evidence: list[str],
@@ -59,7 +61,7 @@ def notify_safeguarding_leads(db: Session, alert: SafeguardingAlert, *, more_ser
             + f"It is at {db.get(School, alert.school_id).name}, which has no safeguarding lead account in Heard, "
             "so no one there has been told.\n"
             "Please tell the school's safeguarding lead now, and add their account:\n"
-            f"{get_settings().resolved_staff_url}/admin/accounts"
+            f"{ACCOUNTS_PAGE}"
         )
         for admin in repo.active_admins(db):
             repo.enqueue_email(db, admin.email, NO_LEAD_SUBJECT, body, alert=alert)
@@ -67,7 +69,7 @@ def notify_safeguarding_leads(db: Session, alert: SafeguardingAlert, *, more_ser
     body = (
         opening
         + "Please sign in and review it now:\n"
-        f"{get_settings().resolved_staff_url}/alerts/{alert.id}\n\n"
+        f"{ALERT_PAGE}\n\n"
         "For the young person's privacy, this email does not contain their words."
     )
     for lead in leads:

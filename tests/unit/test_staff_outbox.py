@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import create_app
 from bot.auth.passwords import verify_password
-from bot.outbox import send_due
+from bot.outbox import build_message, send_due
 from framework import alerts
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory
@@ -134,9 +134,24 @@ def test_the_alert_email_links_to_the_staff_site_where_the_settings_put_it(outbo
             alert = alerts.raise_alert(db, session, words="my step dad hurts me", categories=["abuse_physical"],
                                        evidence=["hurts me"], source="screen")
             [email] = db.scalars(select(OutboxEmail)).all()
+            body = build_message(email, get_settings()).get_content()
     finally:
         get_settings.cache_clear()
-    assert f"https://staff.heard.school.example/alerts/{alert.id}\n" in email.body
+    assert f"https://staff.heard.school.example/alerts/{alert.id}\n" in body
+
+
+def test_an_email_about_a_school_with_no_lead_links_to_the_accounts_page(outbox_db):
+    settings = Settings(staff_url="https://staff.heard.school.example")
+    with outbox_db.begin() as db:
+        school = repo.create_school(db, "Oak School")
+        repo.create_staff(db, "admin@heard.example", password_hash(), "admin", None)
+        session = repo.start_or_resume_session(
+            db, repo.create_invite(db, repo.create_pupil(db, school, "Amy Oak"), "york")).session
+        alerts.raise_alert(db, session, words="my step dad hurts me", categories=["abuse_physical"],
+                           evidence=["hurts me"], source="screen")
+        [email] = db.scalars(select(OutboxEmail)).all()
+        body = build_message(email, settings).get_content()
+    assert "https://staff.heard.school.example/admin/accounts\n" in body and "{" not in body
 
 
 def heard(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
