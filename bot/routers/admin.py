@@ -18,11 +18,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.auth import two_factor
-from bot.auth.csrf import csrf_ok
 from bot.auth.passwords import generate_password, hash_password
-from bot.staff.drafts import keeps, restores_drafts
-from bot.staff.guards import Db, parse_id, requires_role
-from bot.staff.pages import FORM_STALE, flash, render
+from bot.staff.drafts import restores_drafts
+from bot.staff.guards import Db, fresh_form, parse_id, requires_role
+from bot.staff.pages import flash, render
 from bot.staff.wording import ROLE_LABELS, SCHOOL_TIME
 from framework.db import repository as repo
 from framework.db.models import ROLES_WITHOUT_SCHOOL, Council, School, StaffUser, utcnow
@@ -103,13 +102,10 @@ def accounts(request: Request, db: Db, admin: Administrator) -> Response:
 
 
 # Only the new-account form holds typing worth keeping (the buttons' forms have none of its fields).
-@router.post("/accounts", dependencies=[keeps(*ACCOUNT_FIELDS)])
-def accounts_submit(request: Request, db: Db, admin: Administrator, csrf_token: str = Form(""),
-                    action: str = Form(""), email: str = Form(""), role: str = Form(""), school_id: str = Form(""),
+@router.post("/accounts", dependencies=[fresh_form(*ACCOUNT_FIELDS)])
+def accounts_submit(request: Request, db: Db, admin: Administrator, action: str = Form(""), email: str = Form(""), role: str = Form(""), school_id: str = Form(""),
                     council_id: str = Form(""), account_id: str = Form("")) -> Response:
     form = {"email": email, "role": role, "school_id": school_id, "council_id": council_id}
-    if not csrf_ok(request, csrf_token):
-        return accounts_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
     if action == "create":
         return _create_account(request, db, admin, form)
     if action == "set_council":
@@ -119,9 +115,9 @@ def accounts_submit(request: Request, db: Db, admin: Administrator, csrf_token: 
 
 @restores_drafts(ACCOUNTS)
 def restore_account_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
-                          draft: dict[str, str], notice: str) -> Response:
+                          draft: dict[str, str], **said) -> Response:
     """After signing in again: the accounts page with the new-account form as it was typed."""
-    return accounts_page(request, db, administrator(request, db, staff), form={k: draft.get(k, "") for k in ACCOUNT_FIELDS}, notice=notice)
+    return accounts_page(request, db, administrator(request, db, staff), form={k: draft.get(k, "") for k in ACCOUNT_FIELDS}, **said)
 
 
 def accounts_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,
@@ -248,13 +244,10 @@ def schools(request: Request, db: Db, admin: Administrator) -> Response:
     return schools_page(request, db, admin)
 
 
-@router.post("/schools", dependencies=[keeps(*SCHOOL_FIELDS)])
-def schools_submit(request: Request, db: Db, admin: Administrator, csrf_token: str = Form(""),
-                   action: str = Form(""), name: str = Form(""), urn: str = Form(""), council_id: str = Form(""),
+@router.post("/schools", dependencies=[fresh_form(*SCHOOL_FIELDS)])
+def schools_submit(request: Request, db: Db, admin: Administrator, action: str = Form(""), name: str = Form(""), urn: str = Form(""), council_id: str = Form(""),
                    school_id: str = Form("")) -> Response:
     form = {"name": name, "urn": urn, "council_id": council_id}
-    if not csrf_ok(request, csrf_token):
-        return schools_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
     if action == "set_council":
         return _set_school_council(request, db, admin, school_id, council_id)
     school_name, number = " ".join(name.split()), urn.strip()
@@ -291,8 +284,8 @@ def _set_school_council(request: Request, db: Session, admin: StaffUser, school_
 
 @restores_drafts(SCHOOLS)
 def restore_school_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
-                         draft: dict[str, str], notice: str) -> Response:
-    return schools_page(request, db, administrator(request, db, staff), form={k: draft.get(k, "") for k in SCHOOL_FIELDS}, notice=notice)
+                         draft: dict[str, str], **said) -> Response:
+    return schools_page(request, db, administrator(request, db, staff), form={k: draft.get(k, "") for k in SCHOOL_FIELDS}, **said)
 
 
 def _new_school_problem(db: Session, name: str, urn: str) -> tuple[str | None, int]:
@@ -323,12 +316,9 @@ def councils(request: Request, db: Db, admin: Administrator) -> Response:
     return councils_page(request, db, admin)
 
 
-@router.post("/councils", dependencies=[keeps(*COUNCIL_FIELDS)])
-def councils_submit(request: Request, db: Db, admin: Administrator, csrf_token: str = Form(""),
-                    name: str = Form("")) -> Response:
+@router.post("/councils", dependencies=[fresh_form(*COUNCIL_FIELDS)])
+def councils_submit(request: Request, db: Db, admin: Administrator, name: str = Form("")) -> Response:
     form = {"name": name}
-    if not csrf_ok(request, csrf_token):
-        return councils_page(request, db, admin, form=form, problem=FORM_STALE, status=403)
     council_name = " ".join(name.split())
     if not council_name or len(council_name) > MAX_COUNCIL_NAME_CHARS:
         return councils_page(request, db, admin, form=form, problem=COUNCIL_NAME_NEEDED, status=422)
@@ -344,8 +334,8 @@ def councils_submit(request: Request, db: Db, admin: Administrator, csrf_token: 
 
 @restores_drafts(COUNCILS)
 def restore_council_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
-                          draft: dict[str, str], notice: str) -> Response:
-    return councils_page(request, db, administrator(request, db, staff), form={k: draft.get(k, "") for k in COUNCIL_FIELDS}, notice=notice)
+                          draft: dict[str, str], **said) -> Response:
+    return councils_page(request, db, administrator(request, db, staff), form={k: draft.get(k, "") for k in COUNCIL_FIELDS}, **said)
 
 
 def councils_page(request: Request, db: Session, admin: StaffUser, *, form: dict[str, str] | None = None,

@@ -15,10 +15,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from bot.auth.csrf import csrf_ok
-from bot.staff.drafts import keeps, restores_drafts
-from bot.staff.guards import Db, NotForRole, NotFound, SignedIn, parse_id
-from bot.staff.pages import FORM_STALE, flash, is_safeguarding_lead, render
+from bot.staff.drafts import restores_drafts
+from bot.staff.guards import Db, NotForRole, NotFound, SignedIn, fresh_form, parse_id
+from bot.staff.pages import flash, is_safeguarding_lead, render
 from framework.db import repository as repo
 from framework.db.models import ALERT_STATUSES, AuditEntry, SafeguardingAlert, StaffUser
 
@@ -74,11 +73,11 @@ def alert_detail(request: Request, db: Db, staff: SignedIn, alert: OwnAlert) -> 
     return alert_page(request, db, staff, alert)
 
 
-@router.post("/{alert_id}", dependencies=[keeps("action_taken")])
-def alert_step(request: Request, db: Db, staff: SignedIn, alert: OwnAlert, csrf_token: str = Form(""),
-               step: str = Form(""), action_taken: str = Form("")) -> Response:
+@router.post("/{alert_id}", dependencies=[fresh_form("action_taken")])
+def alert_step(request: Request, db: Db, staff: SignedIn, alert: OwnAlert, step: str = Form(""),
+               action_taken: str = Form("")) -> Response:
     note = action_taken.strip()
-    problem, status = _step_problem(request, alert, csrf_token, step, note)
+    problem, status = _step_problem(alert, step, note)
     if problem:
         return alert_page(request, db, staff, alert, draft={"action_taken": action_taken}, problem=problem,
                           status=status)
@@ -89,11 +88,8 @@ def alert_step(request: Request, db: Db, staff: SignedIn, alert: OwnAlert, csrf_
     return RedirectResponse(f"/staff/alerts/{alert.id}", status_code=303)
 
 
-def _step_problem(request: Request, alert: SafeguardingAlert, csrf_token: str, step: str,
-                  note: str) -> tuple[str | None, int]:
+def _step_problem(alert: SafeguardingAlert, step: str, note: str) -> tuple[str | None, int]:
     """Why this step cannot be taken (in words for the lead), with the HTTP status; or (None, 200)."""
-    if not csrf_ok(request, csrf_token):
-        return FORM_STALE, 403
     if step not in STEPS:
         return CHOOSE_A_BUTTON, 422
     if len(note) > MAX_NOTE_CHARS:
@@ -118,10 +114,10 @@ def alert_page(request: Request, db: Session, staff: StaffUser, alert: Safeguard
 
 @restores_drafts(r"/staff/alerts/(\d+)")
 def restore_draft(request: Request, db: Session, staff: StaffUser, match: re.Match[str], draft: dict[str, str],
-                  notice: str) -> Response:
-    """After signing in again: the alert page the draft was typed on, with the draft put back."""
+                  **said) -> Response:
+    """The alert page the note was typed on, with the note put back."""
     alert = own_alert(match.group(1), db, staff)
-    return alert_page(request, db, staff, alert, draft=draft, notice=notice)
+    return alert_page(request, db, staff, alert, draft=draft, **said)
 
 
 def _history(db: Session, alert: SafeguardingAlert) -> list[tuple[AuditEntry, str]]:

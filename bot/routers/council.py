@@ -11,6 +11,7 @@ answers count for the council of the officer who invited them.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
@@ -18,8 +19,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
-
-from bot.auth.csrf import csrf_ok
 
 from bot.reports.council import (
     ALL,
@@ -46,8 +45,9 @@ from bot.reports.other_voices import OTHER_SUPPRESSED_TEXT, other_voices
 from bot.reports.other_voices import csv_rows as other_voices_csv
 from bot.reports.voice import answer_values
 from bot.reports.we_did import council_we_did
-from bot.staff.guards import Db, named_invites, requires_role
-from bot.staff.pages import FORM_STALE, attachment, flash, render
+from bot.staff.drafts import restores_drafts
+from bot.staff.guards import Db, fresh_form, named_invites, requires_role
+from bot.staff.pages import attachment, flash, render
 from bot.staff.wording import PARTNER_ROLE_WORDS, QUESTION_SET_NAMES, answer_words
 from framework.db import repository as repo
 from framework.db.models import PARTNERS, StaffUser
@@ -61,7 +61,8 @@ UNKNOWN_FRAMEWORK = "There is no framework called that, so the figures below are
 UNKNOWN_YEAR = "That academic year could not be read, so the figures below are for every year."
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
-Officer = Annotated[StaffUser, Depends(requires_role("la_officer", who="local authority officers"))]
+officer = requires_role("la_officer", who="local authority officers")
+Officer = Annotated[StaffUser, Depends(officer)]
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def council_csv(db: Db, staff: Officer, framework: str = "", year_group: str = "
 
 MAX_PARTNER_CODES = 50
 CHECK_THE_PARTNER_CHOICES = "No codes are made yet. Please check the choices below."
+PARTNER_FIELDS = ("partner_role", "count", "framework", "question_set", "days")  # kept across a sign-in
 
 
 @router.get("/council/partners")
@@ -142,14 +144,12 @@ def partners_page(request: Request, db: Db, staff: Officer) -> Response:
     return partner_invite_page(request, db, staff)
 
 
-@router.post("/council/partners")
-def make_partner_invites(request: Request, db: Db, staff: Officer, csrf_token: str = Form(""),
-                         partner_role: str = Form(""), count: str = Form(""), framework: str = Form(""),
-                         question_set: str = Form(""), days: str = Form("")) -> Response:
+@router.post("/council/partners", dependencies=[fresh_form(*PARTNER_FIELDS)])
+def make_partner_invites(request: Request, db: Db, staff: Officer, partner_role: str = Form(""),
+                         count: str = Form(""), framework: str = Form(""), question_set: str = Form(""),
+                         days: str = Form("")) -> Response:
     form = {"partner_role": partner_role, "count": count, "framework": framework, "question_set": question_set,
             "days": days}
-    if not csrf_ok(request, csrf_token):
-        return partner_invite_page(request, db, staff, form=form, problem=FORM_STALE, status=403)
     choice = check_invite_choice(framework, question_set, days, askable_frameworks(all_frameworks(), PARTNERS))
     errors = dict(choice) if isinstance(choice, dict) else {}
     if partner_role not in PARTNER_ROLE_WORDS:
@@ -180,9 +180,16 @@ def partner_slips_page(request: Request, db: Db, staff: Officer) -> Response:
 
 def partner_invite_page(request: Request, db: Session, staff: StaffUser, *, form: dict[str, str] | None = None,
                         errors: dict[str, str] | None = None, problem: str | None = None,
-                        status: int = 200) -> Response:
-    """The form for partners' codes, and every partner code made so far (no names: there are none)."""
+                        status: int = 200, **said: str) -> Response:
+    """The form for partners' codes, and every partner code made so far (no names: there are none);
+    `said`: a notice above the form."""
     return render(request, "staff/council_partners.html", staff=staff, db=db, status=status,
                   **invite_terms_form(PARTNERS, form, partner_role="", count="1"), errors=errors or {},
                   problem=problem, roles=PARTNER_ROLE_WORDS, set_names=QUESTION_SET_NAMES,
-                  invites=partner_invites(db, staff.council_id), max_count=MAX_PARTNER_CODES)
+                  invites=partner_invites(db, staff.council_id), max_count=MAX_PARTNER_CODES, **said)
+
+
+@restores_drafts(r"/staff/council/partners")
+def restore_partner_invite_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
+                                draft: dict[str, str], **said) -> Response:
+    return partner_invite_page(request, db, officer(request, db, staff), form=draft, **said)

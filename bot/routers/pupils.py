@@ -14,7 +14,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from bot.auth.csrf import csrf_ok
 from bot.erasure import erase_pupil
 from bot.reports.invites import (
     askable_frameworks,
@@ -36,9 +35,9 @@ from bot.reports.pupil_list import (
     pupils_in_group,
     school_groups,
 )
-from bot.staff.drafts import keeps, restores_drafts
-from bot.staff.guards import Db, OwnPupil, Senco, named_invites, own_pupil, parse_id, senco
-from bot.staff.pages import FORM_STALE, flash, render
+from bot.staff.drafts import restores_drafts
+from bot.staff.guards import Db, OwnPupil, Senco, fresh_form, named_invites, own_pupil, parse_id, senco
+from bot.staff.pages import flash, render
 from bot.staff.wording import QUESTION_SET_NAMES
 from framework.db import repository as repo
 from framework.db.models import DEFAULT_PERSPECTIVE, PARENT_CARERS, Pupil, StaffUser
@@ -77,12 +76,10 @@ def pupils_page(request: Request, db: Db, staff: Senco) -> Response:
     return list_page(request, db, staff, filters, form=form, notice=ADDED.format(name=added.display_name))
 
 
-@router.post("", dependencies=[keeps(*PUPIL_FIELDS)])
-def add_pupil(request: Request, db: Db, staff: Senco, csrf_token: str = Form(""), name: str = Form(""),
-              year_group: str = Form(""), class_name: str = Form("")) -> Response:
+@router.post("", dependencies=[fresh_form(*PUPIL_FIELDS)])
+def add_pupil(request: Request, db: Db, staff: Senco, name: str = Form(""), year_group: str = Form(""),
+              class_name: str = Form("")) -> Response:
     form = {"name": name, "year_group": year_group, "class_name": class_name}
-    if not csrf_ok(request, csrf_token):
-        return list_page(request, db, staff, form=form, problem=FORM_STALE, status=403)
     checked = check_new_pupil(name, year_group, class_name)
     if isinstance(checked, dict):
         return list_page(request, db, staff, form=form, errors=checked, problem=CHECK_THE_PUPIL, status=422)
@@ -120,10 +117,10 @@ def list_page(request: Request, db: Session, staff: StaffUser, filters: PupilFil
 
 @restores_drafts(r"/staff/pupils")
 def restore_pupil_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
-                       draft: dict[str, str], notice: str) -> Response:
-    """After signing in again: the list, with the pupil that was being added typed in again."""
+                       draft: dict[str, str], **said) -> Response:
+    """The list, with the pupil that was being added typed in again."""
     form = {field: draft.get(field, "") for field in PUPIL_FIELDS}
-    return list_page(request, db, senco(request, db, staff), form=form, notice=notice)
+    return list_page(request, db, senco(request, db, staff), form=form, **said)
 
 
 # ---- invite codes for a class or year group ----------------------------------------------------
@@ -135,12 +132,12 @@ def group_invite_form(request: Request, db: Db, staff: Senco, group: str = "") -
     return invite_page(request, db, staff, form={"group": group})
 
 
-@router.post("/invites", dependencies=[keeps("group", *INVITE_FIELDS)])
-def make_group_invites(request: Request, db: Db, staff: Senco, csrf_token: str = Form(""), group: str = Form(""),
-                       framework: str = Form(""), question_set: str = Form(""), days: str = Form("")) -> Response:
+@router.post("/invites", dependencies=[fresh_form("group", *INVITE_FIELDS)])
+def make_group_invites(request: Request, db: Db, staff: Senco, group: str = Form(""), framework: str = Form(""),
+                       question_set: str = Form(""), days: str = Form("")) -> Response:
     form = {"group": group, "framework": framework, "question_set": question_set, "days": days}
     pupils, group_problem = _group_pupils(db, staff, group)
-    return _make_invites(request, db, staff, form, csrf_token, pupils, group_problem)
+    return _make_invites(request, db, staff, form, pupils, group_problem)
 
 
 def _group_pupils(db: Session, staff: StaffUser, group: str) -> tuple[list[Pupil], str | None]:
@@ -154,8 +151,8 @@ def _group_pupils(db: Session, staff: StaffUser, group: str) -> tuple[list[Pupil
 
 @restores_drafts(r"/staff/pupils/invites")
 def restore_group_invite_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
-                              draft: dict[str, str], notice: str) -> Response:
-    return invite_page(request, db, senco(request, db, staff), form=draft, notice=notice)
+                              draft: dict[str, str], **said) -> Response:
+    return invite_page(request, db, senco(request, db, staff), form=draft, **said)
 
 
 # ---- printable slips ---------------------------------------------------------------------------
@@ -191,11 +188,8 @@ def erase_form(request: Request, db: Db, staff: Senco, pupil: OwnPupil) -> Respo
     return erase_page(request, db, staff, pupil)
 
 
-@router.post("/{pupil_id}/erase")
-def erase(request: Request, db: Db, staff: Senco, pupil: OwnPupil, csrf_token: str = Form(""),
-          confirm: str = Form("")) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return erase_page(request, db, staff, pupil, problem=FORM_STALE, status=403)
+@router.post("/{pupil_id}/erase", dependencies=[fresh_form()])  # the box is ticked again, never kept
+def erase(request: Request, db: Db, staff: Senco, pupil: OwnPupil, confirm: str = Form("")) -> Response:
     if confirm != "yes":
         return erase_page(request, db, staff, pupil, problem=TICK_TO_ERASE, status=422)
     name = pupil.display_name
@@ -204,10 +198,18 @@ def erase(request: Request, db: Db, staff: Senco, pupil: OwnPupil, csrf_token: s
     return RedirectResponse("/staff/pupils", status_code=303)
 
 
-def erase_page(request: Request, db: Session, staff: StaffUser, pupil: Pupil, *, problem: str | None = None,
-               status: int = 200) -> Response:
+def erase_page(request: Request, db: Session, staff: StaffUser, pupil: Pupil, *, status: int = 200,
+               **said: str) -> Response:
+    """The page that asks before erasing; `said`: a problem or notice above the form."""
     return render(request, "staff/pupils_erase.html", staff=staff, db=db, status=status, pupil=pupil,
-                  checkins=len(pupil_checkins(db, pupil)), problem=problem)
+                  checkins=len(pupil_checkins(db, pupil)), **said)
+
+
+@restores_drafts(r"/staff/pupils/(\d+)/erase")
+def restore_erase_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
+                       draft: dict[str, str], **said) -> Response:
+    staff = senco(request, db, staff)
+    return erase_page(request, db, staff, own_pupil(match.group(1), db, staff), **said)
 
 
 @router.get("/{pupil_id}/invites")
@@ -215,18 +217,18 @@ def pupil_invite_form(request: Request, db: Db, staff: Senco, pupil: OwnPupil) -
     return invite_page(request, db, staff, pupil)
 
 
-@router.post("/{pupil_id}/invites", dependencies=[keeps(*INVITE_FIELDS)])
-def make_pupil_invite(request: Request, db: Db, staff: Senco, pupil: OwnPupil, csrf_token: str = Form(""),
-                      framework: str = Form(""), question_set: str = Form(""), days: str = Form("")) -> Response:
+@router.post("/{pupil_id}/invites", dependencies=[fresh_form(*INVITE_FIELDS)])
+def make_pupil_invite(request: Request, db: Db, staff: Senco, pupil: OwnPupil, framework: str = Form(""),
+                      question_set: str = Form(""), days: str = Form("")) -> Response:
     form = {"framework": framework, "question_set": question_set, "days": days}
-    return _make_invites(request, db, staff, form, csrf_token, [pupil], None, pupil=pupil)
+    return _make_invites(request, db, staff, form, [pupil], None, pupil=pupil)
 
 
 @restores_drafts(r"/staff/pupils/(\d+)/invites")
 def restore_pupil_invite_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
-                              draft: dict[str, str], notice: str) -> Response:
+                              draft: dict[str, str], **said) -> Response:
     staff = senco(request, db, staff)
-    return invite_page(request, db, staff, own_pupil(match.group(1), db, staff), form=draft, notice=notice)
+    return invite_page(request, db, staff, own_pupil(match.group(1), db, staff), form=draft, **said)
 
 
 # ---- a code for a pupil's parent carer ---------------------------------------------------------
@@ -237,33 +239,29 @@ def parent_carer_invite_form(request: Request, db: Db, staff: Senco, pupil: OwnP
     return invite_page(request, db, staff, pupil, perspective=PARENT_CARERS)
 
 
-@router.post("/{pupil_id}/parent-carer-invites", dependencies=[keeps(*INVITE_FIELDS)])
-def make_parent_carer_invite(request: Request, db: Db, staff: Senco, pupil: OwnPupil, csrf_token: str = Form(""),
-                             framework: str = Form(""), question_set: str = Form(""),
-                             days: str = Form("")) -> Response:
+@router.post("/{pupil_id}/parent-carer-invites", dependencies=[fresh_form(*INVITE_FIELDS)])
+def make_parent_carer_invite(request: Request, db: Db, staff: Senco, pupil: OwnPupil, framework: str = Form(""),
+                             question_set: str = Form(""), days: str = Form("")) -> Response:
     form = {"framework": framework, "question_set": question_set, "days": days}
-    return _make_invites(request, db, staff, form, csrf_token, [pupil], None, pupil=pupil, perspective=PARENT_CARERS)
+    return _make_invites(request, db, staff, form, [pupil], None, pupil=pupil, perspective=PARENT_CARERS)
 
 
 @restores_drafts(r"/staff/pupils/(\d+)/parent-carer-invites")
 def restore_parent_carer_invite_form(request: Request, db: Session, staff: StaffUser, match: re.Match[str],
-                                     draft: dict[str, str], notice: str) -> Response:
+                                     draft: dict[str, str], **said) -> Response:
     staff = senco(request, db, staff)
-    return invite_page(request, db, staff, own_pupil(match.group(1), db, staff), form=draft, notice=notice,
-                       perspective=PARENT_CARERS)
+    return invite_page(request, db, staff, own_pupil(match.group(1), db, staff), form=draft,
+                       perspective=PARENT_CARERS, **said)
 
 
 # ---- making invites (one pupil or a group) -----------------------------------------------------
 
 
-def _make_invites(request: Request, db: Session, staff: StaffUser, form: dict[str, str], csrf_token: str,
-                  pupils: list[Pupil], group_problem: str | None, *, pupil: Pupil | None = None,
+def _make_invites(request: Request, db: Session, staff: StaffUser, form: dict[str, str], pupils: list[Pupil],
+                  group_problem: str | None, *, pupil: Pupil | None = None,
                   perspective: str = DEFAULT_PERSPECTIVE) -> Response:
     """Check the form, make a code for each pupil (or their parent carer), and go to the slips;
     or show the form again."""
-    if not csrf_ok(request, csrf_token):
-        return invite_page(request, db, staff, pupil, form=form, problem=FORM_STALE, status=403,
-                           perspective=perspective)
     frameworks = askable_frameworks(all_frameworks(), perspective)
     choice = check_invite_choice(form["framework"], form["question_set"], form["days"], frameworks)
     errors = dict(choice) if isinstance(choice, dict) else {}

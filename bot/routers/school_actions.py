@@ -15,12 +15,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from bot.auth.csrf import csrf_ok
 from bot.reports.we_did import CHECK_THE_PLAN, FIELDS, check_plan
 from bot.routers.summaries import CHECKIN, OwnCheckin, own_checkin, summary_page
-from bot.staff.drafts import keeps, restores_drafts
-from bot.staff.guards import Db, Senco, own_record, senco
-from bot.staff.pages import FORM_STALE, flash
+from bot.staff.drafts import restores_drafts
+from bot.staff.guards import Db, Senco, fresh_form, own_record, senco
+from bot.staff.pages import flash
 from framework import we_did
 from framework.db import repository as repo
 from framework.db.models import SchoolAction, StaffUser
@@ -32,13 +31,11 @@ MARKED_DONE = "Marked done. They will be told at their next check-in, and asked 
 router = APIRouter(prefix="/staff/checkins/{session_id}/actions", include_in_schema=False)
 
 
-@router.post("", dependencies=[keeps(*FIELDS)])
-def record_action(request: Request, db: Db, staff: Senco, checkin: OwnCheckin, csrf_token: str = Form(""),
-                  said: str = Form(""), what: str = Form(""), who: str = Form(""), due_on: str = Form(""),
+@router.post("", dependencies=[fresh_form(*FIELDS)])
+def record_action(request: Request, db: Db, staff: Senco, checkin: OwnCheckin, said: str = Form(""),
+                  what: str = Form(""), who: str = Form(""), due_on: str = Form(""),
                   child_words: str = Form("")) -> Response:
     form = {"said": said, "what": what, "who": who, "due_on": due_on, "child_words": child_words}
-    if not csrf_ok(request, csrf_token):
-        return summary_page(request, db, staff, checkin, plan_form=form, problem=FORM_STALE, status=403)
     plan = check_plan(db, checkin, form)
     if isinstance(plan, dict):
         return summary_page(request, db, staff, checkin, plan_form=form, plan_errors=plan, problem=CHECK_THE_PLAN,
@@ -53,10 +50,10 @@ def record_action(request: Request, db: Db, staff: Senco, checkin: OwnCheckin, c
 
 @restores_drafts(r"/staff/checkins/(\d+)/actions")
 def restore_plan(request: Request, db: Session, staff: StaffUser, match: re.Match[str], draft: dict[str, str],
-                 notice: str) -> Response:
-    """After signing in again: the summary, with the plan that was being written typed in again."""
+                 **said) -> Response:
+    """The summary, with the plan that was being written typed in again."""
     staff = senco(request, db, staff)
-    return summary_page(request, db, staff, own_checkin(match.group(1), db, staff), plan_form=draft, notice=notice)
+    return summary_page(request, db, staff, own_checkin(match.group(1), db, staff), plan_form=draft, **said)
 
 
 def own_action(action_id: str, db: Db, staff: Senco, checkin: OwnCheckin) -> SchoolAction:
@@ -65,12 +62,20 @@ def own_action(action_id: str, db: Db, staff: Senco, checkin: OwnCheckin) -> Sch
                       ACTION, "change_school_action_refused")
 
 
-@router.post("/{action_id}/done")
+@router.post("/{action_id}/done", dependencies=[fresh_form()])
 def mark_done(request: Request, db: Db, staff: Senco, checkin: OwnCheckin,
-              action: Annotated[SchoolAction, Depends(own_action)], csrf_token: str = Form("")) -> Response:
-    if not csrf_ok(request, csrf_token):
-        return summary_page(request, db, staff, checkin, problem=FORM_STALE, status=403)
+              action: Annotated[SchoolAction, Depends(own_action)]) -> Response:
     we_did.mark_done(db, action, staff)
     repo.audit(db, staff, "school_action_done", ACTION, action.id, pupil=checkin.pupil, detail={CHECKIN: checkin.id})
     flash(request, MARKED_DONE)
     return RedirectResponse(f"/staff/checkins/{checkin.id}#we-did", status_code=303)
+
+
+@restores_drafts(r"/staff/checkins/(\d+)/actions/(\d+)/done")
+def restore_done(request: Request, db: Session, staff: StaffUser, match: re.Match[str], draft: dict[str, str],
+                 **said) -> Response:
+    """The summary again (there is nothing typed to put back)."""
+    staff = senco(request, db, staff)
+    checkin = own_checkin(match.group(1), db, staff)
+    own_action(match.group(2), db, staff, checkin)
+    return summary_page(request, db, staff, checkin, **said)

@@ -109,7 +109,7 @@ def sign_in_submit(request: Request, db: Db, fields: TextFields) -> Response:
         return RedirectResponse(TWO_FACTOR, status_code=303)
     sign_in(request, result.staff.id, result.staff.session_version)
     if draft:
-        restored = restore_draft(request, db, result.staff, next_path, draft, SIGNED_BACK_IN)
+        restored = restore_draft(request, db, result.staff, next_path, draft, notice=SIGNED_BACK_IN)
         if restored is not None:
             return restored
     return RedirectResponse(next_path, status_code=303)

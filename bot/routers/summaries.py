@@ -15,14 +15,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from bot.auth.csrf import csrf_ok
 from bot.exports.profile_pdf import ProfileFontMissing, profile_filename, profile_pdf
 from bot.reports.answers_csv import answer_rows, to_csv
 from bot.reports.voice import ParentCarerView, checkin_summary, filed_area, heard_filed_area, over_time, parent_carer_view
 from bot.reports.we_did import EMPTY_PLAN, checkin_actions
-from bot.staff.drafts import keeps, restores_drafts
-from bot.staff.guards import Db, NotFound, OwnPupil, Senco, own_record, parse_id, senco
-from bot.staff.pages import FORM_STALE, attachment, flash, render
+from bot.staff.drafts import restores_drafts
+from bot.staff.guards import Db, NotFound, OwnPupil, Senco, fresh_form, own_record, parse_id, senco
+from bot.staff.pages import attachment, flash, render
 from bot.staff.wording import SCHOOL_TIME, school_day
 from framework.db import repository as repo
 from framework.db.models import Comment, StaffUser, SurveySession
@@ -86,15 +85,12 @@ def summary_page(request: Request, db: Session, staff: StaffUser, checkin: Surve
                   plan_errors=plan_errors or {}, choice=choice, **context)
 
 
-@router.post("/staff/checkins/{session_id}/comments/{comment_id}/area", dependencies=[keeps("area_id")])
+@router.post("/staff/checkins/{session_id}/comments/{comment_id}/area", dependencies=[fresh_form("area_id")])
 def move_comment(request: Request, db: Db, staff: Senco, checkin: OwnCheckin, comment: OwnComment,
-                 csrf_token: str = Form(""), area_id: str = Form("")) -> Response:
+                 area_id: str = Form("")) -> Response:
     """File a comment under the outcome a SENCO chose. The child's words and Heard's own matches
     stay as they were; the page shows the comment's new place and who moved it."""
     framework = load_framework(checkin.framework_id)
-    if not csrf_ok(request, csrf_token):
-        return summary_page(request, db, staff, checkin, choice=(comment.id, area_id), problem=FORM_STALE,
-                            status=403)
     titles = {area.id: area.plain_title for area in framework.areas}
     if area_id not in titles:
         return summary_page(request, db, staff, checkin, problem=CHOOSE_AN_OUTCOME, status=422)
@@ -111,12 +107,12 @@ def move_comment(request: Request, db: Db, staff: Senco, checkin: OwnCheckin, co
 
 @restores_drafts(r"/staff/checkins/(\d+)/comments/(\d+)/area")
 def restore_move(request: Request, db: Session, staff: StaffUser, match: re.Match[str], draft: dict[str, str],
-                 notice: str) -> Response:
-    """After signing in again: the summary, with the outcome that was chosen shown, not yet saved."""
+                 **said) -> Response:
+    """The summary, with the outcome that was chosen shown, not yet saved."""
     staff = senco(request, db, staff)
     checkin = own_checkin(match.group(1), db, staff)
     comment = own_comment(match.group(2), db, staff, checkin)
-    return summary_page(request, db, staff, checkin, choice=(comment.id, draft.get("area_id", "")), notice=notice)
+    return summary_page(request, db, staff, checkin, choice=(comment.id, draft.get("area_id", "")), **said)
 
 
 @router.get("/staff/checkins/{session_id}/profile.pdf")

@@ -101,7 +101,7 @@ def code_submit(request: Request, db: Db, fields: TextFields) -> Response:
     signed_in(db, staff, pending.attempt_id)
     sign_in(request, staff.id, staff.session_version)
     if draft:
-        restored = restore_draft(request, db, staff, pending.next_path, draft, SIGNED_BACK_IN)
+        restored = restore_draft(request, db, staff, pending.next_path, draft, notice=SIGNED_BACK_IN)
         if restored is not None:
             return restored
     return RedirectResponse(pending.next_path, status_code=303)

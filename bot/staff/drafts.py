@@ -1,5 +1,7 @@
-"""A form sent after the sign-in ran out is not lost: the sign-in page shows what was typed
-and sends it on, so the page it came from can put it back once signed in again."""
+"""A form sent after the sign-in ran out, or with a stale token, is not lost: each page with a
+form registers a restorer that shows the page again with what was typed put back. After a
+sign-in that ran out, the sign-in page shows what was typed and sends it on, and the restorer
+runs once signed in again; a stale token runs it straight away (bot/staff/guards.py:fresh_form)."""
 from __future__ import annotations
 
 import re
@@ -18,15 +20,6 @@ SIGNED_BACK_IN = "You are signed in again. Nothing was saved yet: check what you
 DRAFT_PREFIX = "draft."  # form fields carrying what was typed before signing in again
 
 
-def keeps(*fields: str):
-    """For a form's route, `dependencies=[keeps("name", ...)]`: the fields worth keeping if the
-    sign-in has run out. (Route dependencies run first, so this is noted before any refusal.)"""
-    async def note_draft(request: Request) -> None:
-        form = await request.form()  # already read by FastAPI: this is the same parsed form
-        request.state.draft = {field: value for field in fields if isinstance(value := form.get(field, ""), str)}
-    return Depends(note_draft)
-
-
 async def text_fields(request: Request) -> dict[str, str]:
     """Every text field of the form sent: a page's own, and the `draft.` ones a sign-in carries on."""
     form = await request.form()
@@ -40,25 +33,26 @@ def kept_draft(request: Request) -> dict[str, str] | None:
     return getattr(request.state, "draft", None)
 
 
-# After signing in again, a form that was sent with an expired sign-in is shown again with
-# what was typed put back: each page that has a form registers how (path pattern, restorer).
-# A restorer may raise a refusal (bot/staff/guards.py) like any page.
-DraftRestorer = Callable[[Request, Session, StaffUser, "re.Match[str]", dict[str, str], str], Response]
+# Each page that has a form registers how to show it again (path pattern, restorer). A restorer
+# may raise a refusal (bot/staff/guards.py) like any page.
+DraftRestorer = Callable[..., Response]
 DRAFT_RESTORERS: list[tuple["re.Pattern[str]", DraftRestorer]] = []
 
 
 def restores_drafts(pattern: str) -> Callable[[DraftRestorer], DraftRestorer]:
-    """Decorator: `restorer(request, db, staff, match, draft, notice)` for paths matching `pattern`."""
+    """Decorator: `restorer(request, db, staff, match, draft, **said)` for paths matching `pattern`,
+    where `said` is what the page says above the form: `notice=...`, or `problem=..., status=...`."""
     def register(restorer: DraftRestorer) -> DraftRestorer:
         DRAFT_RESTORERS.append((re.compile(pattern), restorer))
         return restorer
     return register
 
 
-def restore_draft(request: Request, db: Session, staff: StaffUser, next_path: str, draft: dict[str, str],
-                  notice: str) -> Response | None:
+def restore_draft(request: Request, db: Session, staff: StaffUser, path: str, draft: dict[str, str],
+                  **said: str | int) -> Response | None:
+    """The page at `path` with `draft` put back, by its restorer; None if no page restores it."""
     for pattern, restorer in DRAFT_RESTORERS:
-        match = pattern.fullmatch(urlsplit(next_path).path)
+        match = pattern.fullmatch(urlsplit(path).path)
         if match is not None:
-            return restorer(request, db, staff, match, draft, notice)
+            return restorer(request, db, staff, match, draft, **said)
     return None

@@ -1,8 +1,10 @@
 """Who may see a staff page, as FastAPI dependencies that raise.
 
 A handler names what it needs, e.g. `db: Db, staff: Senco, pupil: OwnPupil`, and holds only
-its own logic. A need not met raises a `Refusal`, which `answer_refusal` (the one exception
-handler) turns into a page: the sign-in page, "not for your role" (403) or "not found" (404).
+its own logic; a form's route adds `dependencies=[fresh_form(...)]`. A need not met raises a
+`Refusal`, which `answer_refusal` (the one exception handler) turns into a page: the sign-in
+page, the form again as it was typed (its token was stale: 403), "not for your role" (403) or
+"not found" (404).
 The guards write each refusal of a signed-in member of staff to the audit log, and the
 refusal's entry is kept. Another school's record looks like no record at all.
 """
@@ -19,9 +21,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.auth import two_factor
+from bot.auth.csrf import FIELD as CSRF_FIELD
+from bot.auth.csrf import csrf_ok
 from bot.auth.sessions import session_staff_id, session_version, sign_out
-from bot.staff.drafts import kept_draft
-from bot.staff.pages import CHANGE_PASSWORD, SET_UP_TWO_FACTOR, SIGN_IN, render, sign_in_page
+from bot.staff.drafts import TextFields, kept_draft, restore_draft
+from bot.staff.pages import CHANGE_PASSWORD, FORM_STALE, SET_UP_TWO_FACTOR, SIGN_IN, render, sign_in_page
 from framework.db import repository as repo
 from framework.db.models import ROLES_WITHOUT_SCHOOL, Invite, Pupil, StaffUser
 
@@ -51,6 +55,14 @@ class NotForRole(Refusal):
 
 
 class NotFound(Refusal):
+    def __init__(self, staff_id: int):
+        super().__init__(staff_id)
+        self.staff_id = staff_id
+
+
+class StaleForm(Refusal):
+    """A form sent with a stale token (the page was open too long): nothing is saved, and the
+    page it came from is shown again with what was typed."""
     def __init__(self, staff_id: int):
         super().__init__(staff_id)
         self.staff_id = staff_id
@@ -96,6 +108,19 @@ def signed_in(request: Request, db: Db) -> StaffUser:
 
 
 SignedIn = Annotated[StaffUser, Depends(signed_in)]
+
+
+def fresh_form(*fields: str):
+    """For a staff form's route, `dependencies=[fresh_form("name", ...)]`: notes the fields worth
+    keeping, so a sign-in that ran out shows them on the sign-in page, then checks the form's
+    token. A stale token raises StaleForm, and the page's restorer (bot/staff/drafts.py) shows
+    the form again. Route dependencies run first, so this comes before any other refusal."""
+    def fresh(request: Request, db: Db, sent: TextFields) -> None:
+        request.state.draft = {field: sent.get(field, "") for field in fields}
+        if not csrf_ok(request, sent.get(CSRF_FIELD)):
+            raise StaleForm(signed_in(request, db).id)  # a sign-in that ran out is said first
+    fresh.keeps = fields  # what the route keeps (tests/unit/test_staff_drafts.py reads it)
+    return Depends(fresh)
 
 
 def requires_role(*roles: str, who: str) -> Callable[[Request, Session, StaffUser], StaffUser]:
@@ -155,6 +180,8 @@ def answer_refusal(request: Request, refusal: Refusal) -> Response:
         return RedirectResponse(CHANGE_PASSWORD, status_code=303)
     if isinstance(refusal, TwoFactorSetUpNeeded):
         return RedirectResponse(SET_UP_TWO_FACTOR, status_code=303)
+    if isinstance(refusal, StaleForm):
+        return form_again(request, refusal)
     with request.app.state.sessions() as db:
         staff = db.get(StaffUser, refusal.staff_id)
         if isinstance(refusal, NotForRole):
@@ -164,6 +191,22 @@ def answer_refusal(request: Request, refusal: Refusal) -> Response:
         return render(request, "staff/message.html", staff=staff, db=db, status=404,
                       title="Page not found",
                       message="There is nothing here, or it is not for your account. Check the link, or go back home.")
+
+
+def form_again(request: Request, refusal: StaleForm) -> Response:
+    """The page a stale form came from, with what was typed put back and why nothing was saved."""
+    with request.app.state.sessions() as db:
+        staff = db.get(StaffUser, refusal.staff_id)
+        try:
+            page = restore_draft(request, db, staff, request.url.path, kept_draft(request) or {},
+                                 problem=FORM_STALE, status=403)
+        except Refusal as other:  # e.g. not for their role: its audit entry is kept
+            db.commit()
+            return answer_refusal(request, other)
+        db.commit()
+    if page is None:
+        raise LookupError(f"no page restores the form of {request.url.path}")
+    return page
 
 
 UNREADABLE_FORM = ("That form could not be read (a file, or something other than text, was sent where "
