@@ -16,6 +16,7 @@ from bot.reports.council import (
     ALL, MIN_PUPILS, WHOLE_ROW, CellKey, Figures, counted_checkins, suppressed_cells, term_start,
 )
 from bot.staff.guards import parse_id
+from bot.staff.messages import message
 from bot.staff.wording import COMMENT_WORDS, METHOD_WORDS, answer_words
 from framework import we_did
 from framework.db.models import (
@@ -28,7 +29,7 @@ EMPTY_PLAN = dict.fromkeys(FIELDS, "")
 MAX_WHAT, MAX_WHO, MAX_CHILD_WORDS = 1000, 120, 200
 SAID_PREVIEW = 80  # characters of a typed comment shown in the list of what they said
 
-CHECK_THE_PLAN = "Nothing is saved yet. Please check the plan below."
+CHECK_THE_PLAN = message("checkins.check_the_plan")
 # What staff read for a reply to "Did that help?"
 HELPED_WORDS = {"yes": "Yes, it helped", "a_bit": "It helped a bit", "no": "No, it did not help",
                 "skipped": "They skipped this"}

@@ -21,6 +21,7 @@ from bot.auth import two_factor
 from bot.auth.passwords import generate_password, hash_password
 from bot.staff.drafts import restores_drafts
 from bot.staff.guards import Db, fresh_form, parse_id, requires_role
+from bot.staff.messages import message
 from bot.staff.pages import flash, render
 from bot.staff.wording import ROLE_LABELS, SCHOOL_TIME
 from framework.db import repository as repo
@@ -47,40 +48,37 @@ SHOWN_DETAIL_KEYS = frozenset({
 })
 MAX_DETAIL_CHARS = 300
 
-EMAIL_NEEDED = "Please type the person's email address, for example name@school.example. Nothing was saved yet."
-EMAIL_TAKEN = "There is already an account for {email}. Nothing was saved. Find it in the list below."
-ROLE_NEEDED = "Please choose what the person does (their role). Nothing was saved yet."
-SCHOOL_NEEDED = "A SENCO or safeguarding lead needs a school: please choose one. Nothing was saved yet."
-NO_SCHOOL_FOR_ROLE = ("Local authority officers and administrators work across schools, so they have no "
-                      "school: please choose \u201cNo school\u201d. Nothing was saved yet.")
-COUNCIL_NEEDED = ("A local authority officer sees the figures of one council's schools: please choose their council. "
-                  "Nothing was saved yet.")
-NO_COUNCIL_FOR_ROLE = ("Only local authority officers belong to a council: please choose \u201cNo council\u201d. "
-                       "Nothing was saved yet.")
-NOT_AN_OFFICER = "Only a local authority officer's account has a council. Nothing was changed."
-NO_SUCH_COUNCIL = "That council could not be found, so nothing was changed. Please choose one from the list."
-NO_SUCH_SCHOOL = "That school could not be found, so nothing was changed. Please try again from the list."
-COUNCIL_NAME_NEEDED = f"Please type the council's name (up to {MAX_COUNCIL_NAME_CHARS} characters). Nothing was saved yet."
-COUNCIL_TAKEN = "There is already a council called {name}. Nothing was saved."
-NO_SUCH_ACCOUNT = "That account could not be found, so nothing was changed. Please try again from the list."
-NOT_YOURSELF = ("You cannot deactivate your own account: you would be locked out. "
-                "Ask another administrator if it must be done.")
-SCHOOL_NAME_NEEDED = f"Please type the school's name (up to {MAX_SCHOOL_NAME_CHARS} characters). Nothing was saved yet."
-URN_DIGITS = ("A URN is the school's Unique Reference Number, in digits only, for example 100000. "
-              "Leave it empty if you do not know it. Nothing was saved yet.")
-URN_TAKEN = "{name} already has URN {urn}. Nothing was saved. Check the number."
-BAD_DATE = "That date could not be read, so the log is shown for every day. Please use the date picker."
+EMAIL_NEEDED = message("accounts.email_needed")
+EMAIL_TAKEN = message("accounts.email_taken")
+ROLE_NEEDED = message("accounts.role_needed")
+SCHOOL_NEEDED = message("accounts.school_needed")
+NO_SCHOOL_FOR_ROLE = message("accounts.no_school_for_role")
+COUNCIL_NEEDED = message("accounts.council_needed")
+NO_COUNCIL_FOR_ROLE = message("accounts.no_council_for_role")
+NOT_AN_OFFICER = message("accounts.not_an_officer")
+NO_SUCH_COUNCIL = message("councils.no_such_council")
+NO_SUCH_SCHOOL = message("schools.no_such_school")
+COUNCIL_NAME_NEEDED = message("councils.name_needed").format(max=MAX_COUNCIL_NAME_CHARS)
+COUNCIL_TAKEN = message("councils.taken")
+NO_SUCH_ACCOUNT = message("accounts.no_such_account")
+NOT_YOURSELF = message("accounts.not_yourself")
+SCHOOL_NAME_NEEDED = message("schools.name_needed").format(max=MAX_SCHOOL_NAME_CHARS)
+URN_DIGITS = message("schools.urn_digits")
+URN_TAKEN = message("schools.urn_taken")
+BAD_DATE = message("audit.bad_date")
 
 # The buttons on each account: what they do, the audit action, and what the administrator is told.
 ACCOUNT_CHANGES = {
-    "deactivate": ("account_deactivated", "{email} can no longer sign in. Their records are kept."),
-    "reactivate": ("account_reactivated", "{email} can sign in again."),
-    "unlock": ("account_unlocked", "{email} is unlocked and can try signing in again now."),
-    "reset_password": ("account_password_reset", "A new password is made for {email}."),
+    "deactivate": ("account_deactivated", message("accounts.deactivate")),
+    "reactivate": ("account_reactivated", message("accounts.reactivate")),
+    "unlock": ("account_unlocked", message("accounts.unlock")),
+    "reset_password": ("account_password_reset", message("accounts.reset_password")),
     # A lost phone: they set up two-factor sign-in again at their next sign-in.
-    "reset_two_factor": ("account_two_factor_reset",
-                         "{email} is signed out and will set up two-factor sign-in again when they next sign in."),
+    "reset_two_factor": ("account_two_factor_reset", message("accounts.reset_two_factor")),
 }
+ACCOUNT_MADE, OFFICER_COUNCIL_SET = message("accounts.made"), message("accounts.council_set")
+SCHOOL_ADDED, COUNCIL_ADDED = message("schools.added"), message("councils.added")
+IN_COUNCIL, IN_NO_COUNCIL = message("schools.in_council"), message("schools.in_no_council")
 
 # A safeguarding lead's account sees every child's worries: when an administrator makes or
 # changes one, the school's staff (the lead too) are told, so no one can use it unnoticed.
@@ -150,7 +148,7 @@ def _create_account(request: Request, db: Session, admin: StaffUser, form: dict[
         detail["council_id"] = council.id
     repo.audit(db, admin, "account_created", "staff_user", account.id, detail=detail)
     tell_the_school(db, account, "made")
-    return accounts_page(request, db, admin, notice=f"The account for {account.email} is made.",
+    return accounts_page(request, db, admin, notice=ACCOUNT_MADE.format(email=account.email),
                          new_password=(account.email, password))
 
 
@@ -190,7 +188,7 @@ def _set_officer_council(request: Request, db: Session, admin: StaffUser, accoun
     account.council_id = council.id
     repo.audit(db, admin, "account_council_changed", "staff_user", account.id,
                detail={"email": account.email, "council_id": council.id})
-    flash(request, f"{account.email} now sees the figures of {council.name}.")
+    flash(request, OFFICER_COUNCIL_SET.format(email=account.email, council=council.name))
     return RedirectResponse(ACCOUNTS, status_code=303)
 
 
@@ -262,7 +260,7 @@ def schools_submit(request: Request, db: Db, admin: Administrator, action: str =
     if council is not None:
         detail["council_id"] = council.id
     repo.audit(db, admin, "school_created", "school", school.id, detail=detail)
-    flash(request, f"{school.name} is added. You can now make accounts for its staff.")
+    flash(request, SCHOOL_ADDED.format(school=school.name))
     return RedirectResponse(SCHOOLS, status_code=303)
 
 
@@ -278,7 +276,8 @@ def _set_school_council(request: Request, db: Session, admin: StaffUser, school_
     school.council_id = council.id if council else None
     repo.audit(db, admin, "school_council_changed", "school", school.id,
                detail={"name": school.name, "council_id": school.council_id})
-    flash(request, f"{school.name} is now in {council.name}." if council else f"{school.name} is now in no council.")
+    flash(request, IN_COUNCIL.format(school=school.name, council=council.name) if council
+          else IN_NO_COUNCIL.format(school=school.name))
     return RedirectResponse(SCHOOLS, status_code=303)
 
 
@@ -327,8 +326,7 @@ def councils_submit(request: Request, db: Db, admin: Administrator, name: str = 
                              status=409)
     council = repo.create_council(db, council_name)
     repo.audit(db, admin, "council_created", "council", council.id, detail={"name": council.name})
-    flash(request, f"{council.name} is added. Put its schools in it on the Schools page, "
-                   "and link its officers on the Accounts page.")
+    flash(request, COUNCIL_ADDED.format(council=council.name))
     return RedirectResponse(COUNCILS, status_code=303)
 
 

@@ -17,24 +17,21 @@ from sqlalchemy.orm import Session
 
 from bot.staff.drafts import restores_drafts
 from bot.staff.guards import Db, NotForRole, NotFound, SignedIn, fresh_form, parse_id
+from bot.staff.messages import message
 from bot.staff.pages import flash, is_safeguarding_lead, render
 from framework.db import repository as repo
 from framework.db.models import ALERT_STATUSES, AuditEntry, SafeguardingAlert, StaffUser
 
 MAX_NOTE_CHARS = 10_000
 OBJECT_TYPE = "safeguarding_alert"
-STEPS = {  # the step a button asks for → what the lead is told once it is done
-    "seen": "Marked as seen.",
-    "actioned": "The action taken is saved.",
-    "closed": "The alert is closed. It stays in the records.",
-}
+# the step a button asks for → what the lead is told once it is done
+STEPS = {step: message(f"alerts.{step}") for step in ("seen", "actioned", "closed")}
 STEP_ACTIONS = tuple(f"alert_{step}" for step in STEPS)  # audit log actions
 
-NOTE_NEEDED = "Please write what action was taken before saving or closing. Nothing was saved yet."
-NOTE_TOO_LONG = f"Please keep the note under {MAX_NOTE_CHARS:,} characters. Nothing was saved yet."
-ALREADY_MOVED_ON = ("This alert is already marked '{status}', perhaps by another lead. "
-                    "Nothing was changed. The page now shows where it is.")
-CHOOSE_A_BUTTON = "Please press one of the buttons. Nothing was saved yet."
+NOTE_NEEDED = message("alerts.note_needed")
+NOTE_TOO_LONG = message("alerts.note_too_long").format(max=f"{MAX_NOTE_CHARS:,}")
+ALREADY_MOVED_ON = message("alerts.already_moved_on")
+CHOOSE_A_BUTTON = message("alerts.choose_a_button")
 
 router = APIRouter(prefix="/staff/alerts", include_in_schema=False)
 

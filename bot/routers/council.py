@@ -47,6 +47,7 @@ from bot.reports.voice import answer_values
 from bot.reports.we_did import council_we_did
 from bot.staff.drafts import restores_drafts
 from bot.staff.guards import Db, fresh_form, named_invites, requires_role
+from bot.staff.messages import message
 from bot.staff.pages import attachment, flash, render
 from bot.staff.wording import PARTNER_ROLE_WORDS, QUESTION_SET_NAMES, answer_words
 from framework.db import repository as repo
@@ -57,8 +58,8 @@ from framework.settings import get_settings
 OBJECT_TYPE = "council_figures"
 MAX_FILTER_CHARS = 64
 
-UNKNOWN_FRAMEWORK = "There is no framework called that, so the figures below are for {title}."
-UNKNOWN_YEAR = "That academic year could not be read, so the figures below are for every year."
+UNKNOWN_FRAMEWORK = message("council.unknown_framework")
+UNKNOWN_YEAR = message("council.unknown_year")
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 officer = requires_role("la_officer", who="local authority officers")
@@ -135,7 +136,10 @@ def council_csv(db: Db, staff: Officer, framework: str = "", year_group: str = "
 # ---- inviting partners -------------------------------------------------------------------------
 
 MAX_PARTNER_CODES = 50
-CHECK_THE_PARTNER_CHOICES = "No codes are made yet. Please check the choices below."
+CHECK_THE_PARTNER_CHOICES = message("council.check_the_choices")
+CHOOSE_A_SERVICE = message("council.choose_a_service")
+HOW_MANY = message("council.how_many").format(max=MAX_PARTNER_CODES)
+ONE_CODE_READY, CODES_READY = message("pupils.one_code_ready"), message("pupils.codes_ready")
 PARTNER_FIELDS = ("partner_role", "count", "framework", "question_set", "days")  # kept across a sign-in
 
 
@@ -153,16 +157,15 @@ def make_partner_invites(request: Request, db: Db, staff: Officer, partner_role:
     choice = check_invite_choice(framework, question_set, days, askable_frameworks(all_frameworks(), PARTNERS))
     errors = dict(choice) if isinstance(choice, dict) else {}
     if partner_role not in PARTNER_ROLE_WORDS:
-        errors["partner_role"] = "Please choose the kind of service the partners work in."
+        errors["partner_role"] = CHOOSE_A_SERVICE
     number = int(count.strip()) if count.strip().isdigit() and len(count.strip()) < 4 else None
     if number is None or not 1 <= number <= MAX_PARTNER_CODES:
-        errors["count"] = f"Please type how many codes to make, from 1 to {MAX_PARTNER_CODES}."
+        errors["count"] = HOW_MANY
     if errors:
         return partner_invite_page(request, db, staff, form=form, errors=errors, problem=CHECK_THE_PARTNER_CHOICES,
                                    status=422)
     invites = create_partner_invites(db, staff, partner_role, number, choice)
-    made = "An invite code is" if number == 1 else f"{number} invite codes are"
-    flash(request, f"{made} ready. Print this page and cut out the slips.")
+    flash(request, ONE_CODE_READY if number == 1 else CODES_READY.format(count=number))
     query = "&".join(f"invite={invite.id}" for invite in invites)
     return RedirectResponse(f"/staff/council/partners/slips?{query}", status_code=303)
 

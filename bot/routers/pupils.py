@@ -37,6 +37,7 @@ from bot.reports.pupil_list import (
 )
 from bot.staff.drafts import restores_drafts
 from bot.staff.guards import Db, OwnPupil, Senco, fresh_form, named_invites, own_pupil, parse_id, senco
+from bot.staff.messages import message
 from bot.staff.pages import flash, render
 from bot.staff.wording import QUESTION_SET_NAMES
 from framework.db import repository as repo
@@ -48,14 +49,15 @@ GROUP_KINDS = ("year", "class")  # a group is sent as "year:Year 6" or "class:Oa
 PUPIL_FIELDS = ("name", "year_group", "class_name")  # the forms' fields, kept across a sign-in
 INVITE_FIELDS = ("framework", "question_set", "days")
 
-CHECK_THE_PUPIL = "The pupil is not added yet. Please check the details below."
-CHECK_THE_CHOICES = "No codes are made yet. Please check the choices below."
-CHOOSE_A_GROUP = "Please choose a class or year group."
-ADDED = "{name} is added. Add another pupil below, or open their page to make an invite code."
-EMPTY_GROUP = "There are no pupils in {group} yet. Add pupils first, or choose another group."
-TICK_TO_ERASE = "Nothing is erased yet. Tick the box to say you want to erase their data."
-ERASED = "Everything {name} said in Heard is erased."
-ALERTS_KEPT = " Their safeguarding alerts are kept for the safeguarding lead."
+CHECK_THE_PUPIL = message("pupils.check_the_pupil")
+CHECK_THE_CHOICES = message("pupils.check_the_choices")
+CHOOSE_A_GROUP = message("pupils.choose_a_group")
+ADDED = message("pupils.added")
+EMPTY_GROUP = message("pupils.empty_group")
+TICK_TO_ERASE = message("pupils.tick_to_erase")
+ERASED = message("pupils.erased")
+ALERTS_KEPT = message("pupils.alerts_kept")
+ONE_CODE_READY, CODES_READY = message("pupils.one_code_ready"), message("pupils.codes_ready")
 
 router = APIRouter(prefix="/staff/pupils", include_in_schema=False)
 
@@ -194,7 +196,7 @@ def erase(request: Request, db: Db, staff: Senco, pupil: OwnPupil, confirm: str 
         return erase_page(request, db, staff, pupil, problem=TICK_TO_ERASE, status=422)
     name = pupil.display_name
     erased = erase_pupil(db, pupil, get_settings(), by=staff)
-    flash(request, ERASED.format(name=name) + (ALERTS_KEPT if erased.deleted.alerts_kept else ""))
+    flash(request, ERASED.format(name=name) + (" " + ALERTS_KEPT if erased.deleted.alerts_kept else ""))
     return RedirectResponse("/staff/pupils", status_code=303)
 
 
@@ -271,8 +273,7 @@ def _make_invites(request: Request, db: Session, staff: StaffUser, form: dict[st
         return invite_page(request, db, staff, pupil, form=form, errors=errors, problem=CHECK_THE_CHOICES,
                            status=422, perspective=perspective)
     invites = create_invites(db, staff, pupils, choice, perspective=perspective)
-    made = "An invite code is" if len(invites) == 1 else f"{len(invites)} invite codes are"
-    flash(request, f"{made} ready. Print this page and cut out the slips.")
+    flash(request, ONE_CODE_READY if len(invites) == 1 else CODES_READY.format(count=len(invites)))
     query = "&".join(f"invite={invite.id}" for invite in invites)
     return RedirectResponse(f"/staff/pupils/slips?{query}", status_code=303)
 

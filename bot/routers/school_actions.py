@@ -19,14 +19,15 @@ from bot.reports.we_did import CHECK_THE_PLAN, FIELDS, check_plan
 from bot.routers.summaries import CHECKIN, OwnCheckin, own_checkin, summary_page
 from bot.staff.drafts import restores_drafts
 from bot.staff.guards import Db, Senco, fresh_form, own_record, senco
+from bot.staff.messages import message
 from bot.staff.pages import flash
 from framework import we_did
 from framework.db import repository as repo
 from framework.db.models import SchoolAction, StaffUser
 
 ACTION = "school_action"  # the audit log's object type
-RECORDED = "The plan is saved. Mark it done when it has happened: they will be told at their next check-in."
-MARKED_DONE = "Marked done. They will be told at their next check-in, and asked if it helped."
+RECORDED = message("checkins.plan_saved")
+MARKED_DONE = message("checkins.marked_done")
 
 router = APIRouter(prefix="/staff/checkins/{session_id}/actions", include_in_schema=False)
 

@@ -19,6 +19,7 @@ from bot.auth.signin import Outcome, begin_sign_in, check_sign_in
 from bot.routers.two_factor import code_page
 from bot.staff.drafts import DRAFT_PREFIX, SIGNED_BACK_IN, TextFields, restore_draft
 from bot.staff.guards import Db, SignInNeeded, signed_in_staff
+from bot.staff.messages import message
 from bot.staff.pages import (
     CHANGE_PASSWORD,
     HOME,
@@ -37,22 +38,21 @@ from framework.db.models import StaffUser
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "staff"
 
-WRONG_PASSWORD = ("That email or password is not right. Please check them and try again. "
-                  "After 5 wrong tries, you will need to wait a few minutes.")
-WAIT = ("There were too many wrong passwords, so signing in is paused to keep the account safe. "
-        "Please try again in {minutes} minutes. If you have forgotten your password, ask your Heard administrator.")
-SIGN_IN_FORM_STALE = ("This sign-in page was open too long, so it could not be used. "
-                      "Please sign in again. (If this keeps happening, allow cookies for this site.)")
-MISSING_FIELDS = "Please type your email and your password."
+WRONG_PASSWORD = message("sign_in.wrong_password")
+WAIT = message("sign_in.wait")
+SIGN_IN_FORM_STALE = message("sign_in.stale")
+MISSING_FIELDS = message("sign_in.missing_fields")
 MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 12  # ASVS 4.0.3 2.1.1
 MAX_PASSWORD_CHARS = 128  # ASVS 4.0.3 2.1.2; and no megabyte of text to hash
-PASSWORD_TOO_SHORT = f"Please choose a password of at least {MIN_PASSWORD_CHARS} characters. A few words together work well."
-PASSWORD_TOO_LONG = f"Please choose a password of at most {MAX_PASSWORD_CHARS} characters."
-PASSWORDS_DIFFER = "The two passwords are not the same. Please type them again."
-PASSWORD_NOT_NEW = "Please choose a new password, not the one you were given."
-PASSWORD_FORM_STALE = "This page was open too long, so nothing was changed. Please type your new password again."
-PASSWORD_CHANGED = "Your password is changed. You are signed out everywhere else."
+PASSWORD_TOO_SHORT = message("sign_in.password_too_short").format(min=MIN_PASSWORD_CHARS)
+PASSWORD_TOO_LONG = message("sign_in.password_too_long").format(max=MAX_PASSWORD_CHARS)
+SIGN_OUT_STALE = message("sign_in.sign_out_stale")
+SIGNED_OUT = message("sign_in.signed_out")
+PASSWORDS_DIFFER = message("sign_in.passwords_differ")
+PASSWORD_NOT_NEW = message("sign_in.password_not_new")
+PASSWORD_FORM_STALE = message("sign_in.password_stale")
+PASSWORD_CHANGED = message("sign_in.password_changed")
 
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -118,14 +118,14 @@ def sign_in_submit(request: Request, db: Db, fields: TextFields) -> Response:
 @router.post("/logout")
 def sign_out_submit(request: Request, db: Db, csrf_token: str = Form("")) -> Response:
     if not csrf_ok(request, csrf_token):
-        flash(request, "Signing out did not work because the page was open too long. Please press Sign out again.")
+        flash(request, SIGN_OUT_STALE)
         return RedirectResponse(HOME, status_code=303)
     staff = signed_in_staff(request, db)
     if staff is not None:
         repo.end_sign_ins(db, staff)  # every copy of the cookie, on any device
         repo.audit(db, staff, "sign_out", "staff_user", staff.id)
     sign_out(request)
-    flash(request, "You are signed out.")
+    flash(request, SIGNED_OUT)
     return RedirectResponse(SIGN_IN, status_code=303)
 
 

@@ -21,6 +21,7 @@ from bot.reports.voice import ParentCarerView, checkin_summary, filed_area, hear
 from bot.reports.we_did import EMPTY_PLAN, checkin_actions
 from bot.staff.drafts import restores_drafts
 from bot.staff.guards import Db, NotFound, OwnPupil, Senco, fresh_form, own_record, parse_id, senco
+from bot.staff.messages import message
 from bot.staff.pages import attachment, flash, render
 from bot.staff.wording import SCHOOL_TIME, school_day
 from framework.db import repository as repo
@@ -31,9 +32,10 @@ CHECKIN = "survey_session"  # audit log object types
 PUPIL = "pupil"
 COMMENT = "comment"
 
-CHOOSE_AN_OUTCOME = "Please choose one of the outcomes in the list. Nothing was changed."
-MOVED = "The comment is now under \u201c{area}\u201d. Heard\u2019s own filing is kept, and the move is recorded."
-NOT_MOVED = "The comment was already under \u201c{area}\u201d. Nothing was changed."
+CHOOSE_AN_OUTCOME = message("checkins.choose_an_outcome")
+MOVED = message("checkins.moved")
+NOT_MOVED = message("checkins.not_moved")
+PDF_MISSING = message("checkins.pdf_missing_title")
 
 router = APIRouter(include_in_schema=False)
 
@@ -123,7 +125,7 @@ def profile_download(request: Request, db: Db, staff: Senco, checkin: OwnCheckin
         pdf = profile_pdf(summary, checkin_actions(db, checkin), beside)
     except ProfileFontMissing as missing:
         return render(request, "staff/message.html", staff=staff, db=db, status=503,
-                      title="The profile PDF cannot be made on this server yet", message=str(missing))
+                      title=PDF_MISSING, message=str(missing))
     repo.audit(db, staff, "export_profile_pdf", CHECKIN, checkin.id, pupil=checkin.pupil, detail=_beside(beside))
     return Response(pdf, media_type="application/pdf", headers=attachment(profile_filename(summary)))
 

@@ -18,17 +18,15 @@ from bot.auth.sessions import PendingSignIn, pending_sign_in, session_staff_id, 
 from bot.auth.signin import signed_in
 from bot.staff.drafts import DRAFT_PREFIX, SIGNED_BACK_IN, TextFields, restore_draft
 from bot.staff.guards import Db, SignInNeeded, signed_in_staff
+from bot.staff.messages import message
 from bot.staff.pages import CHANGE_PASSWORD, HOME, SET_UP_TWO_FACTOR, TWO_FACTOR, flash, render, sign_in_page
 from bot.tries import Tries, Try, client_address
 from framework.db import repository as repo
 from framework.db.models import StaffUser
 
-WRONG_CODE = ("That code is not right, or it was already used. Type the 6 numbers your app shows now. "
-              "A lost phone? Ask your Heard administrator to reset your two-factor sign-in.")
-WAIT = "There were too many wrong codes. Please wait 15 minutes, then sign in again."
-SIGN_IN_AGAIN = "Signing in took too long, so it was stopped. Please sign in again."
-FORM_STALE = "This page was open too long, so the code was not checked. Please type the code your app shows now."
-SET_UP = "Two-factor sign-in is on. From now on you will type a code from your app after your password."
+WRONG_CODE, WAIT = message("sign_in.wrong_code"), message("sign_in.wait_for_code")
+SIGN_IN_AGAIN, FORM_STALE = message("sign_in.took_too_long"), message("sign_in.code_stale")
+SET_UP = message("sign_in.two_factor_on")
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 

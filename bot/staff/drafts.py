@@ -13,10 +13,11 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from bot.staff.messages import message
 from framework.db.models import StaffUser
 
 # Said on the page a kept form comes back on, once signed in again.
-SIGNED_BACK_IN = "You are signed in again. Nothing was saved yet: check what you typed, then press the button again."
+SIGNED_BACK_IN = message("forms.signed_back_in")
 DRAFT_PREFIX = "draft."  # form fields carrying what was typed before signing in again
 
 

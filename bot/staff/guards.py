@@ -25,11 +25,14 @@ from bot.auth.csrf import FIELD as CSRF_FIELD
 from bot.auth.csrf import csrf_ok
 from bot.auth.sessions import session_staff_id, session_version, sign_out
 from bot.staff.drafts import TextFields, kept_draft, restore_draft
+from bot.staff.messages import message
 from bot.staff.pages import CHANGE_PASSWORD, FORM_STALE, SET_UP_TWO_FACTOR, SIGN_IN, render, sign_in_page
 from framework.db import repository as repo
 from framework.db.models import ROLES_WITHOUT_SCHOOL, Invite, Pupil, StaffUser
 
 MAX_ID = 2**31 - 1  # larger numbers are no id (and would overflow PostgreSQL's integer)
+NOT_FOR_ROLE_TITLE, NOT_FOR_ROLE = message("forms.not_for_role_title"), message("forms.not_for_role")
+NOT_FOUND_TITLE, NOT_FOUND = message("forms.not_found_title"), message("forms.not_found")
 
 
 class Refusal(Exception):
@@ -185,12 +188,10 @@ def answer_refusal(request: Request, refusal: Refusal) -> Response:
     with request.app.state.sessions() as db:
         staff = db.get(StaffUser, refusal.staff_id)
         if isinstance(refusal, NotForRole):
-            return render(request, "staff/message.html", staff=staff, db=db, status=403,
-                          title="This page is not for your role",
-                          message=f"Only {refusal.who} can see this page. If you need it, ask your Heard administrator.")
-        return render(request, "staff/message.html", staff=staff, db=db, status=404,
-                      title="Page not found",
-                      message="There is nothing here, or it is not for your account. Check the link, or go back home.")
+            return render(request, "staff/message.html", staff=staff, db=db, status=403, title=NOT_FOR_ROLE_TITLE,
+                          message=NOT_FOR_ROLE.format(who=refusal.who))
+        return render(request, "staff/message.html", staff=staff, db=db, status=404, title=NOT_FOUND_TITLE,
+                      message=NOT_FOUND)
 
 
 def form_again(request: Request, refusal: StaleForm) -> Response:
@@ -209,8 +210,8 @@ def form_again(request: Request, refusal: StaleForm) -> Response:
     return page
 
 
-UNREADABLE_FORM = ("That form could not be read (a file, or something other than text, was sent where "
-                   "text belongs), so nothing was saved. Please go back and type it again.")
+UNREADABLE_FORM = message("forms.unreadable")
+UNREADABLE_TITLE = message("forms.unreadable_title")
 
 
 async def answer_unreadable_form(request: Request, error: RequestValidationError) -> Response:
@@ -218,7 +219,7 @@ async def answer_unreadable_form(request: Request, error: RequestValidationError
     (The chat API reads its bodies itself and answers in its own words: bot/routers/chat.py.)"""
     if not request.url.path.startswith("/staff"):
         return await request_validation_exception_handler(request, error)
-    return render(request, "staff/message.html", status=422, title="That form could not be read",
+    return render(request, "staff/message.html", status=422, title=UNREADABLE_TITLE,
                   message=UNREADABLE_FORM)
 
 

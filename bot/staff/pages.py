@@ -16,6 +16,7 @@ from bot.auth.csrf import csrf_token
 from bot.auth.sessions import pop_expired
 from bot.staff.drafts import DRAFT_PREFIX
 from bot.outbox import ESCALATE_AFTER
+from bot.staff.messages import message
 from bot.staff.wording import (
     NO_LEAD_FOR_ADMIN,
     UNDELIVERED_FOR_ADMIN,
@@ -36,11 +37,10 @@ TWO_FACTOR = "/staff/two-factor"  # the sign-in's second step: the code
 SET_UP_TWO_FACTOR = "/staff/two-factor/setup"
 
 # A form sent with a stale CSRF token (the page was open too long) is shown again as it was.
-FORM_STALE = ("This page was open too long, so nothing was saved. "
-              "What you typed is still here: please press the button again.")
-SIGNED_OUT_FOR_SAFETY = "You were signed out because the page was not used for a while. Please sign in again."
-DRAFT_KEPT = "Your sign-in ran out, so nothing was saved yet. What you typed is kept below. Sign in to carry on."
-SIGN_IN_TO_CARRY_ON = "Please sign in to carry on. What you typed is kept below."
+FORM_STALE = message("forms.stale")
+SIGNED_OUT_FOR_SAFETY = message("sign_in.signed_out_for_safety")
+DRAFT_KEPT = message("forms.draft_kept")
+SIGN_IN_TO_CARRY_ON = message("forms.sign_in_to_carry_on")
 
 
 def _environment() -> Environment:
