@@ -30,6 +30,9 @@ MAX_WHAT, MAX_WHO, MAX_CHILD_WORDS = 1000, 120, 200
 SAID_PREVIEW = 80  # characters of a typed comment shown in the list of what they said
 
 CHECK_THE_PLAN = message("checkins.check_the_plan")
+PLAN_PROBLEMS = {key: message(f"checkins.plan_{key}") for key in (
+    "said", "what", "who", "too_long", "due_on", "shorter",
+    "child_words", "one_sentence", "too_many_words", "hard_words", "hard_to_read")}
 # What staff read for a reply to "Did that help?"
 HELPED_WORDS = {"yes": "Yes, it helped", "a_bit": "It helped a bit", "no": "No, it did not help",
                 "skipped": "They skipped this"}
@@ -87,22 +90,20 @@ def child_sentence_problem(typed: str) -> str | None:
     (the child rules: one sentence, 12 words or fewer, everyday words, reading age 9 or under)."""
     part = we_did.school_words(typed)
     if not part:
-        return "Please write what the young person will hear after \u201cNow\u201d, for example \u201cyou can eat in the quiet room\u201d."
+        return PLAN_PROBLEMS["child_words"]
     sentence = we_did.now_sentence(part)
     if len(plain_language.sentences(sentence)) > 1:
-        return "Please make this one sentence: young people hear one idea at a time."
+        return PLAN_PROBLEMS["one_sentence"]
     if not plain_language.problems(sentence):
         return None
     count = len(plain_language.words(sentence))
     if count > plain_language.MAX_WORDS:
-        return (f"\u201c{sentence}\u201d has {count} words. Young people read {plain_language.MAX_WORDS} or fewer "
-                "best: could you say it more simply?")
+        return PLAN_PROBLEMS["too_many_words"].format(sentence=sentence, count=count, max=plain_language.MAX_WORDS)
     rare = [w for w in plain_language.words(sentence) if plain_language.problems(w)]
     if rare:
         listed = ", ".join(f"\u201c{w}\u201d" for w in dict.fromkeys(rare))
-        return f"These words may be hard for a young reader: {listed}. Could you use everyday words instead?"
-    return (f"\u201c{sentence}\u201d may be hard to read for a child of 9. Shorter words and a shorter "
-            "sentence will help.")
+        return PLAN_PROBLEMS["hard_words"].format(words=listed)
+    return PLAN_PROBLEMS["hard_to_read"].format(sentence=sentence, age=plain_language.MAX_READING_AGE)
 
 
 def check_plan(db: Session, session: SurveySession, form: dict[str, str]) -> Plan | dict[str, str]:
@@ -112,23 +113,23 @@ def check_plan(db: Session, session: SurveySession, form: dict[str, str]) -> Pla
     model, said_id = {"answer": Answer, "comment": Comment}.get(kind), parse_id(number)
     said = db.get(model, said_id) if model is not None and said_id is not None else None
     if said is None or said.session_id != session.id or (isinstance(said, Answer) and not said.is_current):
-        errors["said"] = "Please choose what they said that this plan is about."
+        errors["said"] = PLAN_PROBLEMS["said"]
     what, who = form["what"].strip(), " ".join(form["who"].split())
     if not what:
-        errors["what"] = "Please say what the school will do."
+        errors["what"] = PLAN_PROBLEMS["what"]
     elif len(what) > MAX_WHAT:
-        errors["what"] = f"Please keep this under {MAX_WHAT} characters."
+        errors["what"] = PLAN_PROBLEMS["too_long"].format(max=MAX_WHAT)
     if not who:
-        errors["who"] = "Please say who will do it."
+        errors["who"] = PLAN_PROBLEMS["who"]
     elif len(who) > MAX_WHO:
-        errors["who"] = f"Please keep this under {MAX_WHO} characters."
+        errors["who"] = PLAN_PROBLEMS["too_long"].format(max=MAX_WHO)
     try:
         due_on = date.fromisoformat(form["due_on"].strip())
     except ValueError:
-        errors["due_on"] = "Please give the date it will be done by, as day, month and year."
+        errors["due_on"] = PLAN_PROBLEMS["due_on"]
     problem = child_sentence_problem(form["child_words"])
     if problem is None and len(we_did.school_words(form["child_words"])) > MAX_CHILD_WORDS:
-        problem = "Please make this shorter."
+        problem = PLAN_PROBLEMS["shorter"]
     if problem:
         errors["child_words"] = problem
     if errors:

@@ -36,6 +36,7 @@ class StaffMessages(BaseModel):
     council: dict[str, str]
     pupils: dict[str, str]
     checkins: dict[str, str]
+    warnings: dict[str, str]
 
     def keys(self) -> list[str]:
         return [f"{section}.{name}" for section in type(self).model_fields for name in getattr(self, section)]

@@ -17,14 +17,7 @@ from bot.auth.sessions import pop_expired
 from bot.staff.drafts import DRAFT_PREFIX
 from bot.outbox import ESCALATE_AFTER
 from bot.staff.messages import message
-from bot.staff.wording import (
-    NO_LEAD_FOR_ADMIN,
-    UNDELIVERED_FOR_ADMIN,
-    UNDELIVERED_FOR_SCHOOL,
-    UNDELIVERED_PARTNER_FOR_ADMIN,
-    role_label,
-    school_time,
-)
+from bot.staff.wording import role_label, school_time
 from framework.db import repository as repo
 from framework.db.models import SafeguardingAlert, School, StaffUser, utcnow
 from framework.safeguarding import safeguarding_categories
@@ -41,6 +34,10 @@ FORM_STALE = message("forms.stale")
 SIGNED_OUT_FOR_SAFETY = message("sign_in.signed_out_for_safety")
 DRAFT_KEPT = message("forms.draft_kept")
 SIGN_IN_TO_CARRY_ON = message("forms.sign_in_to_carry_on")
+# Banners while an alert may not have reached a person.
+UNDELIVERED_FOR_SCHOOL, NO_LEAD_FOR_ADMIN = message("warnings.undelivered_for_school"), message("warnings.no_lead_for_admin")
+UNDELIVERED_FOR_ADMIN = message("warnings.undelivered_for_admin")
+UNDELIVERED_PARTNER_FOR_ADMIN = message("warnings.undelivered_partner_for_admin")
 
 
 def _environment() -> Environment:

@@ -88,17 +88,6 @@ def who_spoke(who_with: str | None, perspective: str, *, missing: str = "") -> s
     return words.get(who_with, missing) if who_with else missing
 
 
-# Banners on staff pages while an alert may not have reached a person (bot/staff/pages.py).
-UNDELIVERED_FOR_SCHOOL = ("An email about a possible safeguarding concern has not reached your safeguarding lead. "
-                          "Please tell them to check Heard now.")
-NO_LEAD_FOR_ADMIN = ("{school} has no active safeguarding lead, so its alerts reach only administrators. "
-                     "Add or reactivate their account.")
-UNDELIVERED_FOR_ADMIN = ("An alert email to {school} has not been delivered for over {minutes} minutes. "
-                         "Please phone their safeguarding lead.")
-UNDELIVERED_PARTNER_FOR_ADMIN = ("An alert email about a partner's check-in has not been delivered for over {minutes} "
-                                 "minutes. Please phone the officer who invited them.")
-
-
 def answer_words(value: str) -> str:
     return STAFF_ANSWER_WORDS.get(value) or answer_scale().by_value(value).label
 

@@ -7,7 +7,7 @@ import html
 import re
 from datetime import timedelta
 
-from bot.staff.wording import NO_LEAD_FOR_ADMIN, UNDELIVERED_FOR_ADMIN, UNDELIVERED_FOR_SCHOOL
+from bot.staff.pages import NO_LEAD_FOR_ADMIN, UNDELIVERED_FOR_ADMIN, UNDELIVERED_FOR_SCHOOL
 from framework.db import repository as repo
 from framework.db.models import SafeguardingAlert, utcnow
 from tests.unit.staff_site import staff_db_url, staff_site  # noqa: F401
