@@ -86,6 +86,7 @@ class GivenAnswer:
 
     @property
     def label(self) -> str:
+        """The answer as staff read it: "Skipped", not the child's "Skip"."""
         return answer_words(self.value)
 
     @property
@@ -115,8 +116,12 @@ class StatementAnswer:
 @dataclass(frozen=True)
 class AnswerCount:
     value: str
-    label: str
     count: int
+
+    @property
+    def label(self) -> str:
+        """The answer as staff read it: "Skipped", not the child's "Skip"."""
+        return answer_words(self.value)
 
 
 @dataclass(frozen=True)
@@ -302,7 +307,7 @@ def _passed_to_lead(db: Session, session: SurveySession) -> tuple[PassedToLead, 
 
 def _counts(values) -> tuple[AnswerCount, ...]:
     tally = Counter(values)
-    return tuple(AnswerCount(v, answer_words(v), tally[v]) for v in answer_values())
+    return tuple(AnswerCount(v, tally[v]) for v in answer_values())
 
 
 def mapped_statements(framework: Framework, comment: Comment) -> tuple[Statement, ...]:

@@ -423,17 +423,9 @@ def record_comment(db: Session, survey_session: SurveySession, area_id: str, kin
     (the `heard map --json` shape; other keys are ignored).
     """
     _require(kind, COMMENT_KINDS, "kind")
-    comment = Comment(
-        session_id=survey_session.id,
-        area_id=area_id,
-        kind=kind,
-        text=text,
-        cards=cards,
-        mappings=[
-            CommentMapping(statement_id=m["statement_id"], area_id=m["area_id"], score=float(m["score"]))
-            for m in mappings
-        ],
-    )
+    matches = [CommentMapping(statement_id=m["statement_id"], area_id=m["area_id"], score=float(m["score"]))
+               for m in mappings]
+    comment = Comment(session_id=survey_session.id, area_id=area_id, kind=kind, text=text, cards=cards, mappings=matches)
     db.add(comment)
     db.flush()
     return comment
