@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.background import repeating
+from bot.staff.messages import message
 from framework.alerts import ACCOUNTS_PAGE, ALERT_PAGE
 from framework.db import repository as repo
 from framework.db.models import OutboxEmail, SafeguardingAlert, School, utcnow
@@ -37,7 +38,9 @@ SEND_EVERY = 10.0  # seconds
 # An alert email not gone this long after it was queued: the admins are told, and the school's
 # staff pages say so, so the concern reaches a person some other way.
 ESCALATE_AFTER = timedelta(minutes=15)
-ESCALATION_SUBJECT = "Heard: an alert email to a safeguarding lead has not been delivered"
+ESCALATION_SUBJECT, UNDELIVERED = message("emails.undelivered_subject"), message("emails.undelivered")
+TO_THE_COUNCIL, NO_ERROR_YET = message("emails.undelivered_partner"), message("emails.no_error_yet")
+CALL_THE_LEAD, CALL_THE_OFFICER = message("emails.call_the_lead"), message("emails.call_the_officer")
 CLAIM_LEASE = timedelta(minutes=5)  # longer than any one run takes
 SMTP_TIMEOUT = 20.0  # seconds for each step of talking to the mail server
 _NEW_EMAIL = "heard_outbox_new_email"
@@ -111,15 +114,10 @@ def escalate_undelivered(sessions: sessionmaker[Session], settings: Settings, no
             alert = db.get(SafeguardingAlert, alert_id)
             school = db.get(School, alert.school_id) if alert.school_id is not None else None  # None: a partner's
             errors = [e.last_error for e in stuck if e.alert_id == alert_id and e.last_error]
-            body = (
-                f"An email telling {school.name if school else 'the council about a partner'} about a possible "
-                f"safeguarding concern has not been delivered for {int(ESCALATE_AFTER.total_seconds() // 60)} minutes.\n"
-                f"The mail server said: {errors[-1] if errors else 'nothing yet'}\n"
-                + ("Please phone the school's safeguarding lead now." if school else
-                   "Please phone the officer who invited the partner now.")
-                + " Heard keeps trying to send the email.\n"
-                f"{settings.resolved_staff_url}"
-            )
+            body = UNDELIVERED.format(
+                whom=school.name if school else TO_THE_COUNCIL, minutes=int(ESCALATE_AFTER.total_seconds() // 60),
+                error=errors[-1] if errors else NO_ERROR_YET, call=CALL_THE_LEAD if school else CALL_THE_OFFICER,
+                staff_site=settings.resolved_staff_url)
             for admin in admins:
                 repo.enqueue_email(db, admin.email, ESCALATION_SUBJECT, body, now=now)
             log.error("alert %s: its email has not gone for %s; %d admin(s) told", alert_id, ESCALATE_AFTER, len(admins))

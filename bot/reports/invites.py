@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy import and_, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.staff.wording import INVITE_USE_WORDS, PARTNER_ROLE_WORDS, WHOSE_CHECKIN, question_set_choice
+from bot.staff.wording import PARTNER_ROLE_WORDS, WHOSE_CHECKIN, invite_use, question_set_choice
 from framework.db import repository as repo
 from framework.db.codes import format_code
 from framework.db.models import DEFAULT_PERSPECTIVE, PARENT_CARERS, PARTNERS, Invite, Pupil, StaffUser, SurveySession
@@ -129,7 +129,7 @@ class InviteRow:
 
     @property
     def use_label(self) -> str:
-        return INVITE_USE_WORDS[self.use]
+        return invite_use(self.use)
 
     @property
     def for_whom(self) -> str:

@@ -82,9 +82,11 @@ IN_COUNCIL, IN_NO_COUNCIL = message("schools.in_council"), message("schools.in_n
 
 # A safeguarding lead's account sees every child's worries: when an administrator makes or
 # changes one, the school's staff (the lead too) are told, so no one can use it unnoticed.
-CHANGED = {"deactivate": "turned off", "reactivate": "turned back on", "reset_password": "gave a new password to",
-           "reset_two_factor": "reset the two-factor sign-in of"}
-LEAD_CHANGED_SUBJECT = "Heard: a safeguarding lead account was changed"
+CHANGED = {"deactivate": message("emails.lead_deactivated"), "reactivate": message("emails.lead_reactivated"),
+           "reset_password": message("emails.lead_new_password"),
+           "reset_two_factor": message("emails.lead_two_factor_reset")}
+LEAD_MADE, LEAD_CHANGED = message("emails.lead_made"), message("emails.lead_changed")
+LEAD_CHANGED_SUBJECT = message("emails.lead_changed_subject")
 
 router = APIRouter(prefix="/staff/admin", include_in_schema=False)
 administrator = requires_role("admin", who="Heard administrators")
@@ -147,7 +149,7 @@ def _create_account(request: Request, db: Session, admin: StaffUser, form: dict[
     if council is not None:
         detail["council_id"] = council.id
     repo.audit(db, admin, "account_created", "staff_user", account.id, detail=detail)
-    tell_the_school(db, account, "made")
+    tell_the_school(db, account, LEAD_MADE)
     return accounts_page(request, db, admin, notice=ACCOUNT_MADE.format(email=account.email),
                          new_password=(account.email, password))
 
@@ -228,8 +230,7 @@ def tell_the_school(db: Session, account: StaffUser, what: str) -> None:
     """Email the school's active staff when an administrator makes or changes its safeguarding lead's account."""
     if account.role != "dsl" or account.school_id is None:
         return
-    body = (f"A Heard administrator {what} the safeguarding lead account {account.email} at {account.school.name}.\n"
-            "If nobody at your school asked for this, tell your head teacher and your Heard administrator.")
+    body = LEAD_CHANGED.format(what=what, email=account.email, school=account.school.name)
     for person in repo.staff_for_school(db, account.school_id):
         repo.enqueue_email(db, person.email, LEAD_CHANGED_SUBJECT, body)
 

@@ -1,10 +1,11 @@
-"""What the staff site says in its notice and problem boxes, as data: `messages.yml`, one section
-a part of the site. Checked on load, each problem with its file and line: at most 20 words a
-sentence (the adults' bar), and `{name}` placeholders only, which the code fills.
+"""What the staff site says in its notice and problem boxes and in its emails, as data:
+`messages.yml`, one section a part of the site. Checked on load, each problem with its file and
+line: at most 20 words a sentence (the adults' bar), and `{name}` placeholders only, which the
+code fills.
 
-Routers take a message by its key when they are imported, `message("pupils.erased")`, so a key
-that is not in the file stops the web app starting; a message no router takes fails
-tests/unit/test_staff_messages.py.
+Routers (and the outbox) take a message by its key when they are imported,
+`message("pupils.erased")`, so a key that is not in the file stops the web app starting; a
+message nothing takes fails tests/unit/test_staff_messages.py.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import Formatter
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 from accessibility import plain_language
 from framework.loader import load_checked
@@ -23,32 +24,35 @@ MAX_WORDS = plain_language.ADULTS.max_words
 _taken: set[str] = set()  # the keys routers have taken, for the test that finds unused messages
 
 
-class StaffMessages(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# One section a part of the site, in the order of the file; each maps a message's name to its text.
+SECTIONS = ("sign_in", "forms", "accounts", "schools", "councils", "audit", "alerts", "council", "pupils", "checkins",
+            "warnings", "emails")
 
-    sign_in: dict[str, str]
-    forms: dict[str, str]
-    accounts: dict[str, str]
-    schools: dict[str, str]
-    councils: dict[str, str]
-    audit: dict[str, str]
-    alerts: dict[str, str]
-    council: dict[str, str]
-    pupils: dict[str, str]
-    checkins: dict[str, str]
-    warnings: dict[str, str]
+
+class _Sections(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt section is an unknown field, with its line
 
     def keys(self) -> list[str]:
-        return [f"{section}.{name}" for section in type(self).model_fields for name in getattr(self, section)]
+        return [f"{section}.{name}" for section in SECTIONS for name in getattr(self, section)]
+
+
+StaffMessages = create_model("StaffMessages", __base__=_Sections,
+                             **{section: (dict[str, str], ...) for section in SECTIONS})
+
+
+def too_long(text: str):
+    """A problem for each sentence of `text` over the adults' bar (staff labels share it)."""
+    for sentence in plain_language.sentences(text):
+        if len(plain_language.words(sentence)) > MAX_WORDS:
+            yield f"'{sentence}' is longer than {MAX_WORDS} words; split it or say less"
 
 
 def _content_problems(data: StaffMessages):
     for key in data.keys():
         section, name = key.split(".")
         text = getattr(data, section)[name]
-        for sentence in plain_language.sentences(text):
-            if len(plain_language.words(sentence)) > MAX_WORDS:
-                yield (section, name), f"'{sentence}' is longer than {MAX_WORDS} words; split it or say less"
+        for problem in too_long(text):
+            yield (section, name), problem
         try:
             fields = [field for _, field, _, _ in Formatter().parse(text) if field is not None]
         except ValueError as exc:
@@ -71,7 +75,7 @@ def messages() -> StaffMessages:
 def message(key: str) -> str:
     """The message `section.name`, its placeholders still to fill with `.format(...)`."""
     section, _, name = key.partition(".")
-    found = getattr(messages(), section, {}).get(name) if section in StaffMessages.model_fields else None
+    found = getattr(messages(), section).get(name) if section in SECTIONS else None
     if found is None:
         raise KeyError(f"{MESSAGES_FILE.name} has no message {key!r}")
     _taken.add(key)

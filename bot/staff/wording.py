@@ -1,105 +1,124 @@
-"""The staff site's words for stored values, in one place, and its clock: school time in
-England. Pages, reports and exports all take their words from here, so they agree."""
+"""The staff site's words for stored values, and its clock: school time in England. The words
+are data, labels.yml, checked as they load: every value Heard stores has its words, none are
+for values it does not store, and no sentence is over the adults' bar. Pages, reports and
+exports all take their words from here, so they agree."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.staff.messages import too_long
 from framework.answers import answer_scale
+from framework.db.models import (
+    ANSWER_METHODS,
+    ANSWER_VALUES,
+    COMMENT_KINDS,
+    PARENT_CARERS,
+    PARTNER_ROLES,
+    PERSPECTIVES,
+    ROLES,
+    SESSION_STATUSES,
+    WHO_WITH,
+)
+from framework.loader import load_checked
+from framework.schema import QUESTION_SETS
 
 SCHOOL_TIME = ZoneInfo("Europe/London")
-
-ROLE_LABELS = {
-    "admin": "Administrator",
-    "senco": "SENCO",
-    "dsl": "Designated safeguarding lead",
-    "la_officer": "Local authority officer",
-}
-# Safeguarding categories' labels are data: framework/safeguarding_categories.yml.
-
-# A check-in's status: short in lists, in full on its summary, and as the use of its invite.
+LABELS_FILE = Path(__file__).with_name("labels.yml")
 NOT_STARTED = "not_started"  # a pupil with no check-in yet
-STATUS_WORDS = {
-    NOT_STARTED: "Not started",
-    "active": "In progress",
-    "paused": "Paused",
-    "finished": "Finished",
-    "stopped": "Stopped",
-}
-STATUS_IN_FULL = {
-    "finished": "Finished",
-    "stopped": "Stopped part-way",
-    "paused": "Paused (they can come back to it)",
-    "active": "In progress",
-}
-INVITE_USE_WORDS = {  # keyed by the status of the invite's latest check-in; None: never used
-    None: "Not used yet",
-    "active": "Started",
-    "paused": "Paused",
-    "finished": "Used: check-in finished",
-    "stopped": "Started, then stopped",
-}
+NOT_USED = "not_used"  # an invite with no check-in yet
 
-# The question sets (framework/schema.py QUESTION_SETS): a name, what each asks, and when to choose it.
-QUESTION_SET_NAMES = {"core": "Short", "standard": "Standard", "full": "Full"}
-QUESTION_SET_ASKS = {"core": "one question about each area", "standard": "the main questions about each area",
-                     "full": "every question"}
-QUESTION_SET_ADVICE = {"core": "Good for a first go or a short attention span.", "standard": "",
-                       "full": "Best for an annual review with time to spare."}
 
-# The scale's labels are the buttons a child presses; staff read "Skipped", not "Skip".
-STAFF_ANSWER_WORDS = {"skipped": "Skipped"}
-FIRST_PERSON = {  # an answer, as the young person would say it about their I statements
-    "yes": "This is true for me",
-    "sometimes": "This is sometimes true for me",
-    "no": "This is not true for me",
-    "dont_know": "I don't know yet",
-    "skipped": "I chose not to answer",
-}
-METHOD_WORDS = {
-    "tapped": "Tapped a button",
-    "typed": "Typed",
-    "clarified": "Typed; Heard checked what they meant",
-}
-WHO_SPOKE = {  # SurveySession.who_with / Answer.who_answered, as staff say it
-    "alone": "The young person, on their own",
-    "with_support": "The young person, with someone helping",
-    "answered_for_me": "Someone answered for the young person",
-}
-COMMENT_WORDS = {"anything_else": "Anything else", "what_would_help": "What would help"}
+class QuestionSetWords(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-# Whose check-in it is (SurveySession.perspective / Invite.perspective), as staff say it.
-WHOSE_CHECKIN = {
-    "children_young_people": "The pupil",
-    "parent_carers": "Their parent carer",
-    "partners": "A partner",
-}
-PARENT_CARER_WHO_SPOKE = {  # who_with, when the parent carer is the one checking in
-    "alone": "The parent carer, on their own",
-    "with_support": "The parent carer, with someone helping",
-    "answered_for_me": "Someone answered for the parent carer",
-}
-PARTNER_ROLE_WORDS = {"health": "Health", "social_care": "Social care", "education": "Education"}  # models.PARTNER_ROLES
+    name: str
+    asks: str
+    advice: str = ""
+
+
+def words_for(values: tuple[str, ...], *, every: bool = True) -> Any:
+    """A section of labels.yml: words for these stored values (`every`: each one needs its words)."""
+    return Field(json_schema_extra={"stored": values, "every": every})
+
+
+class StaffLabels(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: dict[str, str] = words_for(ROLES)
+    statuses: dict[str, str] = words_for((NOT_STARTED, *SESSION_STATUSES))
+    statuses_in_full: dict[str, str] = words_for(SESSION_STATUSES)
+    invite_uses: dict[str, str] = words_for((NOT_USED, *SESSION_STATUSES))
+    question_sets: dict[str, QuestionSetWords] = words_for(QUESTION_SETS)
+    staff_answers: dict[str, str] = words_for(ANSWER_VALUES, every=False)  # the rest: the scale's labels
+    first_person: dict[str, str] = words_for(ANSWER_VALUES)
+    methods: dict[str, str] = words_for(ANSWER_METHODS)
+    who_spoke: dict[str, str] = words_for(WHO_WITH)
+    parent_carer_who_spoke: dict[str, str] = words_for(WHO_WITH)
+    comments: dict[str, str] = words_for(COMMENT_KINDS)
+    whose_checkin: dict[str, str] = words_for(PERSPECTIVES)
+    partner_roles: dict[str, str] = words_for(PARTNER_ROLES)
+
+
+def _content_problems(labels: StaffLabels):
+    for section, field in StaffLabels.model_fields.items():
+        values, every = field.json_schema_extra["stored"], field.json_schema_extra["every"]
+        words = getattr(labels, section)
+        for key in (k for k in words if k not in values):
+            yield (section, key), f"Heard stores no '{key}' here; use one of {', '.join(values)}"
+        for value in (v for v in values if v not in words) if every else ():
+            yield (section,), f"'{value}' has no words; add a line '{value}: ...'"
+        for key, text in words.items():
+            texts = [text.name, text.asks, text.advice] if isinstance(text, QuestionSetWords) else [text]
+            for problem in (p for t in texts for p in too_long(t)):
+                yield (section, key), problem
+
+
+def load_labels(path: Path = LABELS_FILE) -> StaffLabels:
+    return load_checked(path, StaffLabels, _content_problems)
+
+
+LABELS = load_labels()
+ROLE_LABELS = LABELS.roles
+STATUS_WORDS = LABELS.statuses
+STATUS_IN_FULL = LABELS.statuses_in_full
+QUESTION_SET_NAMES = {key: words.name for key, words in LABELS.question_sets.items()}
+FIRST_PERSON = LABELS.first_person
+METHOD_WORDS = LABELS.methods
+COMMENT_WORDS = LABELS.comments
+WHOSE_CHECKIN = LABELS.whose_checkin
+PARTNER_ROLE_WORDS = LABELS.partner_roles
 
 
 def who_spoke(who_with: str | None, perspective: str, *, missing: str = "") -> str:
     """Who gave a check-in's answers (or one answer), as staff say it."""
-    words = PARENT_CARER_WHO_SPOKE if perspective == "parent_carers" else WHO_SPOKE
+    words = LABELS.parent_carer_who_spoke if perspective == PARENT_CARERS else LABELS.who_spoke
     return words.get(who_with, missing) if who_with else missing
 
 
 def answer_words(value: str) -> str:
-    return STAFF_ANSWER_WORDS.get(value) or answer_scale().by_value(value).label
+    return LABELS.staff_answers.get(value) or answer_scale().by_value(value).label
+
+
+def invite_use(status: str | None) -> str:
+    """An invite's use, by the status of its latest check-in (None: never used)."""
+    return LABELS.invite_uses[status or NOT_USED]
 
 
 def question_set_choice(key: str) -> str:
     """E.g. 'Short: one question about each area. Good for a first go or a short attention span.'"""
-    return f"{QUESTION_SET_NAMES[key]}: {QUESTION_SET_ASKS[key]}. {QUESTION_SET_ADVICE[key]}".strip()
+    words = LABELS.question_sets[key]
+    return f"{words.name}: {words.asks}. {words.advice}".strip()
 
 
 def question_set_label(key: str) -> str:
     """E.g. 'Short (one question about each area)'; an unknown key as it is."""
-    return f"{QUESTION_SET_NAMES[key]} ({QUESTION_SET_ASKS[key]})" if key in QUESTION_SET_NAMES else key
+    words = LABELS.question_sets.get(key)
+    return f"{words.name} ({words.asks})" if words else key
 
 
 def role_label(role: str) -> str:

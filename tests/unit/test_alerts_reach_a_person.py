@@ -62,7 +62,8 @@ def test_an_alert_email_undelivered_for_15_minutes_is_reported_to_the_admins_onc
     assert (to_lead.alert_id, to_lead.sent_at, to_lead.escalated_at is not None) == (alert_id, None, True)
     assert (to_admin.to_address, to_admin.subject, to_admin.alert_id) == (
         "admin@council.example", ESCALATION_SUBJECT, None)
-    assert "Oak School" in to_admin.body and "ConnectionRefusedError" in to_admin.body
+    assert "Oak School" in to_admin.body and "ConnectionRefusedError" in to_admin.body and "{" not in to_admin.body
+    assert "Please phone the school's safeguarding lead now." in to_admin.body
     assert "hurts" not in to_admin.body and "Amy" not in to_admin.body
     with sessions() as db:
         assert [e.id for e in repo.undelivered_alert_emails(db, utcnow() + timedelta(hours=1))] == [to_lead.id]
