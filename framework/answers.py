@@ -43,18 +43,21 @@ class StatementWords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     set_aside: tuple[str, ...]
     unsure: tuple[str, ...]
+    two_sided: tuple[str, ...]
     double_negatives: tuple[str, ...]
     partly: tuple[str, ...]
     maybe: tuple[str, ...]
     says_no: tuple[str, ...] = Field(min_length=1)
+    sarcasm: tuple[str, ...]
     says_yes: tuple[str, ...] = Field(min_length=1)
     opens_no: tuple[str, ...]
     opens_yes: tuple[str, ...]
     middle: tuple[str, ...]
+    contrast: tuple[str, ...]
     negations: tuple[str, ...]
 
-    @field_validator("set_aside", "unsure", "double_negatives", "partly", "maybe", "says_no", "says_yes", "opens_no",
-                     "opens_yes", "middle", "negations")
+    @field_validator("set_aside", "unsure", "two_sided", "double_negatives", "partly", "maybe", "says_no", "sarcasm",
+                     "says_yes", "opens_no", "opens_yes", "middle", "contrast", "negations")
     @classmethod
     def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in patterns:
@@ -68,15 +71,16 @@ class StatementWords(BaseModel):
         """The sides the words take: "no" for "i'd say false", "yes" for "true" or a double
         negative, "partly" for "not totally true", "opens no" and "opens yes" for a reply that
         starts "nah" or "yeah", "unsure" for "idk", "maybe" for "perhaps", "middle" for
-        "kinda" or "it depends", "negated" for a "not" no other list explained ("i never get
-        asked"); any of them, or none."""
+        "kinda" or "it depends", "two sided" for "yes and no", "sarcastic" for an eye roll or
+        "whatever", "contrast" for a "but", "negated" for a "not" no other list explained ("i
+        never get asked"); any of them, or none."""
         rest = " " + re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")) + " "
         found = set()
-        for side, patterns in ((None, self.set_aside), ("unsure", self.unsure), ("yes", self.double_negatives),
-                               ("partly", self.partly), ("maybe", self.maybe),
-                               ("no", self.says_no), ("yes", self.says_yes),
+        for side, patterns in ((None, self.set_aside), ("unsure", self.unsure), ("two sided", self.two_sided),
+                               ("yes", self.double_negatives), ("partly", self.partly), ("maybe", self.maybe),
+                               ("no", self.says_no), ("sarcastic", self.sarcasm), ("yes", self.says_yes),
                                ("opens no", self.opens_no), ("opens yes", self.opens_yes), ("middle", self.middle),
-                               ("negated", self.negations)):
+                               ("contrast", self.contrast), ("negated", self.negations)):
             for pattern in patterns:
                 rest, hits = re.subn(pattern, " ", rest)
                 if hits and side:
@@ -209,25 +213,37 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
 
 def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
     """The guard against reversing a view: typed words that say no ("false", "i disagree",
-    "not true", "yeah right"), or hold a "not" no pattern explains, are never stored as Yes, words that say yes ("true", "i agree",
-    "not bad") never as No, one side is never Sometimes, "not totally true" is neither Yes
-    nor No, nor are hedged words ("kinda", "only at home", "yes but"), "idk" or "maybe", a bare "maybe" is not "I don't know", and "i dont
-    know who to ask" is not "I don't know" to "Do you know who can help?", whatever the
-    language model thinks: they are asked back."""
+    "not true", "yeah right"), or hold a "not" no pattern explains, are never stored as Yes,
+    words that say yes ("true", "i agree", "not bad") never as No, one side is never
+    Sometimes, "not totally true" is neither Yes nor No, nor are hedged words ("kinda", "only
+    at home") or a "but", "idk" or "maybe", a bare "maybe" is not "I don't know", and "i dont
+    know who to ask" is not "I don't know" to "Do you know who can help?". Both sides at once
+    ("yes and no"), a "but" ("i guess but not really") and sarcasm ("SO much fun \U0001F644") are
+    never stored as a view they may not mean; sarcasm is stored only as the No its words say
+    ("oh yeah totally \U0001F644"). Whatever the language model thinks, these are asked back."""
     if value == "dont_know" and answer_scale().knowing.says_no_to(question, text):
         return True
     signals = answer_scale().statement_words.signals(text)
+    if signals & {"two sided", "contrast"} or (
+            "sarcastic" in signals and not (value == "no" and signals & {"no", "opens no"})):
+        return True
     if value == "yes":
         return bool(signals & {"no", "partly", "opens no", "unsure", "maybe", "middle", "negated"})
     if value == "no":
-        return bool(signals & {"yes", "partly", "opens yes", "unsure", "maybe", "middle"})
+        # sarcasm turns its own yes-words round: "oh yeah totally \U0001F644" is a No
+        yes_words = set() if "sarcastic" in signals else {"yes", "opens yes"}
+        return bool(signals & {"partly", "unsure", "maybe", "middle", *yes_words})
     if value == "sometimes":
-        # "true with help": the words take one side, so Sometimes would be a guess
-        return "unsure" in signals or (not signals & {"partly", "middle"} and len(signals & {"yes", "no"}) == 1)
+        # "true with help", "no never", "yeah as if": words that take a side and no middle
+        # way, so Sometimes would be a guess; "kind of, not really": a hedge and a side, which wins?
+        sides = signals & {"yes", "no", "opens yes", "opens no"}
+        return "unsure" in signals or (bool(sides) and not signals & {"partly", "middle"}) or (
+            "middle" in signals and bool(signals & {"yes", "no"}))
     if value == "dont_know":
         # a bare "maybe" may lean either way: a "maybe" is asked, never filed as "I don't know";
-        # nor is "idk, sometimes"
-        return ("maybe" in signals and "unsure" not in signals) or "middle" in signals
+        # nor is "idk, sometimes", nor words that take a side without "idk" ("they never ask me")
+        return ("maybe" in signals and "unsure" not in signals) or "middle" in signals or (
+            "unsure" not in signals and bool(signals & {"yes", "no", "opens yes", "opens no", "partly"}))
     return False
 
 

@@ -5,9 +5,15 @@ check-in reads them: Rasa's parse, the form's control words, then framework.answ
 - understood: the answer a careful adult would record (for `ask_back` items: asked back);
 - misrecorded: a different answer stored without asking back, the worst outcome;
 - asked back: nothing stored, the young person is asked again (or a control word is answered).
+
+    nice -n 10 .venv/bin/python scripts/answers_eval.py dev own      # tuned on: lists what went wrong
+    nice -n 10 .venv/bin/python scripts/answers_eval.py test fresh   # held out: figures only
+
+`own` is the team's own sarcastic, mixed and contrastive replies (tests/data/answers_own.yml).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -25,6 +31,9 @@ from framework.leaving import asks_to_leave
 REPO = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO / "tests" / "data" / "eval"
 CHILDREN = REPO / "tests" / "data" / "nlu_heldout.yml"  # children's own phrasings, by intent
+OWN = REPO / "tests" / "data" / "answers_own.yml"  # the team's own sarcastic and mixed replies
+# Sets whose items may be read while tuning; the others are reported as figures only.
+TUNED_ON = ("dev", "own", "children")
 # What each label asks to be stored; None: a careful adult would ask back. The sets have no
 # skip label: "prefer not to say" is labelled dont_know, and Skip records no view just as
 # "I don't know" does, so either counts.
@@ -44,8 +53,9 @@ class Item:
 
 
 def load(split: str) -> list[Item]:
-    """The `dev` or `test` answers."""
-    data = YAML(typ="safe").load((EVAL_DIR / f"answers_{split}.yml").read_text(encoding="utf-8"))
+    """The `dev`, `test` or `fresh` answers, or the team's `own`."""
+    path = OWN if split == "own" else EVAL_DIR / f"answers_{split}.yml"
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     return [Item(a["question"], str(a["text"]), a["label"], a.get("style", "")) for a in data["answers"]]
 
 
@@ -117,7 +127,8 @@ def parse_with_model(rasa_python: str, model: Path) -> Parse:
     return parse
 
 
-def format_score(name: str, result: Score) -> str:
+def format_score(name: str, result: Score, list_items: bool = True) -> str:
+    """The figures by style, then (with `list_items`) each misrecorded reply."""
     styles = sorted(Counter(i.style for i, _ in result.results).items())
     lines = [f"answers {name}: {len(result.results)} typed replies",
              f"{'style':<12}{'n':>5}{'understood':>12}{'misrecorded':>13}{'asked back':>12}"]
@@ -125,5 +136,24 @@ def format_score(name: str, result: Score) -> str:
         which = None if style == "all" else style
         lines.append(f"{style:<12}{n:>5}{result.understood(which):>12.1%}"
                      f"{result.misrecorded(which):>13.1%}{result.asked_back(which):>12.1%}")
-    lines += [f"  misrecorded: {item.text!r} ({item.label}) stored {got}" for item, got in result.misrecorded_items()]
+    if list_items:
+        lines += [f"  misrecorded: {item.text!r} ({item.label}) stored {got}"
+                  for item, got in result.misrecorded_items()]
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sets", nargs="+", choices=("dev", "test", "fresh", "own", "children"))
+    parser.add_argument("--model", type=Path, default=REPO / "models" / "heard.tar.gz")
+    parser.add_argument("--rasa-python", default=str(REPO / ".venv-rasa" / "bin" / "python"))
+    args = parser.parse_args(argv)
+    sets = {name: load_children() if name == "children" else load(name) for name in args.sets}
+    parsed = iter(parse_with_model(args.rasa_python, args.model)([i.text for items in sets.values() for i in items]))
+    for name, items in sets.items():
+        print(format_score(name, score(items, [next(parsed) for _ in items]), list_items=name in TUNED_ON))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

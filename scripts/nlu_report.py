@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from answers_eval import MISRECORDED_BAR, format_score, load, load_children, parse_with_model, score
+from answers_eval import MISRECORDED_BAR, TUNED_ON, format_score, load, load_children, parse_with_model, score
 from framework.answers import answer_scale
 from framework.conversation import INTENTS
 from mapping_eval import evaluate, format_scores
@@ -119,7 +119,7 @@ def answers_section(parse) -> list[str]:
     results = {name: score(items, [next(parsed) for _ in items]) for name, items in sets.items()}
     for name, result in results.items():
         print()
-        print(format_score(name, result))
+        print(format_score(name, result, list_items=name in TUNED_ON))
     misrecorded = results["dev"].misrecorded()
     return [f"answers dev: misrecorded {misrecorded:.1%} > {MISRECORDED_BAR:.0%}"] if misrecorded > MISRECORDED_BAR else []
 

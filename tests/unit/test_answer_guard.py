@@ -6,6 +6,10 @@ import pytest
 
 from framework.answers import SCALE_FILE, Answer, AnswerScale, Clarify, Reply, answer_scale, interpret
 from framework.loader import FrameworkError, load_yaml_model
+from scripts.answers_eval import EXPECTED, Score, load, reading
+
+ANSWER_INTENTS = ("affirm", "deny", "sometimes", "dont_know")
+OWN = load("own")  # the team's own sarcastic, mixed and contrastive replies, labelled
 
 
 def sure(text: str, intent: str) -> Reply:
@@ -76,7 +80,7 @@ def test_words_that_take_one_side_are_not_stored_as_sometimes(text):
     assert interpret(sure(text, "sometimes")) == Clarify(text)
 
 
-@pytest.mark.parametrize("text", ["yeah sometimes", "nah only sometimes", "sometimes", "yes and no"])
+@pytest.mark.parametrize("text", ["yeah sometimes", "nah only sometimes", "sometimes"])
 def test_a_plain_yeah_or_nah_does_not_stop_sometimes(text):
     assert interpret(sure(text, "sometimes")) == Answer("sometimes", "typed", text, 0.99)
 
@@ -253,3 +257,74 @@ def test_naming_someone_when_asked_if_there_is_someone_is_a_yes(text):
 def test_a_reply_that_does_more_than_name_someone_is_read_as_usual(text):
     reply = Reply(text, "nlu_fallback", 0.5, tapped=False)
     assert interpret(reply, question="Is there someone you trust to talk to?") == Clarify(text)
+
+
+# Sarcasm with no word that shows it: only the language model's reading keeps these right.
+ONLY_THE_MODEL_CAN_TELL = {"yep i get to choose between option a and option a", "super fast, like a snail"}
+
+
+@pytest.mark.parametrize("item", OWN, ids=[item.text for item in OWN])
+def test_own_sarcastic_and_mixed_replies_are_never_misrecorded_whatever_the_model_says(item):
+    """Each reply of tests/data/answers_own.yml, read as any answer with the model sure of it,
+    is stored as its label or asked back, never as a different answer."""
+    wrong = {intent for intent in ANSWER_INTENTS
+             if Score.is_misrecorded(item, reading(item.question, item.text, intent, 0.99))}
+    assert bool(wrong) == (item.text in ONLY_THE_MODEL_CAN_TELL), wrong
+
+
+@pytest.mark.parametrize("item", [i for i in OWN if i.style == "plain"], ids=lambda item: item.text)
+def test_plain_answers_beside_them_are_still_stored(item):
+    assert reading(item.question, item.text, item.label, 0.99) in EXPECTED[item.label]
+
+
+@pytest.mark.parametrize("text", [
+    "super safe \U0001F602", "yeah loads \U0001F644", "yep sooo welcome", "sure, whatever", "like i care",
+    "what choices lol", "omg yes i LOVE being ignored", "yeah they hang on my every word lol", "why do you even care",
+])
+def test_sarcasm_is_never_stored_as_a_view_it_may_not_mean(text):
+    for intent in ANSWER_INTENTS:
+        assert interpret(sure(text, intent)) == Clarify(text), intent
+
+
+@pytest.mark.parametrize("text", [
+    "oh yeah totally \U0001F644", "yeah right lol", "love it\u2026 not", "the bus is great. NOT.",
+    "yeah like that ever happens", "like anyone asks me", "u having a laugh", "nah \U0001F644",
+])
+def test_sarcasm_whose_words_say_no_is_a_no(text):
+    assert interpret(sure(text, "deny")) == Answer("no", "typed", text, 0.99)
+    for intent in ("affirm", "sometimes", "dont_know"):
+        assert interpret(sure(text, intent)) == Clarify(text), intent
+
+
+@pytest.mark.parametrize("text", [
+    "yes and no", "yes/no", "no but yes", "yeah... no", "yes i mean no", "yeah nah yeah", "i do and i dont",
+    "it's fine i guess but not really", "sometimes yes but mostly no", "its fine but i hate it",
+])
+def test_two_sides_at_once_or_a_turning_but_are_asked_back(text):
+    for intent in ANSWER_INTENTS:
+        assert interpret(sure(text, intent)) == Clarify(text), intent
+
+
+@pytest.mark.parametrize("text", ["not loads but some", "at school yes but not at home", "yeah but only a bit"])
+def test_a_but_that_only_hedges_may_be_sometimes(text):
+    assert interpret(sure(text, "sometimes")) == Answer("sometimes", "typed", text, 0.99)
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+    assert interpret(sure(text, "deny")) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["kind of, not really", "depends, mostly no"])
+def test_a_hedge_and_a_side_together_are_not_sometimes(text):
+    assert interpret(sure(text, "sometimes")) == Clarify(text)
+
+
+@pytest.mark.parametrize(("text", "intent", "value"), [
+    ("yh mostly lol", "affirm", "yes"), ("lol no", "deny", "no"), ("never lol", "deny", "no"),
+    ("ha. no.", "deny", "no"), ("yes no one bullies me", "affirm", "yes"),
+])
+def test_a_laugh_or_a_no_one_beside_a_plain_answer_still_lets_it_through(text, intent, value):
+    assert interpret(sure(text, intent)) == Answer(value, "typed", text, 0.99)
+
+
+def test_words_that_take_a_side_are_not_i_dont_know():
+    assert interpret(sure("they never ask me", "dont_know")) == Clarify("they never ask me")
+    assert interpret(sure("didnt know", "dont_know")) == Answer("dont_know", "typed", "didnt know", 0.99)
