@@ -297,7 +297,7 @@ def test_sarcasm_whose_words_say_no_is_a_no(text):
 
 
 @pytest.mark.parametrize("text", [
-    "yes and no", "yes/no", "no but yes", "yeah... no", "yes i mean no", "yeah nah yeah", "i do and i dont",
+    "yes and no", "yes/no", "no but yes", "yeah... no", "yes i mean no", "no i said yes", "yeah nah yeah", "i do and i dont",
     "it's fine i guess but not really", "sometimes yes but mostly no", "its fine but i hate it",
 ])
 def test_two_sides_at_once_or_a_turning_but_are_asked_back(text):
@@ -305,8 +305,9 @@ def test_two_sides_at_once_or_a_turning_but_are_asked_back(text):
         assert interpret(sure(text, intent)) == Clarify(text), intent
 
 
-@pytest.mark.parametrize("text", ["not loads but some", "at school yes but not at home", "yeah but only a bit"])
-def test_a_but_that_only_hedges_may_be_sometimes(text):
+@pytest.mark.parametrize("text", ["not loads but some", "at school yes but not at home", "yeah but only a bit",
+                                  "my mum does, school doesn't", "with my friends yes, with the year 9s no"])
+def test_a_but_that_only_hedges_or_halves_said_of_two_places_may_be_sometimes(text):
     assert interpret(sure(text, "sometimes")) == Answer("sometimes", "typed", text, 0.99)
     assert interpret(sure(text, "affirm")) == Clarify(text)
     assert interpret(sure(text, "deny")) == Clarify(text)
