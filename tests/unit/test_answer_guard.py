@@ -260,7 +260,8 @@ def test_a_reply_that_does_more_than_name_someone_is_read_as_usual(text):
 
 
 # Sarcasm with no word that shows it: only the language model's reading keeps these right.
-ONLY_THE_MODEL_CAN_TELL = {"yep i get to choose between option a and option a", "super fast, like a snail"}
+ONLY_THE_MODEL_CAN_TELL = {"yep i get to choose between option a and option a", "super fast, like a snail",
+                           "choices haha", "yeah sure they do"}
 
 
 @pytest.mark.parametrize("item", OWN, ids=[item.text for item in OWN])
@@ -297,7 +298,8 @@ def test_sarcasm_whose_words_say_no_is_a_no(text):
 
 
 @pytest.mark.parametrize("text", [
-    "yes and no", "yes/no", "no but yes", "yeah... no", "yes i mean no", "no i said yes", "yeah nah yeah", "i do and i dont",
+    "yes and no", "yes/no", "no but yes", "yeah... no", "yes i mean no", "no i said yes", "yeah nah yeah",
+    "i do and i dont",
     "it's fine i guess but not really", "sometimes yes but mostly no", "its fine but i hate it",
 ])
 def test_two_sides_at_once_or_a_turning_but_are_asked_back(text):
