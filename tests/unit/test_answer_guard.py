@@ -261,7 +261,7 @@ def test_a_reply_that_does_more_than_name_someone_is_read_as_usual(text):
 
 # Sarcasm with no word that shows it: only the language model's reading keeps these right.
 ONLY_THE_MODEL_CAN_TELL = {"yep i get to choose between option a and option a", "super fast, like a snail",
-                           "choices haha", "yeah sure they do"}
+                           "choices haha"}
 
 
 @pytest.mark.parametrize("item", OWN, ids=[item.text for item in OWN])
