@@ -119,10 +119,28 @@ class NamingSomeone(BaseModel):
             self.person.match(word) or (index and words[index - 1] in titles) for index, word in enumerate(words))
 
 
+class CasualOpening(BaseModel):
+    """A casual "yeah" opening a longer reply, how sarcasm often starts (answer_scale.yml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    opens: re.Pattern
+    words_after: int = Field(ge=1)
+    confidence: float = Field(gt=0.0, le=1.0)
+
+    def bar_for_yes(self, text: str, signals: frozenset[str]) -> float | None:
+        """How sure the model must be to store `text` as Yes when its only yes-word is the
+        casual opening and `words_after` or more words follow it; None otherwise."""
+        opening = self.opens.match(text.lower().replace("\u2019", "'"))
+        if opening and "yes" not in signals and len(text[opening.end():].split()) >= self.words_after:
+            return self.confidence
+        return None
+
+
 class AnswerScale(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     answers: tuple[ScaleAnswer, ...]
     statement_words: StatementWords
+    casual_opening: CasualOpening
     knowing: Knowing
     naming_someone: NamingSomeone
 
@@ -260,9 +278,12 @@ _SIDES = {
 def _confidence_needed(value: str, text: str) -> float:
     """How sure the model must be to store `value` for typed `text`: less when the reply's own
     words take that side and no other ("nah", "❌", "i suppose so", "bits", "im not shore"),
-    more when it has no answer words at all and tells about their life instead."""
+    more when it has no answer words at all and tells about their life instead, or when its
+    only yes-word is a casual "yeah" opening a longer reply, the way sarcasm starts."""
     signals = set(answer_scale().statement_words.signals(text))
     words = len(text.split())
+    if value == "yes" and (bar := answer_scale().casual_opening.bar_for_yes(text, frozenset(signals))):
+        return bar
     if not signals and words >= WORDS_IN_A_STATEMENT:
         return CONFIDENT_ABOUT_A_STATEMENT
     if words > 2:

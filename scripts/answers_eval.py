@@ -6,10 +6,11 @@ check-in reads them: Rasa's parse, the form's control words, then framework.answ
 - misrecorded: a different answer stored without asking back, the worst outcome;
 - asked back: nothing stored, the young person is asked again (or a control word is answered).
 
-    nice -n 10 .venv/bin/python scripts/answers_eval.py dev own      # tuned on: lists what went wrong
+    nice -n 10 .venv/bin/python scripts/answers_eval.py dev own everyday  # tuned on: lists what went wrong
     nice -n 10 .venv/bin/python scripts/answers_eval.py test fresh   # held out: figures only
 
-`own` is the team's own sarcastic, mixed and contrastive replies (tests/data/answers_own.yml).
+`own` is the team's own sarcastic, mixed and contrastive replies (tests/data/answers_own.yml),
+`everyday` the team's own plain ones in everyday words (tests/data/answers_everyday.yml).
 """
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ from framework.leaving import asks_to_leave
 REPO = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO / "tests" / "data" / "eval"
 CHILDREN = REPO / "tests" / "data" / "nlu_heldout.yml"  # children's own phrasings, by intent
-OWN = REPO / "tests" / "data" / "answers_own.yml"  # the team's own sarcastic and mixed replies
+# The team's own replies: sarcastic and mixed ones, and everyday ones
+TEAM = {"own": REPO / "tests" / "data" / "answers_own.yml", "everyday": REPO / "tests" / "data" / "answers_everyday.yml"}
 # Sets whose items may be read while tuning; the others are reported as figures only.
-TUNED_ON = ("dev", "own", "children")
+TUNED_ON = ("dev", *TEAM, "children")
 # What each label asks to be stored; None: a careful adult would ask back. The sets have no
 # skip label: "prefer not to say" is labelled dont_know, and Skip records no view just as
 # "I don't know" does, so either counts.
@@ -53,8 +55,8 @@ class Item:
 
 
 def load(split: str) -> list[Item]:
-    """The `dev`, `test` or `fresh` answers, or the team's `own`."""
-    path = OWN if split == "own" else EVAL_DIR / f"answers_{split}.yml"
+    """The `dev`, `test` or `fresh` answers, or the team's `own` or `everyday` ones."""
+    path = TEAM.get(split, EVAL_DIR / f"answers_{split}.yml")
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     return [Item(a["question"], str(a["text"]), a["label"], a.get("style", "")) for a in data["answers"]]
 
@@ -105,6 +107,10 @@ class Score:
     def misrecorded_items(self) -> list[tuple[Item, str]]:
         return [(i, got) for i, got in self.results if self.is_misrecorded(i, got)]
 
+    def needlessly_asked_items(self) -> list[Item]:
+        """Answers a careful adult would have recorded that were asked back instead."""
+        return [i for i, got in self.results if got == ASKED_BACK and not self.is_understood(i, got)]
+
 
 def score(items: Sequence[Item], parsed: Sequence[tuple[str | None, float | None]]) -> Score:
     """Each item read from its parse (intent name and confidence, in the same order)."""
@@ -128,7 +134,7 @@ def parse_with_model(rasa_python: str, model: Path) -> Parse:
 
 
 def format_score(name: str, result: Score, list_items: bool = True) -> str:
-    """The figures by style, then (with `list_items`) each misrecorded reply."""
+    """The figures by style, then (with `list_items`) each misrecorded reply and each answer asked back."""
     styles = sorted(Counter(i.style for i, _ in result.results).items())
     lines = [f"answers {name}: {len(result.results)} typed replies",
              f"{'style':<12}{'n':>5}{'understood':>12}{'misrecorded':>13}{'asked back':>12}"]
@@ -139,12 +145,13 @@ def format_score(name: str, result: Score, list_items: bool = True) -> str:
     if list_items:
         lines += [f"  misrecorded: {item.text!r} ({item.label}) stored {got}"
                   for item, got in result.misrecorded_items()]
+        lines += [f"  asked back: {item.text!r} ({item.label}, {item.style})" for item in result.needlessly_asked_items()]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sets", nargs="+", choices=("dev", "test", "fresh", "own", "children"))
+    parser.add_argument("sets", nargs="+", choices=("dev", "test", "fresh", *TEAM, "children"))
     parser.add_argument("--model", type=Path, default=REPO / "models" / "heard.tar.gz")
     parser.add_argument("--rasa-python", default=str(REPO / ".venv-rasa" / "bin" / "python"))
     args = parser.parse_args(argv)

@@ -10,6 +10,7 @@ from scripts.answers_eval import EXPECTED, Score, load, reading
 
 ANSWER_INTENTS = ("affirm", "deny", "sometimes", "dont_know")
 OWN = load("own")  # the team's own sarcastic, mixed and contrastive replies, labelled
+EVERYDAY = load("everyday")  # the team's own everyday replies, labelled
 
 
 def sure(text: str, intent: str) -> Reply:
@@ -191,8 +192,37 @@ def test_a_longer_reply_with_no_answer_words_needs_a_surer_model():
     assert interpret(Reply("i play on my own", "affirm", 0.8, tapped=False)) == Clarify("i play on my own")
     assert interpret(Reply("i play on my own", "deny", 0.9, tapped=False)) == Answer("no", "typed", "i play on my own", 0.9)
     assert interpret(Reply("my nan", "affirm", 0.8, tapped=False)) == Answer("yes", "typed", "my nan", 0.8)
-    assert interpret(Reply("yeah i play with sam", "affirm", 0.8, tapped=False)) == Answer(
-        "yes", "typed", "yeah i play with sam", 0.8)
+    assert interpret(Reply("yeah i play sam", "affirm", 0.8, tapped=False)) == Answer(
+        "yes", "typed", "yeah i play sam", 0.8)
+
+
+@pytest.mark.parametrize("text", ["yeah i play with sam", "yep they ask me all the time", "sure i get to pick stuff",
+                                  "Yeah, my mum helps me"])
+def test_a_casual_yeah_opening_a_longer_reply_needs_a_surer_model_for_yes(text):
+    """Sarcasm often starts like this ("yeah i get to pick my pen colour") and only the model can tell."""
+    assert interpret(Reply(text, "affirm", 0.85, tapped=False)) == Clarify(text)
+    assert interpret(Reply(text, "affirm", 0.9, tapped=False)) == Answer("yes", "typed", text, 0.9)
+
+
+@pytest.mark.parametrize("text", ["yes i go to football with my dad", "yeah i feel safe", "yeah they help me loads",
+                                  "yeah of course they listen to me"])
+def test_a_plain_yes_or_another_yes_word_keeps_the_usual_bar(text):
+    assert interpret(Reply(text, "affirm", 0.75, tapped=False)) == Answer("yes", "typed", text, 0.75)
+
+
+@pytest.mark.parametrize(("text", "intent", "value"), [
+    ("yes, quite a few", "affirm", "yes"), ("spot on", "affirm", "yes"), ("by and large", "affirm", "yes"),
+    ("uh huh", "affirm", "yes"), ("\u2764\ufe0f", "affirm", "yes"), ("can't say I do", "deny", "no"),
+    ("could be better", "sometimes", "sometimes"),
+])
+def test_everyday_answer_words_let_a_less_sure_reading_through(text, intent, value):
+    assert interpret(less_sure(text, intent)) == Answer(value, "typed", text, 0.6)
+
+
+@pytest.mark.parametrize(("text", "intent"), [("yes, quite a few", "sometimes"), ("can't say I do", "dont_know"),
+                                              ("could be better", "affirm"), ("could be better", "deny")])
+def test_everyday_answer_words_are_not_stored_as_another_answer(text, intent):
+    assert interpret(sure(text, intent)) == Clarify(text)
 
 
 @pytest.mark.parametrize(("text", "side"), [
@@ -275,6 +305,12 @@ def test_own_sarcastic_and_mixed_replies_are_never_misrecorded_whatever_the_mode
 
 @pytest.mark.parametrize("item", [i for i in OWN if i.style == "plain"], ids=lambda item: item.text)
 def test_plain_answers_beside_them_are_still_stored(item):
+    assert reading(item.question, item.text, item.label, 0.99) in EXPECTED[item.label]
+
+
+@pytest.mark.parametrize("item", EVERYDAY, ids=[item.text for item in EVERYDAY])
+def test_everyday_answers_are_stored_when_the_model_reads_them_so(item):
+    """The guard never holds back an everyday answer ("can't say I do", "I suppose I do", "yessir")."""
     assert reading(item.question, item.text, item.label, 0.99) in EXPECTED[item.label]
 
 
