@@ -101,6 +101,19 @@ class Knowing(BaseModel):
                     and self.not_knowing_it.search(text.lower().replace("\u2019", "'")))
 
 
+class HelpCounts(BaseModel):
+    """A question that counts help as a yes, and words that say the child has that help."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    question: re.Pattern
+    with_help: re.Pattern
+
+    def says_help_to(self, question: str | None, text: str) -> bool:
+        """True for "not on my own, mum takes me" under "Can you get to places, on your own or with help?"."""
+        return bool(question and self.question.search(question.lower())
+                    and self.with_help.search(text.lower().replace("\u2019", "'")))
+
+
 class NamingSomeone(BaseModel):
     """A question asking whether there is someone, and the words that name a person."""
 
@@ -142,6 +155,7 @@ class AnswerScale(BaseModel):
     statement_words: StatementWords
     casual_opening: CasualOpening
     knowing: Knowing
+    help_counts: HelpCounts
     naming_someone: NamingSomeone
 
     @model_validator(mode="after")
@@ -235,11 +249,14 @@ def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
     words that say yes ("true", "i agree", "not bad") never as No, one side is never
     Sometimes, "not totally true" is neither Yes nor No, nor are hedged words ("kinda", "only
     at home") or a "but", "idk" or "maybe", a bare "maybe" is not "I don't know", and "i dont
-    know who to ask" is not "I don't know" to "Do you know who can help?". Both sides at once
+    know who to ask" is not "I don't know" to "Do you know who can help?", nor "mum takes me"
+    No to "Can you get to places, on your own or with help?". Both sides at once
     ("yes and no"), a "but" ("i guess but not really") and sarcasm ("SO much fun \U0001F644") are
     never stored as a view they may not mean; sarcasm is stored only as the No its words say
     ("oh yeah totally \U0001F644"). Whatever the language model thinks, these are asked back."""
     if value == "dont_know" and answer_scale().knowing.says_no_to(question, text):
+        return True
+    if value == "no" and answer_scale().help_counts.says_help_to(question, text):
         return True
     signals = answer_scale().statement_words.signals(text)
     if signals & {"two sided", "contrast"} or (

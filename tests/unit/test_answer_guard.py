@@ -71,6 +71,14 @@ def test_not_knowing_the_thing_asked_about_is_not_i_dont_know(text):
         "dont_know", "typed", text, 0.99)
 
 
+@pytest.mark.parametrize("text", ["not on my own, my mum takes me", "with help from my mum", "my dad drives me",
+                                  "no, my carer comes with me"])
+def test_having_the_help_is_not_a_no_where_help_counts(text):
+    question = "Can you get to places, on your own or with help?"
+    assert interpret(sure(text, "deny"), question=question) == Clarify(text)
+    assert interpret(sure(text, "deny"), question="Can you get ready on your own?") == Answer("no", "typed", text, 0.99)
+
+
 def test_a_plain_i_dont_know_to_a_question_about_knowing_is_kept():
     assert interpret(sure("idk tbh", "dont_know"), question="Do you know how to stay safe online?") == Answer(
         "dont_know", "typed", "idk tbh", 0.99)
@@ -169,6 +177,7 @@ def test_a_negated_bad_feeling_is_never_stored_as_no(text):
 
 
 @pytest.mark.parametrize(("text", "leans"), [("mostly yes", "affirm"), ("most of the time i guess", "affirm"),
+                                             ("more or less", "affirm"),
                                              ("hardly ever", "deny"), ("mostly not", "deny"), ("not usually", "deny")])
 def test_words_that_lean_one_way_are_not_sometimes_nor_the_other_way(text, leans):
     other = "deny" if leans == "affirm" else "affirm"
