@@ -36,6 +36,9 @@ CHILDREN = REPO / "tests" / "data" / "nlu_heldout.yml"  # children's own phrasin
 TEAM = {"own": REPO / "tests" / "data" / "answers_own.yml", "everyday": REPO / "tests" / "data" / "answers_everyday.yml"}
 # Sets whose items may be read while tuning; the others are reported as figures only.
 TUNED_ON = ("dev", *TEAM, "children")
+# The labelled splits (tests/data/eval/README.md). dev: tuned on; test: split from the same batch;
+# fresh, fresh2: outside batches by writers who never saw Heard. All but dev are only reported.
+SPLITS = ("dev", "test", "fresh", "fresh2")
 # What each label asks to be stored; None: a careful adult would ask back. The sets have no
 # skip label: "prefer not to say" is labelled dont_know, and Skip records no view just as
 # "I don't know" does, so either counts.
@@ -151,7 +154,7 @@ def format_score(name: str, result: Score, list_items: bool = True) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sets", nargs="+", choices=("dev", "test", "fresh", *TEAM, "children"))
+    parser.add_argument("sets", nargs="+", choices=(*SPLITS, *TEAM, "children"))
     parser.add_argument("--model", type=Path, default=REPO / "models" / "heard.tar.gz")
     parser.add_argument("--rasa-python", default=str(REPO / ".venv-rasa" / "bin" / "python"))
     args = parser.parse_args(argv)

@@ -89,7 +89,7 @@ def format_scores(scores: Scores) -> str:
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
-    for split in [a for a in argv if a != "-v"] or ["dev", "test", "fresh"]:
+    for split in [a for a in argv if a != "-v"] or ["dev", "test", "fresh", "fresh2"]:
         scores = evaluate(split)
         print(format_scores(scores))
         if verbose:

@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from answers_eval import MISRECORDED_BAR, TUNED_ON, format_score, load, load_children, parse_with_model, score
+from answers_eval import MISRECORDED_BAR, SPLITS, TUNED_ON, format_score, load, load_children, parse_with_model, score
 from framework.answers import answer_scale
 from framework.conversation import INTENTS
 from mapping_eval import evaluate, format_scores
@@ -34,9 +34,6 @@ from safeguarding_eval import load as load_safeguarding
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_F1 = 0.90
-# dev: tuned on; test: split from the same batch, reported only; fresh: an outside batch written later
-# by someone who never saw Heard, reported only (tests/data/eval/README.md)
-SPLITS = ("dev", "test", "fresh")
 # Every intent young people type: the answer scale's and the conversation's typed ones.
 TYPED_INTENTS = (
     *(a.intent for a in answer_scale().answers),
@@ -112,7 +109,7 @@ def format_table(report: dict) -> str:
 
 
 def answers_section(parse) -> list[str]:
-    """Print the answers' dev, test and fresh figures, and the children's held-out answers; dev's
+    """Print the answers' figures on each split, and the children's held-out answers; dev's
     misrecorded share over the bar is a failure."""
     sets = {**{split: load(split) for split in SPLITS}, "children": load_children()}
     parsed = iter(parse([item.text for items in sets.values() for item in items]))
@@ -125,8 +122,8 @@ def answers_section(parse) -> list[str]:
 
 
 def safeguarding_section(parse) -> list[str]:
-    """Print the alert figures for dev, test and fresh; dev's false alarms over the bar are a failure
-    (test and fresh are only reported: nothing is tuned on them)."""
+    """Print the alert figures on each split; dev's false alarms over the bar are a failure
+    (the others are only reported: nothing is tuned on them)."""
     sets = {split: load_safeguarding(split) for split in SPLITS}
     parsed = iter(parse([item.text for items in sets.values() for item in items]))
     problems = []
