@@ -121,7 +121,15 @@ def _we_did_texts(for_adults: bool = False) -> list[tuple[str, str]]:
 
 ALL_TEXTS = (_domain_texts() + _framework_texts() + _button_texts() + _support_texts() + _widget_texts()
              + _we_did_texts())
-ADULT_TEXTS = _framework_texts(for_adults=True) + _we_did_texts(for_adults=True) + _support_texts(for_adults=True)
+def _adult_follow_up_texts() -> list[tuple[str, str]]:
+    """An adult's answers to "will you tell anyone?" and the like after a worry (framework/worry_follow_ups.yml)."""
+    data = YAML(typ="safe").load((ROOT / "framework" / "worry_follow_ups.yml").read_text(encoding="utf-8"))
+    return [(f"follow-up {perspective} {intent} {i}", text) for perspective, intents in data["by_perspective"].items()
+            for intent, texts in intents.items() for i, text in enumerate(texts)]
+
+
+ADULT_TEXTS = (_framework_texts(for_adults=True) + _we_did_texts(for_adults=True) + _support_texts(for_adults=True)
+               + _adult_follow_up_texts())
 
 
 def test_the_sweep_covers_every_source():
@@ -157,6 +165,7 @@ def test_the_adult_sweep_covers_every_adult_question_and_prompt():
         len(shropshire.questions(p, "full")) for p in ("parent_carers", "partners")) == 40 + 37
     assert "shropshire.safe parent_carers intro" in names and "shropshire.safe partners what_would_help" in names
     assert {"support parent_carers 0", "support partners 0"} <= names  # the words after a worry
+    assert {"follow-up parent_carers who_is_told 0", "follow-up partners talk_to_person 0"} <= names
     assert not names & {name for name, _ in ALL_TEXTS}  # each text is held to one bar
 
 
