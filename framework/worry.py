@@ -11,8 +11,11 @@ closest look-alikes. Nearest neighbours, not a trained weight vector, so a new e
 once and a score can be explained by the examples it was closest to.
 
 The alert rule (thresholds in the data file, chosen on tests/data/eval/safeguarding_dev.yml):
-  the rules fire, or the signal alone reaches `alone`, or Rasa's concern intent is confident
-  (framework.answers.CONFIDENT) and the signal reaches `with_concern`.
+  the rules fire, or the signal alone reaches `alone` (`alone_long` for a message of
+  `long_from` words or more), or Rasa's concern intent is confident (framework.answers.CONFIDENT)
+  and the signal reaches `with_concern`. A short message gives the encoder little to go on, and
+  short harmless ones ("he makes me laugh", "i took my tablets") sit near worries; a longer
+  message's meaning is surer, so the bar for it is lower.
 """
 from __future__ import annotations
 
@@ -41,13 +44,21 @@ _WORD = re.compile(r"[a-z0-9']+")
 class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     alone: float = Field(gt=-1, lt=1, description="The signal alone raises an alert at this score or above.")
+    alone_long: float = Field(gt=-1, lt=1, description="The same, for a message of `long_from` words or more.")
+    long_from: int = Field(gt=MIN_WORDS, description="How many words (chat spellings spelled out) make a message long.")
     with_concern: float = Field(gt=-1, lt=1, description="A confident `concern` intent raises one only at this score or above.")
 
     @model_validator(mode="after")
     def _alone_is_stricter(self) -> "Thresholds":
-        if self.with_concern > self.alone:
-            raise ValueError("'with_concern' must not be above 'alone': the intent's agreement can only lower the bar")
+        if self.with_concern > min(self.alone, self.alone_long):
+            raise ValueError("'with_concern' must not be above 'alone' or 'alone_long': the intent's agreement can only lower the bar")
+        if self.alone_long > self.alone:
+            raise ValueError("'alone_long' must not be above 'alone': a longer message's meaning is the surer one")
         return self
+
+    def alone_for(self, words: int) -> float:
+        """The bar for the signal alone on a message of `words` words."""
+        return self.alone_long if words >= self.long_from else self.alone
 
 
 class WorryExamples(BaseModel):
@@ -102,6 +113,7 @@ class Heard:
     """What the signal made of one message."""
 
     score: float  # nearest worries' similarity minus nearest look-alikes' (0.0 for a text too short to judge)
+    words: int  # the message's words, chat spellings spelled out
     alone: bool  # sure enough to alert on its own
     agrees: bool  # sure enough to confirm a confident `concern` intent
 
@@ -135,9 +147,15 @@ class WorrySignal:
             out[judged] = self._nearest(vectors @ self._worry.T) - self._nearest(vectors @ self._benign.T)
         return out
 
+    def words(self, text: str) -> int:
+        """How many words the message has, chat spellings spelled out (what `long_from` counts)."""
+        return len(self.plain(text).split())
+
     def _hear(self, text: str) -> Heard:
         score = float(self.scores([text])[0])
-        return Heard(score=score, alone=score >= self.thresholds.alone, agrees=score >= self.thresholds.with_concern)
+        words = self.words(text)
+        return Heard(score=score, words=words, alone=score >= self.thresholds.alone_for(words),
+                     agrees=score >= self.thresholds.with_concern)
 
     def _nearest(self, similarities: np.ndarray) -> np.ndarray:
         k = self.examples.nearest

@@ -8,7 +8,9 @@ one; such matches must reach into the current message, because the earlier messa
 screened when they were sent. Then, when no rule fired, the worry signal (framework/worry.py: the
 message's meaning against labelled worries and look-alikes) raises the alert on its own when it
 is very sure: children disclose in words nobody wrote a pattern for. Such an alert has no
-category (the DSL reads the words; the SENCO never sees them) and no evidence span.
+category (the DSL reads the words; the SENCO never sees them) and no evidence span. The signal
+is not asked about a message the rules cleared: one that is mostly an act they found negated
+("nobody hurts me", "my dad never hits me"), whose meaning is close to a worry's but is not one.
 
     from bot.safeguarding.screen import screen
     screen("my step dad hurts me").risk  -> True
@@ -46,9 +48,12 @@ class ScreenResult:
     risk: bool
     categories: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    # No rule fired, and at least half the message's words are an act a rule found negated.
+    cleared: bool = False
 
     def as_json(self, text: str) -> dict:
-        return {"text": text, "risk": self.risk, "categories": list(self.categories), "evidence": list(self.evidence)}
+        return {"text": text, "risk": self.risk, "categories": list(self.categories), "evidence": list(self.evidence),
+                "cleared": self.cleared}
 
 
 # A piece of evidence: (message index, start, end) in that message's original text.
@@ -92,7 +97,7 @@ class Screener:
         """Screen `text`: the rules, then (if none fired) the worry signal on its own.
         `previous` is the same child's earlier messages, oldest first."""
         found = self.match_rules(text, previous)
-        if found.risk or self.signal is None or not text or not text.strip():
+        if found.risk or found.cleared or self.signal is None or not text or not text.strip():
             return found
         return ScreenResult(risk=True) if self.signal.hear(text).alone else found
 
@@ -104,20 +109,26 @@ class Screener:
         messages = earlier + [text]
         categories: set[str] = set()
         spans: set[_Span] = set()
+        cleared = False
         # The current message alone (so an earlier "no" or "not really" cannot negate it), then
         # joined to the earlier ones (so "my step dad" + "he hurts me" is read as one disclosure).
         for first in sorted({len(messages) - 1, 0}, reverse=True):
-            found_categories, found_spans = self._screen_joined(messages[first:])
+            found_categories, found_spans, negated = self._screen_joined(messages[first:])
             categories |= found_categories
             spans |= {(first + i, a, b) for i, a, b in found_spans}
+            if first == len(messages) - 1:
+                cleared = negated
         return ScreenResult(
             risk=bool(categories),
             categories=sorted(categories),
             evidence=_quote(messages, spans),
+            cleared=cleared and not categories,
         )
 
     # ---- one pass over some messages joined --------------------------------------------------------
-    def _screen_joined(self, messages: list[str]) -> tuple[set[str], set[_Span]]:
+    def _screen_joined(self, messages: list[str]) -> tuple[set[str], set[_Span], bool]:
+        """The categories and evidence of the rules that fire, and whether acts the rules found
+        negated make up at least half the words of the last message."""
         tracked = [self._normalised(m) for m in messages]
         doc, starts = self._doc(tracked)
         current_first = next((t.i for t in doc if t.idx >= starts[-1]), len(doc))
@@ -125,6 +136,7 @@ class Screener:
         candidates = self.prefilter.rules_for({t.lemma_ for t in doc} | {t.lower_ for t in doc})
         categories: set[str] = set()
         token_spans: list[tuple[int, int]] = []
+        negated: set[int] = set()  # tokens of negated acts
         for index, (rule, matcher) in enumerate(self.matchers):
             if index not in candidates:
                 continue
@@ -132,7 +144,7 @@ class Screener:
             for match_id, start, end, alignment in matcher(doc, with_alignments=True):
                 if sentence[start] == sentence[end - 1]:
                     hits[self.nlp.vocab.strings[match_id]].append((start, end, alignment))
-            found = self._rule_matches(rule, doc, hits, sentence, current_first)
+            found = self._rule_matches(rule, doc, hits, sentence, current_first, negated)
             if not found:
                 continue
             if rule.needs:
@@ -142,13 +154,17 @@ class Screener:
                 token_spans.append(min(context, key=lambda c: abs(c[0] - found[0][0])))
             categories.update(rule.categories)
             token_spans += found
-        return categories, {span for s, e in token_spans for span in _sources(doc, s, e, tracked, starts)}
+        words = [t.i for t in doc[current_first:] if not t.is_punct]
+        cleared = bool(words) and 2 * len(negated.intersection(words)) >= len(words)
+        return categories, {span for s, e in token_spans for span in _sources(doc, s, e, tracked, starts)}, cleared
 
-    def _rule_matches(self, rule: Rule, doc: Doc, hits, sentence: list[int], current_first: int) -> list[tuple[int, int]]:
+    def _rule_matches(self, rule: Rule, doc: Doc, hits, sentence: list[int], current_first: int,
+                      negated: set[int]) -> list[tuple[int, int]]:
         """Matches of the rule that reach the current message, are not negated (if the rule
-        allows that) and have no look-alike pattern nearby. For evidence: per act (anchor) the
-        longest match, so the person is quoted with the act, but never a span that swallows
-        another act ("dad hurts me dad hurts me" is two quotes, not one)."""
+        allows that) and have no look-alike pattern nearby; the tokens of negated ones, from the
+        negation word on, are added to `negated`. For evidence: per act (anchor) the longest
+        match, so the person is quoted with the act, but never a span that swallows another act
+        ("dad hurts me dad hurts me" is two quotes, not one)."""
         passing: list[tuple[int, int, int]] = []
         harmless = _LookAlikes([(s, e) for i in range(len(rule.unless)) for s, e, _ in hits[_key(rule, "unless", i)]])
         for i, pattern in enumerate(rule.match):
@@ -156,7 +172,10 @@ class Screener:
                 if end <= current_first:
                     continue
                 anchor = start + alignment.index(pattern.anchor)
-                if rule.negatable and self._negated(doc, sentence, anchor):
+                negation = self._negation(doc, sentence, anchor) if rule.negatable else None
+                if negation is not None:
+                    if not harmless.near(sentence, start, end):
+                        negated.update(range(min(start, negation), end))
                     continue
                 if harmless.near(sentence, start, end):
                     continue
@@ -164,14 +183,15 @@ class Screener:
         kept = _longest_per_act(passing)
         return [(s, e) for s, e, a in passing if (s, e, a) in kept]
 
-    def _negated(self, doc: Doc, sentence: list[int], anchor: int) -> bool:
+    def _negation(self, doc: Doc, sentence: list[int], anchor: int) -> int | None:
+        """The index of the word negating the act at `anchor`, or None."""
         for j in range(anchor - 1, max(anchor - 1 - _NEGATION_WINDOW, -1), -1):
             if sentence[j] != sentence[anchor]:
-                return False
+                return None
             if doc[j].lemma_ in self.negation:
                 between = {doc[k].lemma_ for k in range(j + 1, anchor)}
-                return not (between & self.negation_cancel)
-        return False
+                return None if between & self.negation_cancel else j
+        return None
 
     def _doc(self, tracked: list[TrackedText]) -> tuple[Doc, list[int]]:
         starts, pos = [], 0

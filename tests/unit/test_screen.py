@@ -259,13 +259,13 @@ def test_the_sorted_sweeps_find_what_comparing_every_pair_finds():
 def test_as_json_shape(screener):
     text = "my step dad hurts me"
     data = screener.screen(text).as_json(text)
-    assert list(data) == ["text", "risk", "categories", "evidence"]
+    assert list(data) == ["text", "risk", "categories", "evidence", "cleared"]
     assert data["text"] == text and data["risk"] is True
     assert data["categories"] == ["abuse_physical"]
     assert all(isinstance(e, str) for e in data["evidence"])
     assert json.loads(json.dumps(data)) == data
     assert screener.screen("I like art").as_json("I like art") == {
-        "text": "I like art", "risk": False, "categories": [], "evidence": []}
+        "text": "I like art", "risk": False, "categories": [], "evidence": [], "cleared": False}
 
 
 def test_empty_and_odd_input(screener):

@@ -38,7 +38,7 @@ def test_a_disclosure_no_rule_matches_still_alerts(text):
 
 
 def test_a_disclosure_the_signal_is_less_sure_of_still_confirms_the_concern_intent():
-    text = "my brother makes me do things to him and says its normal"
+    text = "my step dad is weird with me"
     assert not default_screener().match_rules(text).risk
     heard = worry_signal().hear(text)
     assert heard.agrees and not heard.alone
@@ -90,3 +90,45 @@ def test_a_broken_examples_file_names_the_file_and_line(tmp_path):
     with pytest.raises(FrameworkError) as caught:
         load_worry_examples(backwards)
     assert f"{backwards}:" in str(caught.value) and "with_concern" in str(caught.value)
+
+
+def test_a_long_message_is_judged_against_the_lower_bar():
+    # 14 words, no rule: between `alone_long` and `alone`, so only its length makes it alert
+    text = "my cousin keeps asking me to play a game where we take turns touching"
+    thresholds = worry_signal().thresholds
+    heard = worry_signal().hear(text)
+    assert heard.words >= thresholds.long_from and thresholds.alone_long <= heard.score < thresholds.alone
+    assert not default_screener().match_rules(text).risk and default_screener().screen(text).risk
+
+
+def test_a_short_message_needs_the_higher_bar():
+    thresholds = worry_signal().thresholds
+    assert thresholds.alone_for(thresholds.long_from - 1) == thresholds.alone > thresholds.alone_long
+    assert thresholds.alone_for(thresholds.long_from) == thresholds.alone_long
+
+
+def test_the_signal_is_not_asked_about_an_act_the_rules_found_negated():
+    text = "i am not scared of my step dad"
+    assert worry_signal().hear(text).alone  # what the signal alone would say: near "scared of my step dad"
+    found = default_screener().match_rules(text)
+    assert found.cleared and not found.risk
+    assert default_screener().screen(text).risk is False
+
+
+@pytest.mark.parametrize("text", [
+    "nobody hits me but mum goes out every night and we have nothing for tea",
+    "my dad never hits me but my step dad is weird with me when mum is at work",
+])
+def test_a_negation_clears_only_a_message_that_is_mostly_the_negated_act(text):
+    # no rule fires; the negated act is under half the words, so the signal still hears the rest
+    found = default_screener().match_rules(text)
+    assert not found.risk and not found.cleared
+    assert default_screener().screen(text).risk
+
+
+def test_alone_long_above_alone_is_refused(tmp_path):
+    text = EXAMPLES_FILE.read_text(encoding="utf-8")
+    upside_down = tmp_path / "thresholds.yml"
+    upside_down.write_text(text.replace("alone_long:", "alone_long: 0.5 #", 1), encoding="utf-8")
+    with pytest.raises(FrameworkError, match="alone_long"):
+        load_worry_examples(upside_down)
