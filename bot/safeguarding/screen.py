@@ -5,7 +5,10 @@ through the shared English pipeline (framework/nlp.py: blank spaCy with the look
 the comment mapper uses), and matched against the patterns in rules.yml. A disclosure split over
 messages is caught by also screening the last one or two previous messages joined to the current
 one; such matches must reach into the current message, because the earlier messages were
-screened when they were sent. Then, when no rule fired, the worry signal (framework/worry.py: the
+screened when they were sent. A full stop after a fragment of a word or two ("shouting. banging.
+mum crying. every night") does not end a sentence for the patterns, so such lists are read
+together; a negation word still reaches only its own sentence ("no. he hits me" stays a
+disclosure), and a match across fragments can be cancelled by a look-alike in any of them. Then, when no rule fired, the worry signal (framework/worry.py: the
 message's meaning against labelled worries and look-alikes) raises the alert on its own when it
 is very sure: children disclose in words nobody wrote a pattern for. Such an alert has no
 category (the DSL reads the words; the SENCO never sees them) and no evidence span. The signal
@@ -40,6 +43,7 @@ _SENTENCE_END = set(".!?;…")
 _NEGATION_WINDOW = 4  # tokens before the act in which "not", "never", "nobody" negate it
 _UNLESS_BEFORE, _UNLESS_AFTER = 4, 6  # how near a look-alike pattern must be to cancel a match
 _PREVIOUS_JOINED = 2  # how many earlier messages a split disclosure may start in
+_FRAGMENT_WORDS = 2  # a "sentence" of this many words or fewer is read with the next one
 _KNOWN_WORDS = 40000  # most common English words (wordfreq): never "repaired" as misspellings
 
 
@@ -133,6 +137,7 @@ class Screener:
         doc, starts = self._doc(tracked)
         current_first = next((t.i for t in doc if t.idx >= starts[-1]), len(doc))
         sentence = _sentence_ids(doc)
+        joined = _sentence_ids(doc, fragments_joined=True)
         candidates = self.prefilter.rules_for({t.lemma_ for t in doc} | {t.lower_ for t in doc})
         categories: set[str] = set()
         token_spans: list[tuple[int, int]] = []
@@ -142,9 +147,9 @@ class Screener:
                 continue
             hits: dict[str, list[tuple[int, int, list[int]]]] = defaultdict(list)
             for match_id, start, end, alignment in matcher(doc, with_alignments=True):
-                if sentence[start] == sentence[end - 1]:
+                if joined[start] == joined[end - 1]:
                     hits[self.nlp.vocab.strings[match_id]].append((start, end, alignment))
-            found = self._rule_matches(rule, doc, hits, sentence, current_first, negated)
+            found = self._rule_matches(rule, doc, hits, (sentence, joined), current_first, negated)
             if not found:
                 continue
             if rule.needs:
@@ -158,23 +163,28 @@ class Screener:
         cleared = bool(words) and 2 * len(negated.intersection(words)) >= len(words)
         return categories, {span for s, e in token_spans for span in _sources(doc, s, e, tracked, starts)}, cleared
 
-    def _rule_matches(self, rule: Rule, doc: Doc, hits, sentence: list[int], current_first: int,
+    def _rule_matches(self, rule: Rule, doc: Doc, hits, sentences: tuple[list[int], list[int]], current_first: int,
                       negated: set[int]) -> list[tuple[int, int]]:
         """Matches of the rule that reach the current message, are not negated (if the rule
-        allows that) and have no look-alike pattern nearby; the tokens of negated ones, from the
-        negation word on, are added to `negated`. For evidence: per act (anchor) the longest
-        match, so the person is quoted with the act, but never a span that swallows another act
-        ("dad hurts me dad hurts me" is two quotes, not one)."""
+        allows that) and have no look-alike pattern nearby; the tokens of negated ones within one
+        sentence, from the negation word on, are added to `negated`. `sentences` is the sentence
+        ids, then the same with fragments joined: a match across fragments looks for look-alikes
+        in all of them, a match within one sentence only in it (as negation always does). For
+        evidence: per act (anchor) the longest match, so the person is quoted with the act, but
+        never a span that swallows another act ("dad hurts me dad hurts me" is two quotes, not one)."""
         passing: list[tuple[int, int, int]] = []
         harmless = _LookAlikes([(s, e) for i in range(len(rule.unless)) for s, e, _ in hits[_key(rule, "unless", i)]])
+        strict, joined = sentences
         for i, pattern in enumerate(rule.match):
             for start, end, alignment in hits[_key(rule, "match", i)]:
                 if end <= current_first:
                     continue
+                within = strict[start] == strict[end - 1]
+                sentence = strict if within else joined
                 anchor = start + alignment.index(pattern.anchor)
-                negation = self._negation(doc, sentence, anchor) if rule.negatable else None
+                negation = self._negation(doc, strict, anchor) if rule.negatable else None
                 if negation is not None:
-                    if not harmless.near(sentence, start, end):
+                    if within and not harmless.near(sentence, start, end):
                         negated.update(range(min(start, negation), end))
                     continue
                 if harmless.near(sentence, start, end):
@@ -316,12 +326,18 @@ def _token_specs(pattern: Pattern) -> list[dict]:
     return specs
 
 
-def _sentence_ids(doc: Doc) -> list[int]:
-    ids, current = [], 0
+def _sentence_ids(doc: Doc, fragments_joined: bool = False) -> list[int]:
+    """Per token, the number of its sentence; with `fragments_joined`, a sentence of at most
+    _FRAGMENT_WORDS words runs on into the next."""
+    ids, current, words = [], 0, 0  # words: since the last sentence end, joined or not
     for token in doc:
         ids.append(current)
-        if token.is_punct and set(token.text) <= _SENTENCE_END:
-            current += 1
+        if not token.is_punct:
+            words += 1
+        elif set(token.text) <= _SENTENCE_END:
+            if not (fragments_joined and words <= _FRAGMENT_WORDS):
+                current += 1
+            words = 0
     return ids
 
 

@@ -20,6 +20,7 @@ from bot.safeguarding.screen import (
     ScreenResult,
     _LookAlikes,
     _longest_per_act,
+    _sentence_ids,
     default_screener,
     screen,
 )
@@ -202,6 +203,29 @@ def test_earlier_messages_neither_leak_nor_negate(screener):
     assert not screener.screen("ok", previous=["i want to die"]).risk  # already screened when sent
     assert screener.screen("he hits me", previous=["not really"]).risk
     assert not screener.screen("hit the ball over the fence", previous=["my brother"]).risk
+
+
+def test_fragments_split_by_full_stops_are_read_together(screener):
+    for text in ("shouting. banging. mum crying. every night", "screaming. smashing. i hide"):
+        result = screener.match_rules(text)
+        assert result.risk and result.categories == ["abuse_emotional"], (text, result)
+        assert result.evidence == [text]
+    # A look-alike in any of the fragments cancels a match across them.
+    assert not screener.match_rules("shouting. banging. drums. crying").risk
+    assert screener.match_rules("shouting. banging. crying").risk
+
+
+def test_only_fragments_of_a_word_or_two_run_on(screener):
+    doc = screener.nlp("shouting. banging. mum crying. every night. we went to the park. then home")
+    assert len(set(_sentence_ids(doc))) == 6
+    joined = _sentence_ids(doc, fragments_joined=True)
+    assert len(set(joined)) == 2 and joined[0] == joined[-3]  # ... "the park ." then "then home"
+
+
+def test_a_negation_in_a_fragment_does_not_reach_the_next_one(screener):
+    assert screener.match_rules("no. he hits me").risk
+    assert screener.match_rules("not really. my dad hurts me").risk
+    assert screener.match_rules("no. nobody hurts me").cleared
 
 
 # ---- evidence and JSON ---------------------------------------------------------------------------------
