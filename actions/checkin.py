@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.common import checkin_session, database, fails_visibly, say, turn
-from actions.forms import latest_reply, raise_alert_from_dialogue
+from actions.forms import concern_words, latest_reply, raise_alert_from_dialogue
 from framework import checkin, followups
 from framework.conversation import (
     CHANGING_SLOT,
@@ -185,4 +185,4 @@ class ActionConcern(CheckinStep):
 
     def step(self, db, session, tracker):
         reply = latest_reply(tracker)
-        return raise_alert_from_dialogue(db, session, reply.text if reply else "")
+        return raise_alert_from_dialogue(db, session, reply.text if reply else "", concern_words(tracker, reply))

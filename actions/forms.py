@@ -35,12 +35,22 @@ from framework.conversation import (
     REPLY_SLOT,
     REQUESTED_SLOT,
     STAGE_SLOT,
+    UNNEGATED,
     Stage,
     form_replies,
 )
 from framework.followups import FollowUp
 from framework.leaving import asks_to_leave, is_a_comment
 from framework.worry import worry_signal
+
+
+def concern_words(tracker: Tracker, reply: Reply | None) -> str:
+    """What the worry signal hears before a `concern` intent alerts: the reply's words, less any
+    act the screen found negated in it ("nobody hurts me" leaves nothing to confirm a worry)."""
+    unnegated = ((tracker.latest_message or {}).get("metadata") or {}).get(UNNEGATED)
+    if isinstance(unnegated, str):
+        return unnegated
+    return reply.text if reply else ""
 
 
 def latest_reply(tracker: Tracker) -> Reply | None:
@@ -111,12 +121,12 @@ class HeardFormValidation(FormValidationAction, ABC):
         if not confident:
             return None
         if reply.intent == CONCERN:
-            if not reply.tapped and not worry_signal().hear(reply.text).agrees:
+            if not reply.tapped and not worry_signal().hear(concern_words(tracker, reply)).agrees:
                 # The intent alone also fires on ordinary life ("i hurt my arm at rugby"): without
                 # the worry signal's agreement the message is read as an answer or comment.
                 return None
             with turn(tracker) as now, now.stored_once() as db:
-                says = raise_alert_from_dialogue(db, now.session, reply.text)
+                says = raise_alert_from_dialogue(db, now.session, reply.text, concern_words(tracker, reply))
             say(dispatcher, says)
             return [SlotSet(ON_HOLD_SLOT, True)]
         answered = self.control_says(tracker, reply)
@@ -151,10 +161,11 @@ class HeardFormValidation(FormValidationAction, ABC):
         """Events for a typed (or non-choice) reply, or None to use the standard slot filling."""
 
 
-def raise_alert_from_dialogue(db, session, words: str) -> list[checkin.Say]:
+def raise_alert_from_dialogue(db, session, words: str, heard: str) -> list[checkin.Say]:
     """Rasa's `concern` intent is the second safeguarding signal: with the worry signal agreeing
-    (framework/worry.py), store the alert and support the child; else ask them to say it again."""
-    if not worry_signal().hear(words).agrees:
+    (framework/worry.py) on `heard` (concern_words: the words less acts the screen found negated),
+    store the alert of `words` and support the child; else ask them to say it again."""
+    if not worry_signal().hear(heard).agrees:
         return [checkin.Say(response="utter_default")]
     raise_alert(db, session, words=words, categories=[], evidence=[], source="intent")
     return [checkin.Say(custom={"kind": "safeguarding"},

@@ -50,6 +50,9 @@ ENTITIES = (*CHOICE_SLOTS, STATEMENT_ENTITY, CARDS_ENTITY)
 # Each message Rasa is sent carries its transcript row in its metadata, so the actions can tell a
 # message sent again (its reply was lost) from a new one.
 MESSAGE_ID = "message_id"
+# And, when the screen found an act in it negated ("nobody hurts me"), its words outside those acts:
+# a confident `concern` intent is confirmed by the worry signal on these words only.
+UNNEGATED = "unnegated"
 # The kind of the reply an action sends when it could not do its part (the database refused):
 # Rasa would drop its events and carry on, so the web app undoes the turn and answers 503.
 TURN_FAILED = "turn_failed"

@@ -64,6 +64,7 @@ from framework.conversation import (
     START,
     STATEMENT_ENTITY,
     TURN_FAILED,
+    UNNEGATED,
     payload_entities,
 )
 from framework.db import repository as repo
@@ -183,9 +184,11 @@ class RasaClient:
         # Conversations whose failed turn could not be undone yet: resumed before their next message.
         self._unsettled: set[str] = set()
 
-    async def send(self, sender_id: str, text: str, message_id: int | None = None) -> list[dict]:
+    async def send(self, sender_id: str, text: str, message_id: int | None = None,
+                   unnegated: str | None = None) -> list[dict]:
         """Rasa's reply elements for one message from `sender_id` (made by us, never by a client);
-        `message_id`, its transcript row, goes to the actions in the message's metadata.
+        `message_id`, its transcript row, goes to the actions in the message's metadata, and so
+        do `unnegated`, its words outside the acts the screen found negated, if it found any.
 
         Rasa logs a custom action it could not reach and carries on with nothing to say: every
         turn of ours runs actions, so silence means the turn was lost. The action server may be
@@ -197,6 +200,8 @@ class RasaClient:
         body: dict = {"sender": sender_id, "message": text}
         if message_id is not None:
             body["metadata"] = {MESSAGE_ID: message_id}
+        if unnegated is not None:
+            body.setdefault("metadata", {})[UNNEGATED] = unnegated
         elements = await self._turn(sender_id, body)
         if elements:
             return elements
@@ -289,6 +294,7 @@ class Received:
     duplicate: bool
     forward: ForRasa | None = None
     answered: tuple[list[BotMessage], Progress | None] | None = None
+    unnegated: str | None = None  # the screen's ScreenResult.unnegated, for the actions
 
 
 @dataclass(frozen=True)
@@ -427,7 +433,7 @@ class ChatGateway:
         found = screen(read.text, previous=read.previous)
         if not found.risk:
             return Received(read.session_id, message_id, read.sender_id, duplicate,
-                            forward=for_rasa(read.text, load_framework(read.framework_id)))
+                            forward=for_rasa(read.text, load_framework(read.framework_id)), unnegated=found.unnegated)
         with self.sessions.begin() as db:
             message = db.get(TranscriptMessage, message_id)
             session = db.get(SurveySession, message.session_id)
@@ -466,7 +472,7 @@ class ChatGateway:
                 if not await self.rasa.has_conversation(sender):
                     # Its replies are dropped: the child already has the question they are answering.
                     await self.rasa.send(sender, START_PAYLOAD)
-            elements = await self.rasa.send(sender, received.forward.text, received.message_id)
+            elements = await self.rasa.send(sender, received.forward.text, received.message_id, received.unnegated)
         except RasaUnavailable:
             self._rasa_outages += 1
             raise

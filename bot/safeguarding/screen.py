@@ -14,6 +14,8 @@ is very sure: children disclose in words nobody wrote a pattern for. Such an ale
 category (the DSL reads the words; the SENCO never sees them) and no evidence span. The signal
 is not asked about a message the rules cleared: one that is mostly an act they found negated
 ("nobody hurts me", "my dad never hits me"), whose meaning is close to a worry's but is not one.
+The message's words outside its negated acts (`unnegated`) go on to Rasa with it: a confident
+`concern` intent is confirmed by the signal on those words only (actions/forms.py).
 
     from bot.safeguarding.screen import screen
     screen("my step dad hurts me").risk  -> True
@@ -54,10 +56,12 @@ class ScreenResult:
     evidence: list[str] = field(default_factory=list)
     # No rule fired, and at least half the message's words are an act a rule found negated.
     cleared: bool = False
+    # When a rule found an act negated: the message's other words (normalised), else None.
+    unnegated: str | None = None
 
     def as_json(self, text: str) -> dict:
         return {"text": text, "risk": self.risk, "categories": list(self.categories), "evidence": list(self.evidence),
-                "cleared": self.cleared}
+                "cleared": self.cleared, "unnegated": self.unnegated}
 
 
 # A piece of evidence: (message index, start, end) in that message's original text.
@@ -113,26 +117,28 @@ class Screener:
         messages = earlier + [text]
         categories: set[str] = set()
         spans: set[_Span] = set()
-        cleared = False
+        cleared, unnegated = False, None
         # The current message alone (so an earlier "no" or "not really" cannot negate it), then
         # joined to the earlier ones (so "my step dad" + "he hurts me" is read as one disclosure).
         for first in sorted({len(messages) - 1, 0}, reverse=True):
-            found_categories, found_spans, negated = self._screen_joined(messages[first:])
+            found_categories, found_spans, (negated, rest) = self._screen_joined(messages[first:])
             categories |= found_categories
             spans |= {(first + i, a, b) for i, a, b in found_spans}
             if first == len(messages) - 1:
-                cleared = negated
+                cleared, unnegated = negated, rest
         return ScreenResult(
             risk=bool(categories),
             categories=sorted(categories),
             evidence=_quote(messages, spans),
             cleared=cleared and not categories,
+            unnegated=unnegated,
         )
 
     # ---- one pass over some messages joined --------------------------------------------------------
-    def _screen_joined(self, messages: list[str]) -> tuple[set[str], set[_Span], bool]:
+    def _screen_joined(self, messages: list[str]) -> tuple[set[str], set[_Span], tuple[bool, str | None]]:
         """The categories and evidence of the rules that fire, and whether acts the rules found
-        negated make up at least half the words of the last message."""
+        negated make up at least half the words of the last message, and (when any act was
+        negated) the last message's words outside the negated acts."""
         tracked = [self._normalised(m) for m in messages]
         doc, starts = self._doc(tracked)
         current_first = next((t.i for t in doc if t.idx >= starts[-1]), len(doc))
@@ -161,7 +167,9 @@ class Screener:
             token_spans += found
         words = [t.i for t in doc[current_first:] if not t.is_punct]
         cleared = bool(words) and 2 * len(negated.intersection(words)) >= len(words)
-        return categories, {span for s, e in token_spans for span in _sources(doc, s, e, tracked, starts)}, cleared
+        rest = " ".join(doc[i].text for i in words if i not in negated) if negated.intersection(words) else None
+        spans = {span for s, e in token_spans for span in _sources(doc, s, e, tracked, starts)}
+        return categories, spans, (cleared, rest)
 
     def _rule_matches(self, rule: Rule, doc: Doc, hits, sentences: tuple[list[int], list[int]], current_first: int,
                       negated: set[int]) -> list[tuple[int, int]]:

@@ -81,12 +81,13 @@ def test_a_message_is_in_the_transcript_before_rasa_sees_it(chat_client, new_inv
     real_send = rasa.send
     stored_when_sent: list = []
 
-    async def send_and_look(sender_id: str, text: str, message_id: int | None = None) -> list[dict]:
+    async def send_and_look(sender_id: str, text: str, message_id: int | None = None,
+                            unnegated: str | None = None) -> list[dict]:
         with stack.sessions() as db:  # another connection: only committed rows are seen
             stored_when_sent.append(db.execute(
                 select(TranscriptMessage.text, TranscriptMessage.delivered_at)
                 .where(TranscriptMessage.client_message_id == "first-look")).one_or_none())
-        return await real_send(sender_id, text, message_id)
+        return await real_send(sender_id, text, message_id, unnegated)
 
     monkeypatch.setattr(rasa, "send", send_and_look)
     assert send(chat_client, auth, "i want to type", "first-look").status_code == 200

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from bot.chat.gateway import START_PAYLOAD, RasaClient, RasaUnavailable, TurnFailed
-from framework.conversation import MESSAGE_ID, TURN_FAILED
+from framework.conversation import MESSAGE_ID, TURN_FAILED, UNNEGATED
 from framework.settings import Settings
 
 MESSAGE = 7
@@ -40,12 +40,15 @@ class FakeRasa:
         self.replies = replies
         self.actions_up = actions_up
         self.received: list[str] = []
+        self.metadata: list[dict | None] = []
         self.events: list[dict] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/webhooks/rest/webhook":
-            self.received.append(json.loads(request.content)["message"])
+            body = json.loads(request.content)
+            self.received.append(body["message"])
+            self.metadata.append(body.get("metadata"))
             return httpx.Response(200, json=self.replies.pop(0))
         if path.endswith("/tracker/events"):
             self.events.append(json.loads(request.content))
@@ -55,7 +58,7 @@ class FakeRasa:
         return httpx.Response(404)
 
 
-def send(rasa: FakeRasa, messages: int = 1) -> list[dict]:
+def send(rasa: FakeRasa, messages: int = 1, unnegated: str | None = None) -> list[dict]:
     """`messages` turns of one conversation through one client; the last one's elements."""
     settings = Settings(rasa_url="http://rasa.test", action_server_url="http://actions.test",
                         rasa_token="a-test-secret-of-thirty-two-bytes-or-more")
@@ -66,11 +69,20 @@ def send(rasa: FakeRasa, messages: int = 1) -> list[dict]:
             for _ in range(messages - 1):
                 with pytest.raises(RasaUnavailable):
                     await client.send("sender-1", "/skip", MESSAGE)
-            return await client.send("sender-1", "/skip", MESSAGE)
+            return await client.send("sender-1", "/skip", MESSAGE, unnegated)
 
     # A thread of its own: the browser tests may leave an event loop running in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, turns()).result()
+
+
+def test_the_words_outside_negated_acts_go_to_the_actions_beside_the_message_id():
+    rasa = FakeRasa([QUESTION])
+    assert send(rasa, unnegated="i am") == QUESTION
+    assert rasa.metadata == [{MESSAGE_ID: MESSAGE, UNNEGATED: "i am"}]
+    rasa = FakeRasa([QUESTION])
+    assert send(rasa) == QUESTION
+    assert rasa.metadata == [{MESSAGE_ID: MESSAGE}]
 
 
 def test_silence_with_the_action_server_back_is_undone_and_sent_again():

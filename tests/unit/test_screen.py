@@ -228,6 +228,13 @@ def test_a_negation_in_a_fragment_does_not_reach_the_next_one(screener):
     assert screener.match_rules("no. nobody hurts me").cleared
 
 
+def test_the_words_outside_negated_acts_are_kept_for_the_concern_intent(screener):
+    assert screener.screen("nobody hurts me").unnegated == ""
+    assert screener.screen("i am not scared of my step dad").unnegated == "i am"
+    assert screener.screen("my dad hits me").unnegated is None  # nothing negated
+    assert screener.screen("i like art").unnegated is None
+
+
 # ---- evidence and JSON ---------------------------------------------------------------------------------
 def test_evidence_is_the_childs_own_words(screener):
     text = "honestly my STEP-DAD hurtin me 😢"
@@ -283,13 +290,13 @@ def test_the_sorted_sweeps_find_what_comparing_every_pair_finds():
 def test_as_json_shape(screener):
     text = "my step dad hurts me"
     data = screener.screen(text).as_json(text)
-    assert list(data) == ["text", "risk", "categories", "evidence", "cleared"]
+    assert list(data) == ["text", "risk", "categories", "evidence", "cleared", "unnegated"]
     assert data["text"] == text and data["risk"] is True
     assert data["categories"] == ["abuse_physical"]
     assert all(isinstance(e, str) for e in data["evidence"])
     assert json.loads(json.dumps(data)) == data
     assert screener.screen("I like art").as_json("I like art") == {
-        "text": "I like art", "risk": False, "categories": [], "evidence": [], "cleared": False}
+        "text": "I like art", "risk": False, "categories": [], "evidence": [], "cleared": False, "unnegated": None}
 
 
 def test_empty_and_odd_input(screener):

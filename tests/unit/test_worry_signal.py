@@ -7,9 +7,10 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import ValidateSurveyForm, latest_reply, raise_alert_from_dialogue
+from actions.forms import ValidateSurveyForm, concern_words, latest_reply, raise_alert_from_dialogue
 from bot.safeguarding.screen import default_screener
 from framework.checkin import Say
+from framework.conversation import UNNEGATED
 from framework.loader import FrameworkError
 from framework.worry import EXAMPLES_FILE, load_worry_examples, worry_signal
 
@@ -50,9 +51,9 @@ def test_ordinary_life_does_not_alert_by_any_signal(text):
     assert not worry_signal().hear(text).agrees  # so a confident `concern` intent alone raises nothing
 
 
-def concern_tracker(text: str, confidence: float) -> Tracker:
-    return Tracker("pupil-1", {"requested_slot": "answer"}, {"text": text, "intent": {"name": "concern", "confidence": confidence}},
-                   [], False, None, {"name": "survey_form"}, "action_listen")
+def concern_tracker(text: str, confidence: float, metadata: dict | None = None) -> Tracker:
+    message = {"text": text, "intent": {"name": "concern", "confidence": confidence}, "metadata": metadata or {}}
+    return Tracker("pupil-1", {"requested_slot": "answer"}, message, [], False, None, {"name": "survey_form"}, "action_listen")
 
 
 @pytest.mark.parametrize("text", ORDINARY_LIFE)
@@ -64,9 +65,32 @@ def test_a_confident_concern_the_signal_does_not_share_is_read_as_a_reply(text):
     assert dispatcher.messages == []
 
 
+def test_a_confident_concern_about_an_act_the_screen_found_negated_does_not_alert():
+    text = "i am not scared of my step dad"
+    assert worry_signal().hear(text).agrees  # the words as a whole would confirm the intent
+    found = default_screener().screen(text)  # what the web app sends on with the message
+    tracker = concern_tracker(text, 0.99, {UNNEGATED: found.unnegated})
+    assert concern_words(tracker, latest_reply(tracker)) == "i am"
+    dispatcher = CollectingDispatcher()
+    assert ValidateSurveyForm()._answer_control(dispatcher, tracker, latest_reply(tracker)) is None
+    assert dispatcher.messages == []
+    assert raise_alert_from_dialogue(None, None, text, found.unnegated) == [Say(response="utter_default")]
+
+
+def test_the_words_outside_a_negated_act_can_still_confirm_a_concern():
+    text = "my dad never hits me but my step dad is weird with me when mum is at work"
+    unnegated = default_screener().match_rules(text).unnegated  # (the signal alone alerts on this one)
+    assert unnegated is not None and "hits" not in unnegated and "weird" in unnegated
+    assert worry_signal().hear(unnegated).agrees
+    # a message with no negated act is heard whole
+    tracker = concern_tracker("my step dad is weird with me", 0.99)
+    assert concern_words(tracker, latest_reply(tracker)) == "my step dad is weird with me"
+
+
 def test_the_concern_action_outside_the_questions_asks_again_instead_of_alerting():
     # no database is touched: nothing is stored
-    assert raise_alert_from_dialogue(None, None, "i hurt my arm at rugby") == [Say(response="utter_default")]
+    text = "i hurt my arm at rugby"
+    assert raise_alert_from_dialogue(None, None, text, text) == [Say(response="utter_default")]
 
 
 def test_short_replies_are_not_judged():
