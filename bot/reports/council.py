@@ -40,15 +40,20 @@ prompt was answered). Only all schools, year groups and years together, so no ot
 figure can be set against them; an area's count from fewer than MIN_PUPILS pupils is hidden.
 
 Nothing here knows a pupil's name, words or id: the queries count, they never list pupils.
-The figures come from one query that groups and counts (plus one for the range of dates and
-one for school names), however many answers there are; each check-in's latest consent is
-found once, not once per answer.
+The figures come from one query that groups and counts (plus one for school names), however
+many answers there are; each check-in's latest consent is found once, not once per answer.
+Each web process keeps what it counted, and a quicker query (one row per check-in counted, with
+its answers' number and ids summed up) tells it whether anything they are counted from changed: only
+then are they counted again (`_kept_or_counted`).
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -280,8 +285,7 @@ def council_figures(db: Session, council_id: int | None, framework_id: str, year
     year if given (else all), as they stood when the last whole term before `now` ended."""
     framework = load_framework(framework_id)
     until = term_start(now or utcnow())
-    cube, years = _count(db, framework, council_id, until)
-    hidden = suppressed_cells(cube, _sums(cube, framework))
+    cube, years, hidden = _kept_or_counted(db, framework, council_id, until)
     schools = _school_labels(db, {key[SCHOOL] for key in cube} - {ALL})
     group = year_group or ALL
     period = str(academic_year) if academic_year is not None else ALL
@@ -338,10 +342,80 @@ def asked_statements(area: Area) -> list[Statement]:
 # ---- counting ---------------------------------------------------------------------------------
 
 
-def _count(db: Session, framework: Framework, council_id: int | None,
-           until: datetime) -> tuple[dict[CellKey, Figures], list[int]]:
+KEPT_FIGURES = 32  # (database, council, framework, term) whose figures each web process keeps
+_kept: OrderedDict[tuple, tuple[bytes, tuple]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _kept_or_counted(db: Session, framework: Framework, council_id: int | None,
+                     until: datetime) -> tuple[dict[CellKey, Figures], list[int], dict[CellKey, frozenset[int]]]:
+    """The figures (`_count`), the academic years with answers and what to hide, counted again
+    only when what they are counted from has changed since this process last counted them.
+
+    Counting every answer again took most of the council view's time, though whole terms change
+    rarely. What they are counted from is read first (one quick query): for each check-in counted,
+    its id, pupil, school, year group and start, and how many answers it had at `until` with the
+    highest and the sum of their ids. An answer is never changed in place (a changed answer is a
+    new row, repository.record_answer), so every write that could change the figures changes these
+    rows: consent given or taken back, a year group or school changed, a school moved to another
+    council, a check-in or pupil erased, an answer recorded or changed as of a past term. The
+    figures are kept under a digest of the rows and used only while the digest is the same.
+    """
+    answers = aliased(Answer, select(Answer).where(*_counted_answers(framework, until)).subquery())
+    rows = [tuple(row) for row in db.execute(
+        select(SurveySession.id, SurveySession.pupil_id, Pupil.school_id, Pupil.year_group, SurveySession.started_at,
+               func.count(answers.id), func.max(answers.id), func.sum(answers.id))
+        .join(Pupil, Pupil.id == SurveySession.pupil_id)
+        .outerjoin(answers, answers.session_id == SurveySession.id)
+        .where(*_counted_checkins_of(framework, council_id, until))
+        .group_by(SurveySession.id, SurveySession.pupil_id, Pupil.school_id, Pupil.year_group,
+                  SurveySession.started_at)
+        .order_by(SurveySession.id)
+    )]
+    digest = hashlib.sha256(repr(rows).encode()).digest()
+    key = (db.get_bind().url.render_as_string(hide_password=True), council_id, framework.id, until)
+    with _kept_lock:
+        kept = _kept.get(key)
+        if kept is not None and kept[0] == digest:
+            _kept.move_to_end(key)
+            return kept[1]
+    if rows:
+        starts = [started_at for _, _, _, _, started_at, *_ in rows]
+        cube, years = _count(db, framework, council_id, until,
+                             list(range(academic_year_of(min(starts)), academic_year_of(max(starts)) + 1)))
+    else:
+        cube, years = {}, []
+    figures = (cube, years, suppressed_cells(cube, _sums(cube, framework)))
+    with _kept_lock:
+        _kept[key] = (digest, figures)
+        _kept.move_to_end(key)
+        while len(_kept) > KEPT_FIGURES:
+            _kept.popitem(last=False)
+    return figures
+
+
+def _counted_checkins_of(framework: Framework, council_id: int | None, until: datetime) -> list:
+    """SQL conditions on SurveySession (joined to its Pupil): a young person's check-in with this
+    framework that the council counts (`counted_checkins`)."""
+    return [SurveySession.framework_id == framework.id, SurveySession.perspective == DEFAULT_PERSPECTIVE,
+            *counted_checkins(council_id, until)]
+
+
+def _counted_answers(framework: Framework, until: datetime) -> list:
+    """SQL conditions on Answer: an answer to a statement the council counts, as it stood at `until`."""
+    return [Answer.created_at < until, or_(Answer.is_current, Answer.superseded_at >= until),
+            Answer.statement_id.in_(_asked_statement_ids(framework))]
+
+
+def _asked_statement_ids(framework: Framework) -> list[str]:
+    return [s.id for area in framework.areas for s in asked_statements(area)]
+
+
+
+def _count(db: Session, framework: Framework, council_id: int | None, until: datetime,
+           years: list[int]) -> tuple[dict[CellKey, Figures], list[int]]:
     """Every figure any filter can show, by key, and the academic years with answers: of the
-    council's schools, as the answers stood at `until`.
+    council's schools, as the answers stood at `until`; `years` spans the counted check-ins.
 
     Answers add up across everything, so they are counted once per statement, school, year
     group and term, and summed for areas, years and all time. Pupils add up across schools
@@ -349,31 +423,21 @@ def _count(db: Session, framework: Framework, council_id: int | None,
     each statement and each area the pupils are grouped by the terms they answered in, and
     each such group counts once for each of its terms, its years and all time.
     """
-    counted = (SurveySession.framework_id == framework.id, SurveySession.perspective == DEFAULT_PERSPECTIVE,
-               *counted_checkins(council_id, until))
-    first, last = db.execute(
-        select(func.min(SurveySession.started_at), func.max(SurveySession.started_at))
-        .join(Pupil, Pupil.id == SurveySession.pupil_id).where(*counted)
-    ).one()
-    if first is None:
-        return {}, []
-    years = list(range(academic_year_of(first), academic_year_of(last) + 1))
     # A check-in's pupil, school, year group and term: worked out once per check-in, not per answer.
     checkins = (
         select(SurveySession.id, SurveySession.pupil_id, Pupil.school_id,
                func.coalesce(func.nullif(func.trim(Pupil.year_group), ""), NOT_RECORDED).label("year_group"),
                _period_case(SurveySession.started_at, years).label("term"))
         .join(Pupil, Pupil.id == SurveySession.pupil_id)
-        .where(*counted)
-        .subquery("checkins")
+        .where(*_counted_checkins_of(framework, council_id, until))
+        .cte("checkins")
+        .prefix_with("MATERIALIZED")
     )
-    statement_ids = [s.id for area in framework.areas for s in asked_statements(area)]
     counted = (
         select(Answer.statement_id, Answer.area_id, Answer.value, checkins.c.pupil_id, checkins.c.school_id,
                checkins.c.year_group, checkins.c.term)
         .join(checkins, checkins.c.id == Answer.session_id)
-        .where(Answer.created_at < until, or_(Answer.is_current, Answer.superseded_at >= until),
-               Answer.statement_id.in_(statement_ids))
+        .where(*_counted_answers(framework, until))
         .cte("counted")
         .prefix_with("MATERIALIZED")  # read by each count below: gather it once
     )
@@ -382,17 +446,20 @@ def _count(db: Session, framework: Framework, council_id: int | None,
     # time are sums of these.
     answer_counts = (
         select(literal(ANSWERS).label("kind"), counted.c.statement_id, counted.c.area_id, *by_cell,
-               counted.c.term, literal(0).label("pupils"),
+               cast(counted.c.term, Text), literal(0).label("pupils"),  # text, as the pupils' lists of terms
                *[func.sum(case((counted.c.value == value, 1), else_=0)) for value in answer_values()])
         .group_by(counted.c.statement_id, counted.c.area_id, *by_cell, counted.c.term)
     )
     # For statements and areas: one row per pupil (no id) with the terms they answered in
-    # (each listed once or more, in any order), then the pupils counted per list of terms.
+    # (each listed once or more, in any order), then the pupils counted per list of terms. A
+    # pupil has one school and one year group, so grouping by pupil alone is enough.
     pupil_counts = []
     for unit in (counted.c.statement_id, counted.c.area_id):
         terms_of_pupil = (
-            select(unit.label("unit"), *by_cell, func.aggregate_strings(counted.c.term, ",").label("terms"))
-            .group_by(unit, *by_cell, counted.c.pupil_id)
+            select(unit.label("unit"), func.max(counted.c.school_id).label("school_id"),
+                   func.max(counted.c.year_group).label("year_group"),
+                   func.aggregate_strings(cast(counted.c.term, Text), ",").label("terms"))
+            .group_by(unit, counted.c.pupil_id)
             .subquery()
         )
         same_terms = (terms_of_pupil.c.unit, terms_of_pupil.c.school_id, terms_of_pupil.c.year_group,
@@ -402,20 +469,24 @@ def _count(db: Session, framework: Framework, council_id: int | None,
                    *[literal(0)] * len(answer_values()))
             .group_by(*same_terms)
         )
+    names = _term_names(years)
     answers: dict[CellKey, tuple[int, ...]] = {}
     pupils: dict[CellKey, int] = {}
     for kind, unit_id, area_id, school_id, group, terms, pupil_count, *counts in db.execute(
             union_all(answer_counts, *pupil_counts)):
         if kind == ANSWERS:
-            for key in ((unit, school_id, group, when) for unit in (unit_id, area_id) for when in _periods_of(terms)):
+            periods = _periods_of(names[int(terms)])
+            for key in ((unit, school_id, group, when) for unit in (unit_id, area_id) for when in periods):
                 answers[key] = tuple(a + int(b) for a, b in zip(answers.get(key, [0] * len(counts)), counts))
         else:
-            for when in {when for term in terms.split(",") for when in _periods_of(term)}:
+            for when in {when for term in terms.split(",") for when in _periods_of(names[int(term)])}:
                 key = (unit_id, school_id, group, when)
                 pupils[key] = pupils.get(key, 0) + int(pupil_count)
 
     # Which figure suppression picks on a tie depends on the order of the cube: keep it fixed
     # (statements before areas; all time, then years, then terms; each in key order).
+    statement_ids = set(_asked_statement_ids(framework))
+
     def order(key: CellKey) -> tuple:
         unit_id, school_id, group, when = key
         level = 0 if when == ALL else 2 if "-" in when else 1
@@ -498,17 +569,19 @@ def _with_totals(unit_id: str, school_id: int, group: str, period: str) -> list[
     return [(unit_id, school, g, period) for school in (school_id, ALL) for g in (group, ALL)]
 
 
+def _term_names(years: list[int]) -> list[str]:
+    """The terms of these academic years in order, e.g. '2024-autumn', '2024-spring', '2024-summer'."""
+    return [f"{year}-{term}" for year in years for term, *_ in TERMS]
+
+
 def _period_case(started_at, years: list[int]):
-    """SQL naming the term (e.g. '2024-spring', of academic year 2024) a check-in started in.
-    The bounds are UK midnights made UTC in Python, so the SQL is the same on every database."""
-    whens = []
-    for year in years:
-        for term, _, month, day in TERMS:
-            start = datetime(year + (month < 9), month, day, tzinfo=SCHOOL_TIME)
-            whens.append((start, f"{year}-{term}"))
-    end = datetime(years[-1] + 1, 9, 1, tzinfo=SCHOOL_TIME)
-    bounds = [start for start, _ in whens[1:]] + [end]
-    return case(*[(started_at < bound, name) for (_, name), bound in zip(whens, bounds)], else_=None)
+    """SQL giving the term a check-in started in (of these academic years) as its place in
+    _term_names(years): a number is quicker to group by than a name. The bounds are UK midnights made UTC in Python, so the SQL is
+    the same on every database."""
+    starts = [datetime(year + (month < 9), month, day, tzinfo=SCHOOL_TIME) for year in years
+              for _, _, month, day in TERMS]
+    bounds = starts[1:] + [datetime(years[-1] + 1, 9, 1, tzinfo=SCHOOL_TIME)]
+    return case(*[(started_at < bound, place) for place, bound in enumerate(bounds)], else_=None)
 
 
 def _school_labels(db: Session, school_ids: set) -> list[tuple[int, str]]:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from bot.reports import council as council_module
 from bot.reports.council import (
     COUNCIL_CONSENT,
     NOT_RECORDED,
@@ -442,6 +443,44 @@ def test_only_whole_terms_are_counted_so_two_dates_cannot_be_compared(db, counci
     repo.record_consent(db, sessions[1], ["school"], now=spring_2026)
     taken_back = unit(council_figures(db, council.id, "york", now=spring_2026), SAFE).all_schools
     assert taken_back.figures.pupils == 5
+
+
+def test_kept_figures_are_counted_again_after_every_change_that_counts_and_only_then(db, council, schools,
+                                                                                    monkeypatch):
+    """Each web process keeps the figures it counted: a second view counts nothing again, and
+    each change below gives the figures a fresh count would (and not the kept ones)."""
+    oak, elm = schools
+    southshire = repo.create_council(db, "Southshire Council")
+    oak_pupils, elm_pupils = pupils(db, oak, 7), pupils(db, elm, 6)
+    sessions = [checkin(db, pupil, {SAFE: "yes", HOME: "no"}) for pupil in oak_pupils]
+    for pupil in elm_pupils:
+        checkin(db, pupil, {SAFE: "no"})
+    counting = council_module._count
+    counted = []
+    monkeypatch.setattr(council_module, "_count", lambda *args: counted.append(args) or counting(*args))
+
+    shown = council_figures(db, council.id, "york")
+    assert council_figures(db, council.id, "york") == shown and len(counted) == 1
+    changes = {
+        "consent taken back": lambda: repo.record_consent(db, sessions[0], ["school"], now=SPRING_2025),
+        "a year group changed": lambda: setattr(oak_pupils[1], "year_group", "Year 5"),
+        "an answer changed as of a past term":
+            lambda: repo.record_answer(db, sessions[2], SAFE, "york.safe", "no", "tapped", now=AUTUMN_2024),
+        "a check-in erased": lambda: repo.delete_pupil_data(db, oak_pupils[3]),
+        "a school moved to another council": lambda: setattr(elm, "council_id", southshire.id),
+    }
+    for change, make in changes.items():
+        make()
+        db.flush()
+        figures = council_figures(db, council.id, "york")
+        kept = dict(council_module._kept)
+        council_module._kept.clear()
+        assert figures == council_figures(db, council.id, "york"), change  # as counted afresh
+        council_module._kept.update(kept)
+        assert figures != shown, change
+        shown = figures
+    assert len(counted) == 1 + 2 * len(changes)
+    assert unit(shown, SAFE).all_schools.figures.pupils == 5  # Oak's 7, less one taken back and one erased
 
 
 def test_you_said_we_did_counts_plans_tellings_and_replies_only_where_the_council_may_count(db, council, schools):
