@@ -23,6 +23,7 @@ from bot.chat.gateway import ChatGateway, RasaClient, speech_cache
 from bot.chat.limits import ChatLimits, code_tries
 from bot.chat.locks import CheckinLocks
 from bot.erasure import RETENTION_EVERY, run_retention
+from bot.exports.profile_pdf import read_fonts
 from bot.outbox import running_outbox
 from bot.routers import (
     admin, alerts, chat, council, health, media, pupils, school_actions, staff, summaries, two_factor, widget,
@@ -43,6 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sign_in_tries = sign_in_tries(app.state.sessions, settings.resolved_secret_key)
     # Load the screen's language data now, not while the first child waits.
     await run_in_threadpool(default_screener)
+    await run_in_threadpool(read_fonts)  # the profile PDF's, likewise not while the first SENCO waits
     speech = await run_in_threadpool(speech_cache, settings.var_dir / "audio")
     async with AsyncExitStack() as running:
         http = await running.enter_async_context(httpx.AsyncClient())
