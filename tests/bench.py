@@ -3,6 +3,10 @@ children do, then the same kind of turns go straight to Rasa's REST channel, so 
 own work (storing, screening, mapping, shaping messages) shows as a ratio.
 
     python -m tests.bench [--pupils 50] [--think 3.0] [--few 5] [--scaled]
+    python -m tests.bench --by-turn [--few 3] [--think 2.0] [--typed 0.0]
+
+`--by-turn` only measures what a turn costs against its number in the check-in (CPU per process,
+one pupil at a time): see `cost_by_turn`.
 
 Three runs, each on a stack started as `heard run` starts it (on free local ports, a fresh
 database, everything stopped at the end):
@@ -87,19 +91,21 @@ class Phase:
         return sum(t.typed for t in self.turns) / max(len(self.turns), 1)
 
 
-def next_message(messages: list[dict], kind_of, rng: random.Random, question_set: str) -> tuple[str, bool] | None:
-    """What a pupil sends next, and whether it was typed: None when the check-in has ended.
-    Asked how many questions, the pupil keeps the set the school chose."""
+def next_message(messages: list[dict], kind_of, rng: random.Random, question_set: str,
+                 typed_share: float = TYPED_SHARE) -> tuple[str, bool] | None:
+    """What a pupil sends next, and whether it was typed (a `typed_share` of questions and comment
+    prompts): None when the check-in has ended. Asked how many questions, the pupil keeps the set
+    the school chose."""
     with_buttons = [m for m in messages if m.get("buttons")]
     if not with_buttons:
         return None
     last = with_buttons[-1]
     kind = kind_of(messages, last)
     if kind == "question":
-        if rng.random() < TYPED_SHARE:
+        if rng.random() < typed_share:
             return rng.choice(TYPED_ANSWERS), True
         return rng.choice(last["buttons"])["payload"], False
-    if kind == "comment" and rng.random() < TYPED_SHARE:
+    if kind == "comment" and rng.random() < typed_share:
         return rng.choice(COMMENTS), True
     if kind in ("end", "stopped", "paused"):
         return None
@@ -330,6 +336,57 @@ def load(run: Run, count: int, think: float, framework: str, question_set: str, 
     asyncio.run(both())
 
 
+# ---- CPU by turn number: does a turn cost more as the conversation grows? -----------------------
+
+SETTLE = 0.3  # seconds after a turn's reply before its CPU is read
+BANDS = ((1, 10), (11, 20), (21, 30), (31, 40), (41, 50), (51, 60))
+
+
+def cost_by_turn(pupils: int, think: float, typed_share: float) -> None:
+    """Pupils tap (and type, a `typed_share` of answers) through Shropshire full check-ins one after
+    another (the first only to warm the processes up), so each turn's CPU is its own: every
+    process's user + system time from just before a turn until SETTLE after its reply, by turn
+    number. Prints milliseconds a turn per process for bands of ten turns, and turns 41-50 against
+    1-10 (target <= 1.2x)."""
+    with stack("by turn", one_of_each, False) as run:
+        codes, _ = invites(run.settings, pupils, "shropshire", "full")
+        web = f"http://{run.settings.host}:{run.settings.port}"
+        names = [p.process.name for p in run.processes]
+        pids = [{p.popen.pid} for p in run.processes]
+        spent: dict[int, list[list[float]]] = {}  # turn number: one row per pupil, ms per process
+        rng = random.Random(5)
+        with httpx.Client(timeout=120) as client:
+            for pupil, code in enumerate(codes):
+                body = client.post(f"{web}/api/sessions", json={"invite_code": code}).raise_for_status().json()
+                headers, messages = {"Authorization": f"Bearer {body['token']}"}, body["messages"]
+                for number in range(1, 201):
+                    sent = next_message(messages, heard_kind, rng, "full", typed_share)
+                    if sent is None:
+                        break
+                    time.sleep(think)  # the chat allows 30 messages a minute
+                    before = [cpu_seconds(p) for p in pids]
+                    messages = client.post(f"{web}/api/sessions/current/messages", headers=headers, json={
+                        "text": sent[0], "client_message_id": f"{code}-{number}"}).raise_for_status().json()["messages"]
+                    time.sleep(SETTLE)  # for work a process finishes after answering
+                    after = [cpu_seconds(p) for p in pids]
+                    if pupil:  # the first check-in warms each process up (imports, caches): not counted
+                        spent.setdefault(number, []).append([(a - b) * 1000 for a, b in zip(after, before)])
+    print(f"\nCPU ms a turn by turn number: {pupils - 1} pupils after one to warm up, Shropshire full check-ins "
+          f"({max(spent)} turns), {typed_share:.0%} of answers typed, load {os.getloadavg()[0]:.1f}")
+    print(f"{'turns':<8}" + "".join(f"{name:>10}" for name in names) + f"{'all':>10}")
+    means = {}
+    for first, last in BANDS:
+        rows = [row for n in range(first, last + 1) for row in spent.get(n, [])]
+        if not rows:
+            continue
+        mean = [statistics.fmean(column) for column in zip(*rows)]
+        means[first] = sum(mean)
+        print(f"{first:>2}-{last:<5}" + "".join(f"{m:>10.1f}" for m in mean) + f"{sum(mean):>10.1f}")
+    if 1 in means and 41 in means:
+        print(f"turns 41-50 CPU {means[41]:.1f} ms / turns 1-10 {means[1]:.1f} ms = "
+              f"{means[41] / means[1]:.2f}x (target <= 1.2x)")
+
+
 # ---- the report ----------------------------------------------------------------------------------
 
 def table(run: Run) -> None:
@@ -355,7 +412,14 @@ def main() -> None:
     parser.add_argument("--few", type=int, default=5, help="pupils in the run without queueing")
     parser.add_argument("--scaled", action="store_true",
                         help="PostgreSQL, two web workers and two action servers behind the balancer")
+    parser.add_argument("--by-turn", action="store_true",
+                        help="only CPU by turn number: --few pupils one after another (the first not counted), tapping "
+                             "(--typed of answers typed)")
+    parser.add_argument("--typed", type=float, default=0.0, help="with --by-turn: the share of answers typed")
     args = parser.parse_args()
+    if args.by_turn:
+        cost_by_turn(args.few, args.think, args.typed)
+        return
     print(f"Heard benchmark on {os.cpu_count()} cores, think time {args.think:.1f} s"
           f"{', scaled (PostgreSQL, several web workers)' if args.scaled else ''}", flush=True)
 
