@@ -7,7 +7,7 @@ import sys
 
 from rasa.__main__ import main
 
-from rasa_server import SECRET_VARIABLE, action_validation, failed_actions, rasa_argv
+from rasa_server import SECRET_VARIABLE, action_validation, failed_actions, kept_trackers, rasa_argv, tracker_replay
 
 if __name__ == "__main__":
     secret = os.environ.get(SECRET_VARIABLE, "")
@@ -17,4 +17,6 @@ if __name__ == "__main__":
     sys.argv = rasa_argv(sys.argv[1:], secret)
     failed_actions.install()
     action_validation.install()
+    tracker_replay.install()
+    kept_trackers.install()
     main()
