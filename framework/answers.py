@@ -88,30 +88,17 @@ class StatementWords(BaseModel):
         return frozenset(found)
 
 
-class Knowing(BaseModel):
-    """A question about knowing, and words that say the child does not know that thing."""
+class WordsUnderAQuestion(BaseModel):
+    """Words that mean something else under one kind of question: "i dont know who to ask" is a
+    No to "Do you know who can help?", and "mum takes me" is not a No to "...on your own or with help?"."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     question: re.Pattern
-    not_knowing_it: re.Pattern
+    words: re.Pattern
 
-    def says_no_to(self, question: str | None, text: str) -> bool:
-        """True for "i dont know who to ask" under "Do you know who can help?"."""
+    def found(self, question: str | None, text: str) -> bool:
         return bool(question and self.question.search(question.lower())
-                    and self.not_knowing_it.search(text.lower().replace("\u2019", "'")))
-
-
-class HelpCounts(BaseModel):
-    """A question that counts help as a yes, and words that say the child has that help."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    question: re.Pattern
-    with_help: re.Pattern
-
-    def says_help_to(self, question: str | None, text: str) -> bool:
-        """True for "not on my own, mum takes me" under "Can you get to places, on your own or with help?"."""
-        return bool(question and self.question.search(question.lower())
-                    and self.with_help.search(text.lower().replace("\u2019", "'")))
+                    and self.words.search(text.lower().replace("\u2019", "'")))
 
 
 class NamingSomeone(BaseModel):
@@ -154,8 +141,8 @@ class AnswerScale(BaseModel):
     answers: tuple[ScaleAnswer, ...]
     statement_words: StatementWords
     casual_opening: CasualOpening
-    knowing: Knowing
-    help_counts: HelpCounts
+    knowing: WordsUnderAQuestion
+    help_counts: WordsUnderAQuestion
     naming_someone: NamingSomeone
 
     @model_validator(mode="after")
@@ -254,9 +241,9 @@ def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
     ("yes and no"), a "but" ("i guess but not really") and sarcasm ("SO much fun \U0001F644") are
     never stored as a view they may not mean; sarcasm is stored only as the No its words say
     ("oh yeah totally \U0001F644"). Whatever the language model thinks, these are asked back."""
-    if value == "dont_know" and answer_scale().knowing.says_no_to(question, text):
+    if value == "dont_know" and answer_scale().knowing.found(question, text):
         return True
-    if value == "no" and answer_scale().help_counts.says_help_to(question, text):
+    if value == "no" and answer_scale().help_counts.found(question, text):
         return True
     signals = answer_scale().statement_words.signals(text)
     if signals & {"two sided", "contrast"} or (
