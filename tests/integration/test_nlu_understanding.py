@@ -3,8 +3,6 @@ understood, and the meaning features behind that behave as the model they come f
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -13,8 +11,9 @@ import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
-from bot.processes import PROJECT_ROOT, RASA_BIN
+from bot.processes import PROJECT_ROOT
 from scripts.answers_eval import MISRECORDED_BAR, format_score, load, score
+from tests.rasa_probe import run_in_rasa
 
 pytestmark = pytest.mark.integration
 
@@ -76,12 +75,7 @@ def test_outside_answers_are_never_misrecorded(stack):
 @pytest.fixture(scope="module")
 def report() -> dict:
     """What Rasa's own featurizer makes of a few messages (run in .venv-rasa)."""
-    done = subprocess.run(
-        [str(RASA_BIN.parent / "python"), str(PROBE)], cwd=PROJECT_ROOT, capture_output=True,
-        text=True, timeout=300, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(run_in_rasa(str(PROBE)))
 
 
 def test_sentence_features_carry_meaning(report):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import uuid
 
 import pytest
 import redis
 
-from bot.processes import RASA_BIN, rasa_endpoints, write_rasa_endpoints
+from bot.processes import rasa_endpoints, write_rasa_endpoints
 from framework.settings import Settings
+from tests.rasa_probe import run_in_rasa
 
 PROBE = os.path.join(os.path.dirname(__file__), "rasa_store_probe.py")
 REDIS_URL = "redis://127.0.0.1:6379/1"
@@ -32,11 +32,7 @@ def redis_url() -> str:
 def run_probe(settings: Settings) -> dict:
     endpoints = write_rasa_endpoints(settings)
     sender = uuid.uuid4().hex
-    done = subprocess.run([str(RASA_BIN.parent / "python"), PROBE, str(endpoints), sender, "yeah kinda"],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(run_in_rasa(PROBE, str(endpoints), sender, "yeah kinda"))
 
 
 def test_by_default_conversations_are_kept_in_a_sqlite_file_in_var(tmp_path):
@@ -65,7 +61,4 @@ def test_rasa_reads_a_secret_that_starts_with_a_dash_as_the_secret():
     """token_urlsafe gives a leading "-" one time in 64; Rasa must not read it as an option."""
     check = ("from rasa.__main__ import create_argument_parser; from rasa_server import rasa_argv; "
              "print(create_argument_parser().parse_args(rasa_argv(['run'], '-Xy_secret')[1:]).jwt_secret)")
-    done = subprocess.run([str(RASA_BIN.parent / "python"), "-c", check], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().splitlines()[-1] == "-Xy_secret"
+    assert run_in_rasa("-c", check) == "-Xy_secret"
