@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from framework.checkin import Say
 from framework.conversation import MESSAGE_ID, TURN_FAILED
 from framework.db import repository as repo
-from framework.db.engine import make_engine, make_session_factory
+from framework.db.engine import make_engine, make_session_factory, reading
 from framework.db.models import SurveySession
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,10 @@ def _sessions() -> sessionmaker[Session]:
 
 
 @contextmanager
-def database() -> Iterator[Session]:
-    """One transaction per action call: all of it is kept, or none."""
-    with _sessions().begin() as db:
+def database(*, reads_only: bool = False) -> Iterator[Session]:
+    """One transaction per action call: all of it is kept, or none. One that only reads says so:
+    it then neither waits for nor holds up the web app's writes (framework.db.engine.reading)."""
+    with (reading(_sessions()) if reads_only else _sessions().begin()) as db:
         yield db
 
 

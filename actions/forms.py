@@ -197,7 +197,7 @@ class ValidatePreferencesForm(ChoiceFormValidation):
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
         # Staff chose the shortest set: there is nothing fewer to choose, so it is not asked.
-        with database() as db:
+        with database(reads_only=True) as db:
             offered = checkin.question_sets_offered(checkin_session(db, tracker))
         return [slot for slot in domain_slots if slot != QUESTION_SET_SLOT or len(offered) > 1]
 
@@ -224,7 +224,7 @@ class ValidateSurveyForm(HeardFormValidation):
                 and last_prompt_kind(tracker) == COMMENT_PROMPT)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
-        with database() as db:
+        with database(reads_only=True) as db:
             position = checkin_session(db, tracker).position
         return list(domain_slots) if position is not None else []
 
@@ -300,7 +300,7 @@ class ActionAskQuestionSet(AskChoice):
     slot = QUESTION_SET_SLOT
 
     def ask(self, dispatcher, tracker):
-        with database() as db:
+        with database(reads_only=True) as db:
             offered = checkin.question_sets_offered(checkin_session(db, tracker))
         dispatcher.utter_message(response=f"utter_ask_{self.slot}", buttons=choice_buttons(self.slot, offered))
         return []

@@ -68,6 +68,7 @@ from framework.conversation import (
     payload_entities,
 )
 from framework.db import repository as repo
+from framework.db.engine import reading
 from framework.db.models import UNFINISHED_STATUSES, SurveySession, TranscriptMessage, utcnow
 from framework.loader import load_framework
 from framework.schema import Framework
@@ -365,7 +366,7 @@ class ChatGateway:
         and after `idle_after` without a message (ChatError 401, with words saying so)."""
 
         def find() -> int | None:
-            with self.sessions.begin() as db:
+            with reading(self.sessions) as db:
                 session = repo.find_session_by_token(db, token)
                 if session is None:
                     return None
@@ -448,7 +449,7 @@ class ChatGateway:
 
     def _read_for_screen(self, message_id: int, duplicate: bool) -> Received | ToScreen:
         """In one short transaction: the replies of a message answered before, or what the screen needs."""
-        with self.sessions.begin() as db:
+        with reading(self.sessions) as db:
             message = db.get(TranscriptMessage, message_id)
             session = db.get(SurveySession, message.session_id)
             if message.delivered_at is not None:

@@ -27,6 +27,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 # A failed statement's error names its SQL, never its values: they can be a child's words.
 HIDE_PARAMETERS = True
+READS_ONLY = "heard_reads_only"  # execution option of a transaction that only reads (`reading`)
 
 
 class DatabaseUnavailable(Exception):
@@ -95,13 +96,29 @@ def _sqlite_engine(url: URL) -> Engine:
     def _on_begin(connection: Connection) -> None:
         # IMMEDIATE: take the write lock up front, so two processes writing wait their turn
         # (busy timeout) instead of failing when a read transaction later tries to write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that only reads (`reading`) takes no lock: in WAL mode it reads the last
+        # commit while others write, and a writer never waits for it; a write in it fails.
+        reads_only = bool(connection.get_execution_options().get(READS_ONLY))
+        if connection.info.get(READS_ONLY, False) != reads_only:  # the setting stays with the pooled connection
+            connection.exec_driver_sql(f"PRAGMA query_only={'ON' if reads_only else 'OFF'}")
+            connection.info[READS_ONLY] = reads_only
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def reading(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction that only reads. On SQLite it neither waits for the write lock nor holds
+    it, so the many small reads of each chat turn do not queue behind (or hold up) the writes
+    of the web app and the action server."""
+    with sessions.begin() as db:
+        db.connection(execution_options={READS_ONLY: True})
+        yield db
 
 
 @contextmanager

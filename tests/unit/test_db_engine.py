@@ -1,5 +1,6 @@
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from framework.db.engine import (
     DatabaseUnavailable,
@@ -7,6 +8,8 @@ from framework.db.engine import (
     database_url,
     head_revision,
     make_engine,
+    make_session_factory,
+    reading,
     upgrade,
 )
 from framework.settings import get_settings
@@ -82,6 +85,34 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_url):
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     engine.dispose()
+
+
+def test_a_sqlite_read_neither_waits_for_the_write_lock_nor_may_write(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'reads.db'}")
+    sessions = make_session_factory(engine)
+    with sessions.begin() as db:
+        db.execute(text("CREATE TABLE said (words TEXT)"))
+        db.execute(text("INSERT INTO said VALUES ('kept')"))
+    with sessions.begin() as writer:
+        writer.execute(text("INSERT INTO said VALUES ('not yet committed')"))  # holds the write lock
+        with reading(sessions) as db:  # would wait for the writer (busy timeout) if it took the lock
+            assert db.execute(text("SELECT words FROM said")).scalars().all() == ["kept"]
+    with pytest.raises(OperationalError, match="readonly"), reading(sessions) as db:
+        db.execute(text("INSERT INTO said VALUES ('never')"))
+
+
+def test_a_pooled_sqlite_connection_writes_again_after_a_read(tmp_path):
+    # One after another, every transaction here gets the one connection the pool holds.
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'reads.db'}"))
+    with sessions.begin() as db:
+        db.execute(text("CREATE TABLE said (words TEXT)"))
+    for _ in range(2):
+        with reading(sessions) as db:
+            db.execute(text("SELECT count(*) FROM said"))
+        with sessions.begin() as db:
+            db.execute(text("INSERT INTO said VALUES ('kept')"))
+    with reading(sessions) as db:
+        assert db.execute(text("SELECT count(*) FROM said")).scalar() == 2
 
 
 def test_health_check_wants_the_latest_schema(db_url):
