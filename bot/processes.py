@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -154,7 +156,12 @@ def write_rasa_endpoints(settings: Settings | None = None) -> Path:
     endpoints = rasa_endpoints(settings)
     tracker = endpoints.get("tracker_store", {})
     if tracker.get("dialect") == "sqlite" and tracker.get("db"):
-        private_file(Path(tracker["db"]))  # it holds the children's words
+        conversations = private_file(Path(tracker["db"]))  # it holds the children's words
+        # Rasa opens it in SQLite's default mode, where each save waits for every other server's
+        # reads to end and blocks them while it commits, holding up the saver's whole event loop.
+        # In WAL mode (which the file itself keeps) reads and a write go on side by side.
+        with closing(sqlite3.connect(conversations)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
     path = private_file(settings.var_dir / "endpoints.yml")  # it holds the action server's key, maybe passwords
     path.write_text(
         "# Written by Heard from HEARD_* settings; edits here are overwritten.\n" + json.dumps(endpoints, indent=2) + "\n",

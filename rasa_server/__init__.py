@@ -4,9 +4,9 @@ Rasa takes its secrets on the command line, which every user of the machine can 
 its REST channel answers anyone. `python -m rasa_server run ...` starts Rasa with the secret
 from the environment, and `channels.SignedRestInput` makes the REST channel ask for it too.
 `failed_actions` makes a turn whose custom action Rasa could not run say so, and
-`action_validation` makes Rasa's check of each action response cheaper, and `tracker_replay` keeps
-a turn late in a long conversation as cheap as an early one: each changes methods of Rasa's
-(`patch.py`). This module imports no Rasa: the web app's tests read TURN_FAILED here.
+`action_validation` makes Rasa's check of each action response cheaper, `tracker_replay` keeps
+a turn late in a long conversation as cheap as an early one, and `sqlite_pool` keeps the
+conversation store's SQLite connections open: each changes methods of Rasa's (`patch.py`). This module imports no Rasa: the web app's tests read TURN_FAILED here.
 """
 
 SECRET_VARIABLE = "HEARD_RASA_TOKEN"  # signs (HS256) the JWTs the web app sends in its Authorization header

@@ -7,7 +7,15 @@ import sys
 
 from rasa.__main__ import main
 
-from rasa_server import SECRET_VARIABLE, action_validation, failed_actions, kept_trackers, rasa_argv, tracker_replay
+from rasa_server import (
+    SECRET_VARIABLE,
+    action_validation,
+    failed_actions,
+    kept_trackers,
+    rasa_argv,
+    sqlite_pool,
+    tracker_replay,
+)
 
 if __name__ == "__main__":
     secret = os.environ.get(SECRET_VARIABLE, "")
@@ -19,4 +27,5 @@ if __name__ == "__main__":
     action_validation.install()
     tracker_replay.install()
     kept_trackers.install()
+    sqlite_pool.install()
     main()

@@ -1,19 +1,26 @@
 """Run with .venv-rasa's Python: builds Rasa's own tracker store and lock store from an
-endpoints file Heard wrote, saves a conversation, reads it back through a second store
-(as another Rasa server would), and takes the conversation's lock. Prints one JSON line."""
+endpoints file Heard wrote (with rasa_server's change to how it connects, as `rasa_server run`
+makes it), saves a conversation, reads it back through a second store (as another Rasa server
+would), and takes the conversation's lock. Prints one JSON line."""
 import asyncio
 import json
+import os
 import sys
 
-from rasa.core.lock_store import LockStore
-from rasa.core.tracker_store import TrackerStore
-from rasa.core.utils import AvailableEndpoints
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+sys.path.insert(0, os.getcwd())
+
+from rasa.core.lock_store import LockStore  # noqa: E402
+from rasa.core.tracker_store import TrackerStore  # noqa: E402
+from rasa.core.utils import AvailableEndpoints  # noqa: E402
+from rasa.shared.core.domain import Domain  # noqa: E402
+from rasa.shared.core.events import UserUttered  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+
+from rasa_server import sqlite_pool  # noqa: E402
 
 
 async def main(endpoints_file: str, sender: str, words: str) -> dict:
+    sqlite_pool.install()
     endpoints = AvailableEndpoints.read_endpoints(endpoints_file)
     domain = Domain.empty()
     writer = TrackerStore.create(endpoints.tracker_store, domain)
@@ -27,6 +34,7 @@ async def main(endpoints_file: str, sender: str, words: str) -> dict:
         locked = locks.get_lock(sender) is not None
     return {
         "tracker_store": type(writer).__name__,
+        "pool": type(writer.engine.pool).__name__,
         "lock_store": type(locks).__name__,
         "words": stored.latest_message.text if stored else None,
         "locked": locked,

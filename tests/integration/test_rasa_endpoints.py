@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import uuid
+from contextlib import closing
 
 import pytest
 import redis
@@ -37,9 +39,13 @@ def run_probe(settings: Settings) -> dict:
 
 def test_by_default_conversations_are_kept_in_a_sqlite_file_in_var(tmp_path):
     result = run_probe(Settings(var_dir=tmp_path))
-    assert result == {"tracker_store": "SQLTrackerStore", "lock_store": "InMemoryLockStore",
+    # Connections kept open between messages (rasa_server/sqlite_pool.py), not one per read or save.
+    assert result == {"tracker_store": "SQLTrackerStore", "pool": "QueuePool", "lock_store": "InMemoryLockStore",
                       "words": "yeah kinda", "locked": True}
     assert (tmp_path / "rasa-conversations.db").stat().st_size > 0
+    # Rasa reads and saves side by side (WAL): one server's save does not hold up another's reads.
+    with closing(sqlite3.connect(tmp_path / "rasa-conversations.db")) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     # Several Rasa servers may share the file: each waits its turn to write.
     assert rasa_endpoints(Settings(var_dir=tmp_path))["tracker_store"]["query"] == {"timeout": "30"}
 
@@ -47,7 +53,7 @@ def test_by_default_conversations_are_kept_in_a_sqlite_file_in_var(tmp_path):
 @pytest.mark.postgres
 def test_several_rasa_servers_share_postgresql_and_redis(tmp_path, postgres_url, redis_url):
     result = run_probe(Settings(var_dir=tmp_path, rasa_tracker_url=postgres_url, redis_url=redis_url))
-    assert result == {"tracker_store": "SQLTrackerStore", "lock_store": "RedisLockStore",
+    assert result == {"tracker_store": "SQLTrackerStore", "pool": "QueuePool", "lock_store": "RedisLockStore",
                       "words": "yeah kinda", "locked": True}
 
 
