@@ -6,7 +6,9 @@ callers print it and exit non-zero.
 """
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,11 +25,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from framework.private_files import private_file
 from framework.settings import get_settings
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 # A failed statement's error names its SQL, never its values: they can be a child's words.
 HIDE_PARAMETERS = True
 READS_ONLY = "heard_reads_only"  # execution option of a transaction that only reads (`reading`)
+HOLDS_WRITERS_TURN = "heard_holds_writers_turn"  # on a SQLite connection whose write transaction is open
+WRITERS_QUEUE_SECONDS = 5.0  # pysqlite's busy timeout: a writer waits this long in the queue, at most
 
 
 class DatabaseUnavailable(Exception):
@@ -92,6 +98,15 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
         dbapi_connection.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
 
+    # This process's writers queue here for SQLite's one write lock, each woken in turn, instead of
+    # all polling it: SQLite's busy handler sleeps up to 100 ms between tries, so with a class's
+    # turns a writer that came later often got in first, and an unlucky one waited seconds.
+    writers = threading.Lock()
+
+    def _let_the_next_writer_in(connection: Connection) -> None:
+        if connection.info.pop(HOLDS_WRITERS_TURN, False):
+            writers.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # IMMEDIATE: take the write lock up front, so two processes writing wait their turn
@@ -102,8 +117,25 @@ def _sqlite_engine(url: URL) -> Engine:
         if connection.info.get(READS_ONLY, False) != reads_only:  # the setting stays with the pooled connection
             connection.exec_driver_sql(f"PRAGMA query_only={'ON' if reads_only else 'OFF'}")
             connection.info[READS_ONLY] = reads_only
-        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+        if reads_only:
+            connection.exec_driver_sql("BEGIN")
+            return
+        got_the_turn = writers.acquire(timeout=WRITERS_QUEUE_SECONDS)
+        if not got_the_turn:  # SQLite's own wait decides, as before: a writer never waits for ever
+            log.warning("a database write waited %.0f s for this process's other writes; it goes ahead",
+                        WRITERS_QUEUE_SECONDS)
+        connection.info[HOLDS_WRITERS_TURN] = got_the_turn
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _let_the_next_writer_in(connection)
+            raise
 
+    # At COMMIT (or ROLLBACK) the next writer may go: its BEGIN IMMEDIATE waits only for this commit.
+    event.listen(engine, "commit", _let_the_next_writer_in)
+    event.listen(engine, "rollback", _let_the_next_writer_in)
+    # A connection that went back to the pool without either (it broke) lets the next one in too.
+    event.listen(engine, "checkin", lambda _dbapi, record: _let_the_next_writer_in(record))
     return engine
 
 

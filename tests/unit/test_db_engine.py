@@ -1,7 +1,10 @@
+import threading
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from framework.db import engine as engine_module
 from framework.db.engine import (
     DatabaseUnavailable,
     check_database,
@@ -113,6 +116,29 @@ def test_a_pooled_sqlite_connection_writes_again_after_a_read(tmp_path):
             db.execute(text("INSERT INTO said VALUES ('kept')"))
     with reading(sessions) as db:
         assert db.execute(text("SELECT count(*) FROM said")).scalar() == 2
+
+
+def test_sqlite_writes_of_one_process_take_turns_and_a_failed_one_lets_the_next_in(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(engine_module, "WRITERS_QUEUE_SECONDS", 0.5)
+    sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'writes.db'}"))
+    with sessions.begin() as db:
+        db.execute(text("CREATE TABLE said (words TEXT)"))
+    with pytest.raises(ValueError), sessions.begin() as db:
+        db.execute(text("INSERT INTO said VALUES ('rolled back')"))
+        raise ValueError("the write failed part-way")
+
+    def write(words: str) -> None:
+        with sessions.begin() as db:
+            db.execute(text("INSERT INTO said VALUES (:words)"), {"words": words})
+
+    writers = [threading.Thread(target=write, args=(f"writer {n}",)) for n in range(8)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    with reading(sessions) as db:
+        assert db.execute(text("SELECT count(*) FROM said")).scalar() == 8
+    assert "waited" not in caplog.text  # each was let in by the one before, none timed out in the queue
 
 
 def test_health_check_wants_the_latest_schema(db_url):
