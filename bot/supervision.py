@@ -123,6 +123,10 @@ def balancer_config(settings: Settings) -> str | None:
         "# Written by `heard run` from HEARD_* settings; edits here are overwritten.",
         "global\n    maxconn 4096",
         "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5m\n    timeout server 5m",
+        # A dead server refuses the check's connection at once. A busy one (its one event loop
+        # taken for a second by a class's turns) answers late: with the default 1 s it was taken
+        # for dead, both Rasa servers at once, and turns were refused (503) or moved to the other.
+        "    timeout check 10s",
         # A server that died since the last check: the request goes to another (never a reply lost:
         # only requests that could not connect are sent again). A new connection to the server for
         # each request (cheap on this machine), so none is sent down a dead server's old one.

@@ -49,6 +49,7 @@ def test_several_of_a_kind_sit_behind_haproxy_with_redis_started_when_none_answe
     balancer = (tmp_path / "haproxy.cfg").read_text()
     assert "server rasa-1 127.0.0.1:15001" in balancer and "server rasa-2 127.0.0.1:15002" in balancer
     assert "server web-2 127.0.0.1:18002" in balancer and "backend actions" not in balancer
+    assert "timeout check 10s" in balancer  # a server slow to answer its check is busy, not dead
     checked = subprocess.run(["haproxy", "-c", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
