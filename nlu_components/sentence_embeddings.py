@@ -26,6 +26,7 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -130,6 +131,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         model_dir = packaged_model_dir(config["model_package"])
         self._tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
         encoder = transformers.TFAutoModel.from_pretrained(model_dir)
+        self._width = int(encoder.config.hidden_size)
         # One traced graph for any batch size and length: eager calls cost ~70 ms
         # a message, the graph a fraction of that.
         pieces = tf.TensorSpec([None, None], tf.int32)
@@ -192,5 +194,18 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
+        # A button's payload ("/affirm", '/choose{...}') is read by Rasa's RegexMessageHandler,
+        # which replaces whatever the classifier made of it, so its meaning is not worth the
+        # encoder's run (a fifth of a Rasa server's busy time, and most turns are taps). The web
+        # app forwards no typed words that start with "/". Zeros keep the features' shape.
+        payloads = [m for m in messages if (m.get(TEXT) or "").startswith(INTENT_MESSAGE_PREFIX)]
+        for message in payloads:
+            tokens = message.get(TOKENS_NAMES[TEXT]) or []
+            self.add_features_to_message(
+                sequence=np.zeros((len(tokens), self._width), dtype=np.float32),
+                sentence=np.zeros((1, self._width), dtype=np.float32),
+                attribute=TEXT,
+                message=message,
+            )
+        self._featurize([m for m in messages if not any(m is p for p in payloads)])
         return messages

@@ -22,11 +22,15 @@ TEXTS = {
     "mixed": "idk 🤷 maybe",
 }
 
+# Buttons' payloads, which Rasa's RegexMessageHandler reads: not encoded.
+PAYLOADS = {"tapped": "/affirm", "chosen": '/choose{"input_mode": "type"}'}
+
 featurizer = SentenceEmbeddingFeaturizer(SentenceEmbeddingFeaturizer.get_default_config(), "probe")
 tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
 messages = {name: Message(data={"text": text}) for name, text in TEXTS.items()}
-tokenizer.process(list(messages.values()))
-featurizer.process(list(messages.values()))
+payloads = {name: Message(data={"text": text}) for name, text in PAYLOADS.items()}
+tokenizer.process([*messages.values(), *payloads.values()])
+featurizer.process([*messages.values(), *payloads.values()])
 
 report = {"weight": featurizer._config["weight"], "messages": {}, "texts": TEXTS, "vectors": {}}
 sentence = {}
@@ -48,6 +52,15 @@ def cosine(a, b):
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
+report["payloads"] = {}
+for name, message in payloads.items():
+    sequence_features, sentence_features = message.get_dense_features("text")
+    report["payloads"][name] = {
+        "tokens": len(message.get("text_tokens")),
+        "sequence_shape": list(sequence_features.features.shape),
+        "sentence_shape": list(sentence_features.features.shape),
+        "any_nonzero": bool(sequence_features.features.any() or sentence_features.features.any()),
+    }
 report["similar"] = {
     "again~repeat": cosine(sentence["again"], sentence["repeat"]),
     "again~pet": cosine(sentence["again"], sentence["pet"]),

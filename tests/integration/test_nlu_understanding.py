@@ -93,6 +93,15 @@ def test_sentence_features_carry_meaning(report):
     assert report["pooled"] == [[2.0, 4.0], [0.0, 0.0]]
 
 
+def test_a_buttons_payload_is_not_encoded_but_keeps_the_features_shape(report):
+    # Rasa's RegexMessageHandler takes the intent from the payload itself; the classifier still
+    # gets features of the usual shape, all zero, so nothing downstream changes.
+    for name, payload in report["payloads"].items():
+        assert payload["sequence_shape"] == [payload["tokens"], 384], name
+        assert payload["sentence_shape"] == [1, 384], name
+        assert not payload["any_nonzero"], name
+
+
 def test_the_app_encoder_gives_rasas_sentence_vectors(report):
     """framework/encoder.py (NumPy, for comment mapping) and Rasa's featurizer (TensorFlow) run
     the same weights: their sentence vectors for the same words point the same way."""
