@@ -4,9 +4,11 @@ own work (storing, screening, mapping, shaping messages) shows as a ratio.
 
     python -m tests.bench [--pupils 50] [--think 3.0] [--few 5] [--scaled]
     python -m tests.bench --by-turn [--few 3] [--think 2.0] [--typed 0.0]
+    python -m tests.bench --class-only [--pupils 50] [--think 3.0]
 
 `--by-turn` only measures what a turn costs against its number in the check-in (CPU per process,
-one pupil at a time): see `cost_by_turn`.
+one pupil at a time): see `cost_by_turn`. `--class-only` runs only run 3 below (a few minutes, to
+compare a change; its figures are not the bench line's).
 
 Three runs, each on a stack started as `heard run` starts it (on free local ports, a fresh
 database, everything stopped at the end):
@@ -416,9 +418,19 @@ def main() -> None:
                         help="only CPU by turn number: --few pupils one after another (the first not counted), tapping "
                              "(--typed of answers typed)")
     parser.add_argument("--typed", type=float, default=0.0, help="with --by-turn: the share of answers typed")
+    parser.add_argument("--class-only", action="store_true",
+                        help="only the class run with the worker counts `heard run` chooses (Heard, then bare Rasa)")
     args = parser.parse_args()
     if args.by_turn:
         cost_by_turn(args.few, args.think, args.typed)
+        return
+    if args.class_only:
+        with stack(f"{args.pupils} pupils, York standard check-ins, workers as `heard run` chooses",
+                   for_this_machine, False) as auto:
+            load(auto, args.pupils, args.think, "york", "standard", seed=7)
+        table(auto)
+        print(f"CPU {auto.heard.cpu_seconds * 1000 / max(len(auto.heard.turns), 1):.0f} ms a turn "
+              f"(Heard phase, every Heard process); load average {os.getloadavg()[0]:.1f}")
         return
     print(f"Heard benchmark on {os.cpu_count()} cores, think time {args.think:.1f} s"
           f"{', scaled (PostgreSQL, several web workers)' if args.scaled else ''}", flush=True)
