@@ -25,9 +25,10 @@ from rasa.shared.core.events import (  # noqa: E402
 
 rasas_retrieve = SQLTrackerStore.retrieve
 
-from rasa_server import kept_trackers  # noqa: E402
+from rasa_server import kept_trackers, sqlite_pool  # noqa: E402
 
 kept_trackers.install()  # as `python -m rasa_server run` does
+sqlite_pool.install()  # likewise: each store keeps its connections open
 assert SQLTrackerStore.retrieve is not rasas_retrieve, "not installed"
 
 
