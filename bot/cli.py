@@ -262,6 +262,11 @@ def cmd_map(args: argparse.Namespace) -> int:
     from framework.mapping import mapper_for
     from framework.worry import worry_signal
 
+    if args.build_encoder:
+        from framework.onnx_encoder import build
+
+        print(f"MPNet comment encoder: {build()}")
+        return 0
     if args.prepare:
         for framework_id in framework_files():
             mapper_for(framework_id)
@@ -342,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     mapping.add_argument("--json", action="store_true", help="print JSON")
     mapping.add_argument("--prepare", action="store_true",
                          help="compute and cache every framework's example vectors, and the safeguarding screen's (make setup does this)")
+    mapping.add_argument("--build-encoder", action="store_true",
+                         help="build the MPNet comment encoder (int8, onnxruntime) under models/ unless built (make setup does this)")
     mapping.set_defaults(func=cmd_map)
     return parser
 

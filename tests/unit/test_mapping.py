@@ -115,6 +115,7 @@ class CountingEncoder:
     def __init__(self):
         self.encoded = 0
         self.dimensions = sentence_encoder().dimensions
+        self.identity = sentence_encoder().identity
 
     def encode(self, texts):
         self.encoded += len(texts)
