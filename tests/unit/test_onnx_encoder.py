@@ -43,7 +43,7 @@ def random_weights(architecture: Architecture, width: int = 48, layers: int = 2,
 @pytest.mark.parametrize("architecture", [BERT, MPNET], ids=["bert", "mpnet"])
 def test_the_onnx_graph_computes_the_numpy_forward_pass(architecture):
     weights = random_weights(architecture)
-    graph = OnnxForward(build_graph(weights).SerializeToString(), architecture, relative=weights.relative is not None)
+    graph = OnnxForward(build_graph(weights).SerializeToString(), architecture)
     rng = np.random.default_rng(1)
     ids = rng.integers(0, 50, (3, 30))
     mask = np.ones((3, 30), dtype=np.float32)
