@@ -11,7 +11,7 @@ HEARD     := $(VENV)/bin/heard
 RASA      := $(RASA_VENV)/bin/rasa
 MODEL     := models/heard.tar.gz
 COMMENT_VECTORS := models/.comment-vectors
-MPNET_ENCODER := models/.mpnet-encoder
+ENCODERS  := models/.encoders
 RASA_DATA := domain.yml config.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 # Quiet the pip noise about the machine's extra local indexes; keep errors.
 PIP_FLAGS := --disable-pip-version-check --no-input
@@ -51,19 +51,19 @@ $(MODEL): $(RASA_VENV)/.installed $(RASA_DATA)
 	$(RASA) train --quiet --fixed-model-name heard --out models
 	@touch $@
 
-# MPNet as an int8 onnxruntime model, under models/ in a folder named by its weights' identity
-# (~30 s; 3 GB of memory while it builds, ~115 MB on disk after).
-$(MPNET_ENCODER): $(VENV)/.installed framework/onnx_encoder.py
+# The sentence encoders as onnxruntime models (MiniLM float, MPNet int8), under models/ in folders
+# named by their weights' identity (~35 s; 3 GB of memory while MPNet builds, 200 MB on disk after).
+$(ENCODERS): $(VENV)/.installed framework/onnx_encoder.py
 	$(HEARD) map --build-encoder
 	@touch $@
 
 # The comment mapper's and the safeguarding screen's example vectors, cached under models/ by content (else the first comment
 # a process maps waits for them).
-$(COMMENT_VECTORS): $(VENV)/.installed $(MPNET_ENCODER) $(wildcard framework/frameworks/*.yml framework/examples/*.yml) framework/safeguarding_examples.yml
+$(COMMENT_VECTORS): $(VENV)/.installed $(ENCODERS) $(wildcard framework/frameworks/*.yml framework/examples/*.yml) framework/safeguarding_examples.yml
 	$(HEARD) map --prepare
 	@touch $@
 
-setup: $(RASA_VENV)/.installed $(VENV)/.installed node_modules/.installed $(MODEL) $(MPNET_ENCODER) $(COMMENT_VECTORS)
+setup: $(RASA_VENV)/.installed $(VENV)/.installed node_modules/.installed $(MODEL) $(ENCODERS) $(COMMENT_VECTORS)
 	@scripts/system-deps
 
 # ---- the two commands -------------------------------------------------------

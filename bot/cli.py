@@ -263,9 +263,10 @@ def cmd_map(args: argparse.Namespace) -> int:
     from framework.worry import worry_signal
 
     if args.build_encoder:
-        from framework.onnx_encoder import build
+        from framework.onnx_encoder import MINILM_MODEL, MPNET_MODEL, build
 
-        print(f"MPNet comment encoder: {build()}")
+        for built in (MINILM_MODEL, MPNET_MODEL):
+            print(f"{built.name} sentence encoder: {build(built)}")
         return 0
     if args.prepare:
         for framework_id in framework_files():
@@ -348,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     mapping.add_argument("--prepare", action="store_true",
                          help="compute and cache every framework's example vectors, and the safeguarding screen's (make setup does this)")
     mapping.add_argument("--build-encoder", action="store_true",
-                         help="build the MPNet comment encoder (int8, onnxruntime) under models/ unless built (make setup does this)")
+                         help="build the sentence encoders (MiniLM, and MPNet with int8 weights) for onnxruntime under models/ unless built (make setup does this)")
     mapping.set_defaults(func=cmd_map)
     return parser
 

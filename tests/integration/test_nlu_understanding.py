@@ -103,9 +103,10 @@ def test_a_buttons_payload_is_not_encoded_but_keeps_the_features_shape(report):
 
 
 def test_the_app_encoder_gives_rasas_sentence_vectors(report):
-    """framework/encoder.py (NumPy, for comment mapping) and Rasa's featurizer (TensorFlow) run
-    the same weights: their sentence vectors for the same words point the same way."""
-    from framework.encoder import sentence_encoder
+    """The app's MiniLM (framework/onnx_encoder.py, on onnxruntime: the worry signal and comment
+    mapping) and Rasa's featurizer (TensorFlow) run the same weights: their sentence vectors for
+    the same words point the same way."""
+    from framework.onnx_encoder import sentence_encoder
 
     texts = report["texts"]
     assert len(texts) >= 5

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from framework.comment_examples import load_examples, load_examples_file
-from framework.encoder import sentence_encoder
+from framework.onnx_encoder import sentence_encoder
 from framework.loader import FrameworkError, load_framework
 from framework.mapping import CommentMapper, LabelledComment, cached_vectors, examples_for, mapper_for
 from framework.schema import Framework

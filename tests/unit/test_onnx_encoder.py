@@ -1,13 +1,14 @@
-"""The MPNet comment encoder on onnxruntime (framework/onnx_encoder.py): its graph computes the
-NumPy forward pass of framework/encoder.py, and its int8 weights keep the vectors close."""
+"""The sentence encoders on onnxruntime (framework/onnx_encoder.py): their graph computes the
+NumPy forward pass of framework/encoder.py, MiniLM's vectors equal NumPy's on its real weights,
+and MPNet's int8 weights keep the vectors close."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from tokenizers import Tokenizer
 
-from framework.encoder import BERT, MPNET, Architecture, SentenceEncoder, Weights, numpy_forward, relative_buckets
-from framework.onnx_encoder import OnnxForward, build_graph, load_mpnet, mpnet_encoder, read_packaged_model
+from framework.encoder import BERT, MPNET, Architecture, Weights, numpy_encoder, numpy_forward, relative_buckets
+from framework.onnx_encoder import (MPNET_MODEL, OnnxForward, build_graph, load, mpnet_encoder, read_minilm, read_mpnet,
+                                    sentence_encoder)
 
 
 def random_weights(architecture: Architecture, width: int = 48, layers: int = 2, vocabulary: int = 50) -> Weights:
@@ -65,9 +66,9 @@ def test_mpnet_buckets_distances_as_it_was_trained():
     assert (buckets[16, 0], buckets[139, 0]) == (10, 15)
 
 
-def test_an_unbuilt_mpnet_model_says_to_run_setup(tmp_path):
+def test_an_unbuilt_model_says_to_run_setup(tmp_path):
     with pytest.raises(RuntimeError, match="make setup"):
-        load_mpnet(tmp_path / "mpnet-missing")
+        load(MPNET_MODEL, tmp_path / "mpnet-missing")
 
 
 SENTENCES = [
@@ -84,13 +85,18 @@ SENTENCES = [
 ]
 
 
+def test_minilm_on_onnxruntime_gives_the_numpy_vectors():
+    arrays, tokenizer = read_minilm()
+    expected = numpy_encoder(arrays, tokenizer.decode("utf-8"), BERT).encode(SENTENCES)
+    got = sentence_encoder().encode(SENTENCES)
+    assert np.abs(got - expected).max() < 1e-5
+
+
 def test_int8_mpnet_keeps_the_vectors_of_the_float_weights():
     """The built model (int8) against the NumPy forward pass of the packaged float weights."""
-    arrays, tokenizer = read_packaged_model()
-    weights = Weights.read(arrays, MPNET)
-    float32 = SentenceEncoder(Tokenizer.from_str(tokenizer.decode("utf-8")),
-                              lambda ids, mask: numpy_forward(weights, ids, mask), 768, "float32")
-    expected = float32.encode(SENTENCES)
+    arrays, tokenizer = read_mpnet()
+    expected = numpy_encoder(arrays, tokenizer.decode("utf-8"), MPNET).encode(SENTENCES)
+    del arrays
     got = mpnet_encoder().encode(SENTENCES)
     cosines = (got * expected).sum(axis=1)
     assert cosines.min() >= 0.99, dict(zip(SENTENCES, cosines.round(4)))
