@@ -223,9 +223,15 @@ class _Near:
     keyword: dict[str, KeywordMatch]
 
 
+# Vectors this process has encoded, by encoder and text: every framework borrows the others'
+# examples, so preparing each framework's file would otherwise encode each example again
+# (with MPNet, about a minute of `make setup`). Filled only when a file is missing.
+_ENCODED: dict[str, dict[str, np.ndarray]] = {}
+
+
 def cached_vectors(texts: list[str], encoder: SentenceEncoder, cache_dir: Path | None) -> np.ndarray:
     """The encoder's vectors for `texts`, from a file named by a hash of the model and the texts
-    when one exists (encoding ~2,000 examples takes half a minute on a busy machine)."""
+    when one exists (encoding ~2,700 examples takes a minute or two with MPNet on a busy machine)."""
     if not texts:
         return np.zeros((0, encoder.dimensions), dtype=np.float32)
     key = hashlib.sha256("\0".join([encoder.identity, *texts]).encode("utf-8")).hexdigest()[:24]
@@ -237,7 +243,11 @@ def cached_vectors(texts: list[str], encoder: SentenceEncoder, cache_dir: Path |
                 return vectors
         except (OSError, ValueError):
             pass  # a damaged file is recomputed and replaced
-    vectors = encoder.encode(texts)
+    known = _ENCODED.setdefault(encoder.identity, {})
+    new = list(dict.fromkeys(t for t in texts if t not in known))
+    if new:
+        known.update(zip(new, encoder.encode(new)))
+    vectors = np.stack([known[t] for t in texts])
     if path:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from framework import mapping
 from framework.comment_examples import load_examples, load_examples_file
-from framework.onnx_encoder import sentence_encoder
 from framework.loader import FrameworkError, load_framework
 from framework.mapping import CommentMapper, LabelledComment, cached_vectors, examples_for, mapper_for
+from framework.onnx_encoder import sentence_encoder
 from framework.schema import Framework
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,26 +116,32 @@ class CountingEncoder:
     def __init__(self):
         self.encoded = 0
         self.dimensions = sentence_encoder().dimensions
-        self.identity = sentence_encoder().identity
+        self.identity = f"counting {id(self)}"  # its own, so no other test's vectors are reused
 
     def encode(self, texts):
         self.encoded += len(texts)
         return sentence_encoder().encode(texts)
 
 
-def test_vectors_are_cached_on_disk_by_content(tmp_path):
+def test_vectors_are_cached_on_disk_by_content(tmp_path, monkeypatch):
+    monkeypatch.setattr(mapping, "_ENCODED", {})
     encoder = CountingEncoder()
     first = cached_vectors(["one text", "another"], encoder, tmp_path)
     again = cached_vectors(["one text", "another"], encoder, tmp_path)
     assert encoder.encoded == 2 and np.array_equal(first, again)
-    cached_vectors(["one text", "changed"], encoder, tmp_path)
-    assert encoder.encoded == 4  # other texts, another file
-    assert len(list(tmp_path.glob("comment-vectors-*.npy"))) == 2
+    changed = cached_vectors(["one text", "changed", "one text"], encoder, tmp_path)
+    assert len(list(tmp_path.glob("comment-vectors-*.npy"))) == 2  # other texts, another file
+    assert encoder.encoded == 3  # but each text is encoded once by a process
+    assert np.array_equal(changed[0], first[0]) and np.array_equal(changed[2], first[0])
     # a damaged file is encoded again and replaced
+    monkeypatch.setattr(mapping, "_ENCODED", {})
     for path in tmp_path.glob("comment-vectors-*.npy"):
         path.write_bytes(b"not numpy")
-    assert np.array_equal(cached_vectors(["one text", "another"], encoder, tmp_path), first)
-    assert encoder.encoded == 6
+    assert np.allclose(cached_vectors(["one text", "another"], encoder, tmp_path), first, atol=1e-6)
+    assert encoder.encoded == 5
+    monkeypatch.setattr(mapping, "_ENCODED", {})
+    cached_vectors(["one text", "another"], encoder, tmp_path)
+    assert encoder.encoded == 5  # read from the file that replaced the damaged one
 
 
 # ---- the bundled frameworks and their examples -------------------------------
