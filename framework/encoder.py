@@ -233,7 +233,7 @@ def numpy_encoder(weights: Mapping[str, np.ndarray], tokenizer_json: str, archit
     """The weights run in NumPy: the reference the onnxruntime encoders are tested against."""
     read = Weights.read(weights, architecture)
     return SentenceEncoder(Tokenizer.from_str(tokenizer_json), lambda ids, mask: numpy_forward(read, ids, mask),
-                           read.width, "numpy reference")
+                           read.width, f"numpy reference: {len(read.layers)} layers of {read.width}")
 
 
 def model_dir(package: str = MODEL_PACKAGE) -> Path:
