@@ -10,6 +10,7 @@ whatever they then choose.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,9 +56,10 @@ class StatementWords(BaseModel):
     middle: tuple[str, ...]
     contrast: tuple[str, ...]
     negations: tuple[str, ...]
+    filler: tuple[str, ...]
 
     @field_validator("set_aside", "unsure", "two_sided", "double_negatives", "partly", "maybe", "says_no", "sarcasm",
-                     "says_yes", "opens_no", "opens_yes", "middle", "contrast", "negations")
+                     "says_yes", "opens_no", "opens_yes", "middle", "contrast", "negations", "filler")
     @classmethod
     def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in patterns:
@@ -74,6 +76,21 @@ class StatementWords(BaseModel):
         "kinda" or "it depends", "two sided" for "yes and no", "sarcastic" for an eye roll or
         "whatever", "contrast" for a "but", "negated" for a "not" no other list explained ("i
         never get asked"); any of them, or none."""
+        return self._read(text)[0]
+
+    def plain_answer(self, text: str) -> AnswerValue | None:
+        """The answer a reply made only of one side's answer words gives by itself ("by and
+        large", "strongly agree!!", "no-one i trust", "a couple", "not sure"): past those
+        words, nothing but `filler` is left; None otherwise."""
+        found, rest = self._read(text)
+        for pattern in self.filler:
+            rest = re.sub(pattern, " ", rest)
+        if re.search(r"\w", rest):
+            return None
+        return _PLAIN_ANSWERS.get(found)
+
+    def _read(self, text: str) -> tuple[frozenset[str], str]:
+        """The sides the words take, and what is left of the reply once every list has read it."""
         rest = " " + re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")) + " "
         found = set()
         for side, patterns in ((None, self.set_aside), ("unsure", self.unsure), ("two sided", self.two_sided),
@@ -85,12 +102,21 @@ class StatementWords(BaseModel):
                 rest, hits = re.subn(pattern, " ", rest)
                 if hits and side:
                     found.add(side)
-        return frozenset(found)
+        return frozenset(found), rest
+
+
+# The sides a reply made only of answer words may take, and the answer each gives.
+_PLAIN_ANSWERS = {
+    frozenset({"yes"}): "yes", frozenset({"yes", "opens yes"}): "yes",
+    frozenset({"no"}): "no", frozenset({"no", "opens no"}): "no",
+    frozenset({"unsure"}): "dont_know",
+    frozenset({"middle"}): "sometimes", frozenset({"partly"}): "sometimes", frozenset({"partly", "middle"}): "sometimes",
+}
 
 
 class WordsUnderAQuestion(BaseModel):
-    """Words that mean something else under one kind of question: "i dont know who to ask" is a
-    No to "Do you know who can help?", and "mum takes me" is not a No to "...on your own or with help?"."""
+    """Words that mean something else under one kind of question: "i dont know who to ask" is
+    not "I don't know" to "Do you know who can help?"."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     question: re.Pattern
@@ -107,16 +133,58 @@ class NamingSomeone(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     question: re.Pattern
     person: re.Pattern
+    lead: re.Pattern
+    tail: re.Pattern
+    names_after: re.Pattern
 
-    def names_someone(self, question: str | None, text: str) -> bool:
-        """True for "my TA mrs patel" under "Is there someone you trust to talk to?": every word
-        names or points to a person (a word after mr, mrs, miss, ms or sir is a name)."""
+    def names_someone(self, question: str | None, text: str, signals: Callable[[str], frozenset[str]]) -> bool:
+        """True for "my TA mrs patel", "i'd tell my brother sam" or "a few people" under "Is there
+        someone you trust to talk to?": past a `lead` and a `tail`, every word names or points to a
+        person (a word after mr, mrs, miss, ms or sir, or after "friend" or "brother", is a name),
+        and no word there takes a side other than yes (`signals`: the statement words of a text)."""
         if not (question and self.question.search(question.lower())):
             return False
-        words = re.findall(r"[\w&']+", text.lower().replace("\u2019", "'"))
+        said = text.lower().replace("\u2019", "'")
+        said = said[self.lead.match(said).end():]
+        said = said[:self.tail.search(said).start()]
+        if signals(said) - {"yes", "opens yes"}:
+            return False
+        words = re.findall(r"[\w&']+", said)
         titles = {"mr", "mrs", "miss", "ms", "sir"}
         return bool(words) and any(w not in {"and", "or", "n", "&", "just", "only"} for w in words) and all(
-            self.person.match(word) or (index and words[index - 1] in titles) for index, word in enumerate(words))
+            self.person.match(word) or (index and (words[index - 1] in titles or self.names_after.match(words[index - 1])))
+            for index, word in enumerate(words))
+
+
+class OnePart(BaseModel):
+    """An answer for one part of what the question asks about ("not my teacher" to "Do people
+    listen to you?"): the rest may go the other way (answer_scale.yml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    words: re.Pattern
+
+    def found(self, question: str | None, text: str) -> bool:
+        said = self.words.search(text.lower().replace("\u2019", "'"))
+        if not said:
+            return False
+        part = next(said.group(name) for name in ("part", "part2", "part3") if said.group(name))
+        asked = (question or "").lower()
+        # the question asks about that part alone: "not at school" to "Do you feel safe at school?"
+        return not (" and " not in asked and any(len(w) > 3 and re.search(rf"\b{w}", asked) for w in part.split()))
+
+
+class AnsweredByWords(BaseModel):
+    """Words that answer one kind of question by themselves (answer_scale.yml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    question: re.Pattern
+    words: re.Pattern
+    means: Literal["yes", "no", "sometimes"]
+    instead_of: tuple[AnswerValue, ...] = ()  # the model's readings these words correct
+
+    def found(self, question: str | None, text: str) -> bool:
+        return bool(question and self.question.search(question.lower())
+                    and self.words.search(text.lower().replace("\u2019", "'")))
 
 
 class CasualOpening(BaseModel):
@@ -142,8 +210,9 @@ class AnswerScale(BaseModel):
     statement_words: StatementWords
     casual_opening: CasualOpening
     knowing: WordsUnderAQuestion
-    help_counts: WordsUnderAQuestion
     naming_someone: NamingSomeone
+    one_part: OnePart
+    answered_by_words: tuple[AnsweredByWords, ...]
 
     @model_validator(mode="after")
     def _every_value_once(self) -> "AnswerScale":
@@ -213,13 +282,19 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
         if clarifying_words is not None:
             return Answer(option.value, "clarified", clarifying_words, 1.0)
         return Answer(option.value, "tapped", None, 1.0)
-    if answer_scale().naming_someone.names_someone(question, reply.text):
+    by_words = True
+    if scale.naming_someone.names_someone(question, reply.text, scale.statement_words.signals):
         # "my nan" to "Is there someone you trust?": a Yes, whatever the model made of a name
         option, confidence = scale.by_value("yes"), 1.0
+    elif means := _answered_by_words(reply, question, option):
+        # the model's confidence is kept when it read the same answer
+        agrees = option is not None and option.value == means
+        option, confidence = scale.by_value(means), reply.confidence if agrees else 1.0
     else:
-        confidence = reply.confidence
-    confident = option is not None and (confidence or 0.0) >= _confidence_needed(option.value, reply.text)
-    if confident and _words_say_otherwise(option.value, reply.text, question):
+        by_words, confidence = False, reply.confidence
+    confident = option is not None and (by_words or (confidence or 0.0) >= _confidence_needed(option.value, reply.text))
+    if confident and not by_words and _words_say_otherwise(option.value, reply.text, question):
+        # (words that answer by themselves were read whole: what they hold is their meaning)
         confident = False
     if not confident:
         # keep every word they typed while we ask again
@@ -243,7 +318,10 @@ def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
     ("oh yeah totally \U0001F644"). Whatever the language model thinks, these are asked back."""
     if value == "dont_know" and answer_scale().knowing.found(question, text):
         return True
-    if value == "no" and answer_scale().help_counts.found(question, text):
+    if answer_scale().one_part.found(question, text):
+        return True
+    if any(value in rule.instead_of and rule.found(question, text) for rule in answer_scale().answered_by_words):
+        # "not on my own, mum takes me": the model's No is what these words correct
         return True
     signals = answer_scale().statement_words.signals(text)
     if signals & {"two sided", "contrast"} or (
@@ -267,6 +345,31 @@ def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
         return ("maybe" in signals and "unsure" not in signals) or "middle" in signals or (
             "unsure" not in signals and bool(signals & {"yes", "no", "opens yes", "opens no", "partly"}))
     return False
+
+
+# The statement words that may stand beside words that answer a question by themselves.
+_SAME_SIDE = {"yes": {"yes", "opens yes"}, "no": {"no", "opens no", "negated"},
+              "sometimes": {"partly", "middle", "negated", "yes", "no", "opens yes", "opens no"}}
+
+
+def _answered_by_words(reply: Reply, question: str | None, model_reading: ScaleAnswer | None) -> str | None:
+    """The answer the reply's words give by themselves, unless the model read another answer:
+    under `question` ("my dad drives me" to "...on your own or with help?", when no other words
+    take another side), or a reply of nothing but one side's answer words ("by and large",
+    which the model may not know); None otherwise."""
+    def model_reads_other(means: str, corrected: tuple[str, ...] = ()) -> bool:
+        return model_reading is not None and model_reading.value not in (means, *corrected) and (
+            reply.confidence or 0.0) >= CONFIRMED_BY_WORDS
+
+    words = answer_scale().statement_words
+    rules = [rule for rule in answer_scale().answered_by_words if rule.found(question, reply.text)]
+    said = reply.text.lower().replace("\u2019", "'")
+    means = next((rule.means for rule in rules if not model_reads_other(rule.means, rule.instead_of)
+                  and words.signals(rule.words.sub(" ", said)) <= _SAME_SIDE[rule.means]), None)
+    if means is None and (plain := words.plain_answer(reply.text)) and not model_reads_other(plain):
+        means = plain
+    # "no, my carer comes with me" to "...on your own or with help?": other words there say this answer is wrong
+    return None if any(means in rule.instead_of for rule in rules) else means
 
 
 # The words that plainly take each answer's side; any word for another side spoils it.

@@ -10,7 +10,9 @@ check-in reads them: Rasa's parse, the form's control words, then framework.answ
     nice -n 10 .venv/bin/python scripts/answers_eval.py test fresh   # held out: figures only
 
 `own` is the team's own sarcastic, mixed and contrastive replies (tests/data/answers_own.yml),
-`everyday` the team's own plain ones in everyday words (tests/data/answers_everyday.yml).
+`everyday` the team's own plain ones in everyday words (tests/data/answers_everyday.yml), `crowd_own`
+the team's crowd-style batch of everyday, conditional, person-naming and sarcastic replies
+(tests/data/answers_crowd_own.yml).
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ REPO = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO / "tests" / "data" / "eval"
 CHILDREN = REPO / "tests" / "data" / "nlu_heldout.yml"  # children's own phrasings, by intent
 # The team's own replies: sarcastic and mixed ones, and everyday ones
-TEAM = {"own": REPO / "tests" / "data" / "answers_own.yml", "everyday": REPO / "tests" / "data" / "answers_everyday.yml"}
+TEAM = {"own": REPO / "tests" / "data" / "answers_own.yml", "everyday": REPO / "tests" / "data" / "answers_everyday.yml",
+        "crowd_own": REPO / "tests" / "data" / "answers_crowd_own.yml"}
 # Sets whose items may be read while tuning; the others are reported as figures only.
 TUNED_ON = ("dev", *TEAM, "children")
 # The labelled splits (tests/data/eval/README.md). dev: tuned on; test: split from the same batch;

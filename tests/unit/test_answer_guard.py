@@ -63,19 +63,24 @@ def test_a_broken_pattern_is_refused_with_its_line(tmp_path):
         load_yaml_model(broken, AnswerScale)
 
 
-@pytest.mark.parametrize("text", ["i dont know who to ask", "nope didnt know", "i don\u2019t know why i take them"])
-def test_not_knowing_the_thing_asked_about_is_not_i_dont_know(text):
+@pytest.mark.parametrize(("text", "value"), [("i dont know who to ask", "no"), ("nope didnt know", "no"),
+                                             ("i don\u2019t know why i take them", "no")])
+def test_not_knowing_the_thing_asked_about_is_not_i_dont_know(text, value):
+    """"i dont know who to ask" or "nope didnt know" is a No to "Do you know who can help?"."""
     question = "Do you know who can help when things are hard?"
-    assert interpret(sure(text, "dont_know"), question=question) == Clarify(text)
+    expected = Clarify(text) if value is None else Answer(value, "typed", text, 1.0)
+    assert interpret(sure(text, "dont_know"), question=question) == expected
     assert interpret(sure(text, "dont_know"), question="Do you feel safe at school?") == Answer(
         "dont_know", "typed", text, 0.99)
 
 
-@pytest.mark.parametrize("text", ["not on my own, my mum takes me", "with help from my mum", "my dad drives me",
-                                  "no, my carer comes with me"])
-def test_having_the_help_is_not_a_no_where_help_counts(text):
+@pytest.mark.parametrize(("text", "value"), [("not on my own, my mum takes me", "yes"), ("with help from my mum", "yes"),
+                                             ("my dad drives me", "yes"), ("no, my carer comes with me", None)])
+def test_having_the_help_is_a_yes_and_never_a_no_where_help_counts(text, value):
     question = "Can you get to places, on your own or with help?"
-    assert interpret(sure(text, "deny"), question=question) == Clarify(text)
+    expected = Clarify(text) if value is None else Answer(value, "typed", text, 1.0)
+    assert interpret(sure(text, "deny"), question=question) == expected
+    assert interpret(Reply(text, "nlu_fallback", 0.5, tapped=False), question=question) == expected
     assert interpret(sure(text, "deny"), question="Can you get ready on your own?") == Answer("no", "typed", text, 0.99)
 
 
@@ -292,7 +297,7 @@ def test_naming_someone_when_asked_if_there_is_someone_is_a_yes(text):
     assert interpret(reply, question="Do people listen to you?") == Clarify(text)
 
 
-@pytest.mark.parametrize("text", ["not my mum", "my mum sometimes", "no one", "only", "my bus"])
+@pytest.mark.parametrize("text", ["not my mum", "my mum sometimes", "only", "my bus"])
 def test_a_reply_that_does_more_than_name_someone_is_read_as_usual(text):
     reply = Reply(text, "nlu_fallback", 0.5, tapped=False)
     assert interpret(reply, question="Is there someone you trust to talk to?") == Clarify(text)
@@ -376,3 +381,73 @@ def test_a_laugh_or_a_no_one_beside_a_plain_answer_still_lets_it_through(text, i
 def test_words_that_take_a_side_are_not_i_dont_know():
     assert interpret(sure("they never ask me", "dont_know")) == Clarify("they never ask me")
     assert interpret(sure("didnt know", "dont_know")) == Answer("dont_know", "typed", "didnt know", 0.99)
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("not my teacher", "Do people listen to you?"), ("not anyone at school", "Is there someone to go to when you feel worried?"),
+    ("yeah at home", "Can you be yourself?"), ("at clubs yes", "Do you feel you belong at school and clubs?"),
+    ("not where i live", "Do you feel welcome at school and where you live?"),
+])
+def test_an_answer_for_one_part_of_what_is_asked_is_asked_back(text, question):
+    for intent in ANSWER_INTENTS:
+        assert interpret(sure(text, intent), question=question) == Clarify(text)
+
+
+def test_an_answer_for_the_part_the_question_names_is_read_as_usual():
+    assert interpret(sure("not at school", "deny"), question="Do you feel safe at school?") == Answer(
+        "no", "typed", "not at school", 0.99)
+    assert interpret(sure("not at all", "deny"), question="Do people listen to you?") == Answer(
+        "no", "typed", "not at all", 0.99)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("by and large", "yes"), ("strongly agree!!", "yes"), ("bang on", "yes"), ("no-one i trust", "no"),
+    ("\U0001F645", "no"), ("a couple", "sometimes"), ("not sure", "dont_know"),
+])
+def test_a_reply_of_one_sides_answer_words_alone_is_that_answer_where_the_model_is_unsure(text, value):
+    assert interpret(Reply(text, "nlu_fallback", 0.5, tapped=False)) == Answer(value, "typed", text, 1.0)
+
+
+@pytest.mark.parametrize("text", ["by and large", "not sure", "a couple"])
+def test_a_plain_answer_in_words_is_not_stored_where_the_model_reads_another(text):
+    other = "deny" if answer_scale().statement_words.plain_answer(text) != "no" else "affirm"
+    assert interpret(sure(text, other)) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["no, you wait weeks to be seen", "no because its too noisy", "nope, not once",
+                                  "not really, i get stuck"])
+def test_a_plain_no_and_a_reason_is_a_no_where_the_model_is_unsure(text):
+    assert interpret(Reply(text, "out_of_scope", 0.6, tapped=False), question="Do you feel safe at school?") == Answer(
+        "no", "typed", text, 1.0)
+    assert interpret(sure(text, "affirm"), question="Do you feel safe at school?") == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["no im good", "no one bullies me", "no, sometimes", "no i mean yes"])
+def test_a_no_that_may_not_answer_the_question_is_not_stored_as_no_by_its_words(text):
+    assert interpret(Reply(text, "nlu_fallback", 0.5, tapped=False), question="Do you feel safe at school?") == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["home yes, town no", "mum listens, teachers don't", "love science, hate english",
+                                  "at home they ask, at school they dont", "with my mates yeah, with teachers not really"])
+def test_one_answer_for_one_part_and_the_other_for_another_is_sometimes(text):
+    for intent in ("affirm", "deny", "nlu_fallback"):
+        assert interpret(Reply(text, intent, 0.9, tapped=False), question="Do people listen to you?").value == "sometimes"
+
+
+@pytest.mark.parametrize("text", ["yes and no", "yes i do no problem", "no, they don't"])
+def test_both_sides_at_once_or_a_plain_side_are_not_read_as_two_parts(text):
+    assert interpret(sure(text, "sometimes"), question="Do people listen to you?") == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["i'd tell my mum", "my key worker at school", "my best friend jess", "yeah my nan",
+                                  "i have a few people", "the lady in the office"])
+def test_more_ways_of_naming_someone_are_a_yes(text):
+    reply = Reply(text, "nlu_fallback", 0.5, tapped=False)
+    assert interpret(reply, question="Is there someone you can tell when you are worried?") == Answer("yes", "typed", text, 1.0)
+
+
+@pytest.mark.parametrize(("text", "intent"), [("yep, right up until i open my mouth", "affirm"),
+                                              ("some day yes", "sometimes")])
+def test_a_yes_word_only_counts_as_one(text, intent):
+    """"right" is a yes said of the statement, not "right up until"; a closing "yes" takes a side."""
+    assert interpret(Reply(text, intent, 0.88, tapped=False)) == Clarify(text)
