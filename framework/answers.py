@@ -81,8 +81,11 @@ class StatementWords(BaseModel):
     def plain_answer(self, text: str) -> AnswerValue | None:
         """The answer a reply made only of one side's answer words gives by itself ("by and
         large", "strongly agree!!", "no-one i trust", "a couple", "not sure"): past those
-        words, nothing but `filler` is left; None otherwise."""
+        words, nothing but `filler` is left; None otherwise, and for two negatives."""
         found, rest = self._read(text)
+        said = " " + text.lower().replace("\u2019", "'") + " "
+        if any(re.search(pattern, said) for pattern in self.double_negatives):
+            return None  # "not bad", "no one bullies me": never a No, yet not plainly a Yes either
         for pattern in self.filler:
             rest = re.sub(pattern, " ", rest)
         if re.search(r"\w", rest):
@@ -353,20 +356,21 @@ _SAME_SIDE = {"yes": {"yes", "opens yes"}, "no": {"no", "opens no", "negated"},
 
 
 def _answered_by_words(reply: Reply, question: str | None, model_reading: ScaleAnswer | None) -> str | None:
-    """The answer the reply's words give by themselves, unless the model read another answer:
-    under `question` ("my dad drives me" to "...on your own or with help?", when no other words
-    take another side), or a reply of nothing but one side's answer words ("by and large",
-    which the model may not know); None otherwise."""
-    def model_reads_other(means: str, corrected: tuple[str, ...] = ()) -> bool:
+    """The answer the reply's words give by themselves: under `question` ("my dad drives me" to
+    "...on your own or with help?", when no other words take another side and the model read no
+    other answer), or a reply of nothing but one side's answer words ("by and large", which the
+    model may not know, unless it is sure of another answer); None otherwise."""
+    def model_reads_other(means: str, corrected: tuple[str, ...] = (), sure: float = CONFIRMED_BY_WORDS) -> bool:
         return model_reading is not None and model_reading.value not in (means, *corrected) and (
-            reply.confidence or 0.0) >= CONFIRMED_BY_WORDS
+            reply.confidence or 0.0) >= sure
 
     words = answer_scale().statement_words
     rules = [rule for rule in answer_scale().answered_by_words if rule.found(question, reply.text)]
     said = reply.text.lower().replace("\u2019", "'")
     means = next((rule.means for rule in rules if not model_reads_other(rule.means, rule.instead_of)
                   and words.signals(rule.words.sub(" ", said)) <= _SAME_SIDE[rule.means]), None)
-    if means is None and (plain := words.plain_answer(reply.text)) and not model_reads_other(plain):
+    if means is None and (plain := words.plain_answer(reply.text)) and not model_reads_other(plain, sure=CONFIDENT):
+        # nothing but answer words ("more or less"): they outweigh a model that is not sure
         means = plain
     # "no, my carer comes with me" to "...on your own or with help?": other words there say this answer is wrong
     return None if any(means in rule.instead_of for rule in rules) else means

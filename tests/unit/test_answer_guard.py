@@ -408,10 +408,19 @@ def test_a_reply_of_one_sides_answer_words_alone_is_that_answer_where_the_model_
     assert interpret(Reply(text, "nlu_fallback", 0.5, tapped=False)) == Answer(value, "typed", text, 1.0)
 
 
-@pytest.mark.parametrize("text", ["by and large", "not sure", "a couple"])
-def test_a_plain_answer_in_words_is_not_stored_where_the_model_reads_another(text):
+@pytest.mark.parametrize("text", ["by and large", "not sure", "a couple", "yeah right"])
+def test_a_plain_answer_in_words_is_not_stored_where_the_model_is_sure_of_another(text):
     other = "deny" if answer_scale().statement_words.plain_answer(text) != "no" else "affirm"
     assert interpret(sure(text, other)) == Clarify(text)
+    value = answer_scale().statement_words.plain_answer(text)
+    assert interpret(Reply(text, other, 0.65, tapped=False)) == Answer(value, "typed", text, 1.0)
+
+
+def test_filler_beside_answer_words_leaves_a_plain_answer():
+    assert answer_scale().statement_words.plain_answer("strongly agree to be honest") == "yes"
+    assert answer_scale().statement_words.plain_answer("none of my teachers ignore me") is None  # two negatives
+    assert answer_scale().statement_words.plain_answer("\U0001F910") == "dont_know"
+    assert answer_scale().statement_words.plain_answer("mostly at home") is None
 
 
 @pytest.mark.parametrize("text", ["no, you wait weeks to be seen", "no because its too noisy", "nope, not once",
