@@ -198,11 +198,13 @@ class CasualOpening(BaseModel):
     words_after: int = Field(ge=1)
     confidence: float = Field(gt=0.0, le=1.0)
 
-    def bar_for_yes(self, text: str, signals: frozenset[str]) -> float | None:
+    def bar_for_yes(self, text: str, signals: Callable[[str], frozenset[str]]) -> float | None:
         """How sure the model must be to store `text` as Yes when its only yes-word is the
-        casual opening and `words_after` or more words follow it; None otherwise."""
+        casual opening and `words_after` or more words follow it with no yes-word among them
+        (`signals`: the statement words of a text); None otherwise."""
         opening = self.opens.match(text.lower().replace("\u2019", "'"))
-        if opening and "yes" not in signals and len(text[opening.end():].split()) >= self.words_after:
+        rest = text[opening.end():] if opening else ""
+        if opening and len(rest.split()) >= self.words_after and "yes" not in signals(rest):
             return self.confidence
         return None
 
@@ -393,7 +395,7 @@ def _confidence_needed(value: str, text: str) -> float:
     only yes-word is a casual "yeah" opening a longer reply, the way sarcasm starts."""
     signals = set(answer_scale().statement_words.signals(text))
     words = len(text.split())
-    if value == "yes" and (bar := answer_scale().casual_opening.bar_for_yes(text, frozenset(signals))):
+    if value == "yes" and (bar := answer_scale().casual_opening.bar_for_yes(text, answer_scale().statement_words.signals)):
         return bar
     if not signals and words >= WORDS_IN_A_STATEMENT:
         return CONFIDENT_ABOUT_A_STATEMENT

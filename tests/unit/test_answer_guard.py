@@ -460,3 +460,10 @@ def test_more_ways_of_naming_someone_are_a_yes(text):
 def test_a_yes_word_only_counts_as_one(text, intent):
     """"right" is a yes said of the statement, not "right up until"; a closing "yes" takes a side."""
     assert interpret(Reply(text, intent, 0.88, tapped=False)) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["yes, as the spare person", "of course, by my phone and my xbox",
+                                  "loads, as long as they pick them"])
+def test_a_yes_word_set_apart_before_a_longer_reply_needs_a_surer_model(text):
+    assert interpret(Reply(text, "affirm", 0.85, tapped=False)) == Clarify(text)
+    assert interpret(Reply(text, "affirm", 0.9, tapped=False)) == Answer("yes", "typed", text, 0.9)
