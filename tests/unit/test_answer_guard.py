@@ -467,3 +467,9 @@ def test_a_yes_word_only_counts_as_one(text, intent):
 def test_a_yes_word_set_apart_before_a_longer_reply_needs_a_surer_model(text):
     assert interpret(Reply(text, "affirm", 0.85, tapped=False)) == Clarify(text)
     assert interpret(Reply(text, "affirm", 0.9, tapped=False)) == Answer("yes", "typed", text, 0.9)
+
+
+def test_a_condition_opening_a_reply_is_a_hedge_but_a_yes_with_a_condition_is_a_yes():
+    assert interpret(sure("when they have time", "affirm")) == Clarify("when they have time")
+    assert interpret(sure("when they have time", "sometimes")) == Answer("sometimes", "typed", "when they have time", 0.99)
+    assert interpret(Reply("yes if i try", "affirm", 0.75, tapped=False)) == Answer("yes", "typed", "yes if i try", 0.75)
