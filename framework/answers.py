@@ -46,6 +46,7 @@ class StatementWords(BaseModel):
     unsure: tuple[str, ...]
     two_sided: tuple[str, ...]
     double_negatives: tuple[str, ...]
+    faint: tuple[str, ...]
     partly: tuple[str, ...]
     maybe: tuple[str, ...]
     says_no: tuple[str, ...] = Field(min_length=1)
@@ -58,8 +59,8 @@ class StatementWords(BaseModel):
     negations: tuple[str, ...]
     filler: tuple[str, ...]
 
-    @field_validator("set_aside", "unsure", "two_sided", "double_negatives", "partly", "maybe", "says_no", "sarcasm",
-                     "says_yes", "opens_no", "opens_yes", "middle", "contrast", "negations", "filler")
+    @field_validator("set_aside", "unsure", "two_sided", "double_negatives", "faint", "partly", "maybe", "says_no",
+                     "sarcasm", "says_yes", "opens_no", "opens_yes", "middle", "contrast", "negations", "filler")
     @classmethod
     def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in patterns:
@@ -76,35 +77,38 @@ class StatementWords(BaseModel):
         "kinda" or "it depends", "two sided" for "yes and no", "sarcastic" for an eye roll or
         "whatever", "contrast" for a "but", "negated" for a "not" no other list explained ("i
         never get asked"); any of them, or none."""
-        return self._read(text)[0]
+        return self._read(text)[0] - {"faint"}
 
-    def plain_answer(self, text: str) -> AnswerValue | None:
+    def plain_answer(self, text: str, question: str | None = None) -> AnswerValue | None:
         """The answer a reply made only of one side's answer words gives by itself ("by and
-        large", "strongly agree!!", "no-one i trust", "a couple", "not sure"): past those
-        words, nothing but `filler` is left; None otherwise, and for two negatives."""
+        large", "strongly agree!!", "no-one i trust", "a couple", "not sure", "i dont not feel
+        safe" to "Do you feel safe at school?"): past those words, nothing but `filler` or the
+        question's own words is left, and no `faint` words ("not bad"); None otherwise."""
         found, rest = self._read(text)
-        said = " " + text.lower().replace("\u2019", "'") + " "
-        if any(re.search(pattern, said) for pattern in self.double_negatives):
-            return None  # "not bad", "no one bullies me": never a No, yet not plainly a Yes either
-        for pattern in self.filler:
+        if "faint" in found:
+            return None
+        echoed = [re.escape(w) for w in re.findall(r"[a-z']{3,}", (question or "").lower())]
+        for pattern in (*self.filler, *([rf"\b({'|'.join(echoed)})\b"] if echoed else [])):
             rest = re.sub(pattern, " ", rest)
         if re.search(r"\w", rest):
             return None
         return _PLAIN_ANSWERS.get(found)
 
     def _read(self, text: str) -> tuple[frozenset[str], str]:
-        """The sides the words take, and what is left of the reply once every list has read it."""
+        """The sides the words take ("faint" as well as "yes" for a faint yes), and what is left
+        of the reply once every list has read it."""
         rest = " " + re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")) + " "
         found = set()
-        for side, patterns in ((None, self.set_aside), ("unsure", self.unsure), ("two sided", self.two_sided),
-                               ("yes", self.double_negatives), ("partly", self.partly), ("maybe", self.maybe),
-                               ("no", self.says_no), ("sarcastic", self.sarcasm), ("yes", self.says_yes),
-                               ("opens no", self.opens_no), ("opens yes", self.opens_yes), ("middle", self.middle),
-                               ("contrast", self.contrast), ("negated", self.negations)):
+        for sides, patterns in (((), self.set_aside), (("unsure",), self.unsure), (("two sided",), self.two_sided),
+                                (("yes",), self.double_negatives), (("yes", "faint"), self.faint),
+                                (("partly",), self.partly), (("maybe",), self.maybe), (("no",), self.says_no),
+                                (("sarcastic",), self.sarcasm), (("yes",), self.says_yes), (("opens no",), self.opens_no),
+                                (("opens yes",), self.opens_yes), (("middle",), self.middle),
+                                (("contrast",), self.contrast), (("negated",), self.negations)):
             for pattern in patterns:
                 rest, hits = re.subn(pattern, " ", rest)
-                if hits and side:
-                    found.add(side)
+                if hits:
+                    found.update(sides)
         return frozenset(found), rest
 
 
@@ -298,8 +302,10 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
     else:
         by_words, confidence = False, reply.confidence
     confident = option is not None and (by_words or (confidence or 0.0) >= _confidence_needed(option.value, reply.text))
-    if confident and not by_words and _words_say_otherwise(option.value, reply.text, question):
-        # (words that answer by themselves were read whole: what they hold is their meaning)
+    if confident and (scale.one_part.found(question, reply.text)
+                      or not by_words and _words_say_otherwise(option.value, reply.text, question)):
+        # an answer for one part of what is asked is never stored; words that answer by
+        # themselves were read whole, so what they hold is their meaning
         confident = False
     if not confident:
         # keep every word they typed while we ask again
@@ -322,8 +328,6 @@ def _words_say_otherwise(value: str, text: str, question: str | None) -> bool:
     never stored as a view they may not mean; sarcasm is stored only as the No its words say
     ("oh yeah totally \U0001F644"). Whatever the language model thinks, these are asked back."""
     if value == "dont_know" and answer_scale().knowing.found(question, text):
-        return True
-    if answer_scale().one_part.found(question, text):
         return True
     if any(value in rule.instead_of and rule.found(question, text) for rule in answer_scale().answered_by_words):
         # "not on my own, mum takes me": the model's No is what these words correct
@@ -371,7 +375,7 @@ def _answered_by_words(reply: Reply, question: str | None, model_reading: ScaleA
     said = reply.text.lower().replace("\u2019", "'")
     means = next((rule.means for rule in rules if not model_reads_other(rule.means, rule.instead_of)
                   and words.signals(rule.words.sub(" ", said)) <= _SAME_SIDE[rule.means]), None)
-    if means is None and (plain := words.plain_answer(reply.text)) and not model_reads_other(plain, sure=CONFIDENT):
+    if means is None and (plain := words.plain_answer(reply.text, question)) and not model_reads_other(plain, sure=CONFIDENT):
         # nothing but answer words ("more or less"): they outweigh a model that is not sure
         means = plain
     # "no, my carer comes with me" to "...on your own or with help?": other words there say this answer is wrong

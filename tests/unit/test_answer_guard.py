@@ -473,3 +473,18 @@ def test_a_condition_opening_a_reply_is_a_hedge_but_a_yes_with_a_condition_is_a_
     assert interpret(sure("when they have time", "affirm")) == Clarify("when they have time")
     assert interpret(sure("when they have time", "sometimes")) == Answer("sometimes", "typed", "when they have time", 0.99)
     assert interpret(Reply("yes if i try", "affirm", 0.75, tapped=False)) == Answer("yes", "typed", "yes if i try", 0.75)
+
+
+@pytest.mark.parametrize(("text", "question", "value"), [
+    ("i dont not feel safe", "Do you feel safe at school?", "yes"), ("its not that i dont feel safe", "Do you feel safe at school?", "yes"),
+    ("not untrue", None, "yes"), ("nobody bullies me", "Do you feel safe at school?", None), ("not bad", None, None),
+    ("not totally false", None, None),
+])
+def test_two_negatives_are_a_plain_yes_only_when_firm(text, question, value):
+    """"i cant not", "not untrue": a yes; "not bad", "nobody bullies me": never a No, but not a plain Yes."""
+    assert answer_scale().statement_words.plain_answer(text, question) == value
+
+
+def test_an_answer_for_one_part_is_asked_back_even_when_its_words_answer_by_themselves():
+    question = "Do you feel safe at home and when you go out?"
+    assert interpret(Reply("yes at home", "nlu_fallback", 0.5, tapped=False), question=question) == Clarify("yes at home")
