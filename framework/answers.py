@@ -3,9 +3,10 @@ I don't know / Skip), and how one reply becomes one of its answers, or is asked 
 
 The words and symbols are data (answer_scale.yml); this module gives them types and the
 lookups the chat needs (by value, by Rasa intent). The bot never guesses: a typed reply
-becomes an answer only when the language model is confident it is one; otherwise the young
-person is asked "Do you mean yes, sometimes or no?" and their own words are kept with
-whatever they then choose.
+becomes an answer only when the language model is confident it is one and its words do not
+say otherwise, or when its words answer by themselves, read with the question ("my nan" to
+"Is there someone you trust?", "by and large"); otherwise the young person is asked "Do you
+mean yes, sometimes or no?" and their own words are kept with whatever they then choose.
 """
 from __future__ import annotations
 
@@ -102,9 +103,10 @@ class StatementWords(BaseModel):
         for sides, patterns in (((), self.set_aside), (("unsure",), self.unsure), (("two sided",), self.two_sided),
                                 (("yes",), self.double_negatives), (("yes", "faint"), self.faint),
                                 (("partly",), self.partly), (("maybe",), self.maybe), (("no",), self.says_no),
-                                (("sarcastic",), self.sarcasm), (("yes",), self.says_yes), (("opens no",), self.opens_no),
-                                (("opens yes",), self.opens_yes), (("middle",), self.middle),
-                                (("contrast",), self.contrast), (("negated",), self.negations)):
+                                (("sarcastic",), self.sarcasm), (("yes",), self.says_yes),
+                                (("opens no",), self.opens_no), (("opens yes",), self.opens_yes),
+                                (("middle",), self.middle), (("contrast",), self.contrast),
+                                (("negated",), self.negations)):
             for pattern in patterns:
                 rest, hits = re.subn(pattern, " ", rest)
                 if hits:
@@ -117,7 +119,8 @@ _PLAIN_ANSWERS = {
     frozenset({"yes"}): "yes", frozenset({"yes", "opens yes"}): "yes",
     frozenset({"no"}): "no", frozenset({"no", "opens no"}): "no",
     frozenset({"unsure"}): "dont_know",
-    frozenset({"middle"}): "sometimes", frozenset({"partly"}): "sometimes", frozenset({"partly", "middle"}): "sometimes",
+    frozenset({"middle"}): "sometimes", frozenset({"partly"}): "sometimes",
+    frozenset({"partly", "middle"}): "sometimes",
 }
 
 
@@ -158,9 +161,11 @@ class NamingSomeone(BaseModel):
             return False
         words = re.findall(r"[\w&']+", said)
         titles = {"mr", "mrs", "miss", "ms", "sir"}
+        def a_name(index: int) -> bool:
+            return index > 0 and (words[index - 1] in titles or bool(self.names_after.match(words[index - 1])))
+
         return bool(words) and any(w not in {"and", "or", "n", "&", "just", "only"} for w in words) and all(
-            self.person.match(word) or (index and (words[index - 1] in titles or self.names_after.match(words[index - 1])))
-            for index, word in enumerate(words))
+            self.person.match(word) or a_name(index) for index, word in enumerate(words))
 
 
 class OnePart(BaseModel):
@@ -375,7 +380,8 @@ def _answered_by_words(reply: Reply, question: str | None, model_reading: ScaleA
     said = reply.text.lower().replace("\u2019", "'")
     means = next((rule.means for rule in rules if not model_reads_other(rule.means, rule.instead_of)
                   and words.signals(rule.words.sub(" ", said)) <= _SAME_SIDE[rule.means]), None)
-    if means is None and (plain := words.plain_answer(reply.text, question)) and not model_reads_other(plain, sure=CONFIDENT):
+    plain = None if means else words.plain_answer(reply.text, question)
+    if plain and not model_reads_other(plain, sure=CONFIDENT):
         # nothing but answer words ("more or less"): they outweigh a model that is not sure
         means = plain
     # "no, my carer comes with me" to "...on your own or with help?": other words there say this answer is wrong
@@ -397,9 +403,10 @@ def _confidence_needed(value: str, text: str) -> float:
     words take that side and no other ("nah", "❌", "i suppose so", "bits", "im not shore"),
     more when it has no answer words at all and tells about their life instead, or when its
     only yes-word is a casual "yeah" opening a longer reply, the way sarcasm starts."""
-    signals = set(answer_scale().statement_words.signals(text))
+    statement_words = answer_scale().statement_words
+    signals = set(statement_words.signals(text))
     words = len(text.split())
-    if value == "yes" and (bar := answer_scale().casual_opening.bar_for_yes(text, answer_scale().statement_words.signals)):
+    if value == "yes" and (bar := answer_scale().casual_opening.bar_for_yes(text, statement_words.signals)):
         return bar
     if not signals and words >= WORDS_IN_A_STATEMENT:
         return CONFIDENT_ABOUT_A_STATEMENT

