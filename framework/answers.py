@@ -258,6 +258,13 @@ CONFIRMED_BY_WORDS = 0.50
 # person's life; the model alone files it as an answer only when very sure.
 WORDS_IN_A_STATEMENT = 4
 CONFIDENT_ABOUT_A_STATEMENT = 0.85
+# A Yes needs two readings that agree: the model's, and a word of the reply on the Yes side
+# ("yeah", "i do", "loads"). From this many words on, a reply with no such word is never a Yes
+# however sure the model is: "I'm great at spending it", "I keep trying to get out of it" are
+# read as Yes with 0.9 and more, and mean No. Chosen from the curve of understood against
+# misrecorded (scripts/answers_eval.py dev crowd_own --curve; README): 5 words stop as many
+# misrecords as 3 or 4, and ask back fewer plain answers ("my family loves me").
+WORDS_FOR_A_YES_WITHOUT_A_YES_WORD = 5
 HowGiven = Literal["tapped", "typed", "clarified"]
 
 
@@ -284,11 +291,13 @@ class Clarify:
     words: str
 
 
-def interpret(reply: Reply, clarifying_words: str | None = None, question: str | None = None) -> Answer | Clarify:
+def interpret(reply: Reply, clarifying_words: str | None = None, question: str | None = None,
+              yes_needs_a_word_from: int = WORDS_FOR_A_YES_WITHOUT_A_YES_WORD) -> Answer | Clarify:
     """An answer to `question` (the one on screen), or a request to ask back.
 
     `clarifying_words` are the typed words we asked about last turn; a clear reply now
-    settles them, and those first words are the ones kept.
+    settles them, and those first words are the ones kept. A reply of `yes_needs_a_word_from`
+    words or more is stored as Yes by the model only if a word of it says yes.
     """
     scale = answer_scale()
     option = scale.by_intent(reply.intent) if reply.intent else None
@@ -306,7 +315,9 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
         option, confidence = scale.by_value(means), reply.confidence if agrees else 1.0
     else:
         by_words, confidence = False, reply.confidence
-    confident = option is not None and (by_words or (confidence or 0.0) >= _confidence_needed(option.value, reply.text))
+    confident = option is not None and (by_words or (confidence or 0.0) >= _confidence_needed(option.value, reply.text)
+                                        and not (option.value == "yes" and len(reply.text.split()) >= yes_needs_a_word_from
+                                                 and not _says_yes(reply.text)))
     if confident and (scale.one_part.found(question, reply.text)
                       or not by_words and _words_say_otherwise(option.value, reply.text, question)):
         # an answer for one part of what is asked is never stored; words that answer by
@@ -396,6 +407,14 @@ _SIDES = {
     "sometimes": ({"partly", "middle"}, {"unsure", "maybe"}),
     "dont_know": ({"unsure"}, {"yes", "no", "opens yes", "opens no", "partly", "middle"}),
 }
+
+
+def _says_yes(text: str) -> bool:
+    """A word of the reply takes the Yes side ("yes", "i do", a "yeah" or "sure" opening it)
+    and none takes another."""
+    signals = answer_scale().statement_words.signals(text)
+    opens_yes = answer_scale().casual_opening.opens.match(text.lower().replace("\u2019", "'"))
+    return bool(signals & {"yes", "opens yes"} or opens_yes) and not signals & _SIDES["yes"][1]
 
 
 def _confidence_needed(value: str, text: str) -> float:

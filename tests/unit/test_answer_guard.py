@@ -212,6 +212,20 @@ def test_a_longer_reply_with_no_answer_words_needs_a_surer_model():
         "yes", "typed", "yeah i play sam", 0.8)
 
 
+@pytest.mark.parametrize("text", ["I'm great at spending it", "I keep trying to get out of it",
+                                  "I can be who they tell me to be"])
+def test_a_yes_from_five_words_or_more_needs_a_yes_word_however_sure_the_model_is(text):
+    """Two readings must agree on a Yes: the model's alone, on a statement, is often sarcasm."""
+    assert interpret(Reply(text, "affirm", 0.99, tapped=False)) == Clarify(text)
+    assert interpret(Reply(text, "deny", 0.99, tapped=False)) == Answer("no", "typed", text, 0.99)
+
+
+@pytest.mark.parametrize("text", ["my family loves me", "i can swim now", "yes i keep trying at it",
+                                  "yeah i get to choose lots"])
+def test_a_shorter_statement_or_one_with_a_yes_word_may_still_be_a_yes(text):
+    assert interpret(Reply(text, "affirm", 0.99, tapped=False)) == Answer("yes", "typed", text, 0.99)
+
+
 @pytest.mark.parametrize("text", ["yeah i play with sam", "yep they ask me all the time", "sure i get to pick stuff",
                                   "Yeah, my mum helps me"])
 def test_a_casual_yeah_opening_a_longer_reply_needs_a_surer_model_for_yes(text):
