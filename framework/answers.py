@@ -315,9 +315,8 @@ def interpret(reply: Reply, clarifying_words: str | None = None, question: str |
         option, confidence = scale.by_value(means), reply.confidence if agrees else 1.0
     else:
         by_words, confidence = False, reply.confidence
-    confident = option is not None and (by_words or (confidence or 0.0) >= _confidence_needed(option.value, reply.text)
-                                        and not (option.value == "yes" and len(reply.text.split()) >= yes_needs_a_word_from
-                                                 and not _says_yes(reply.text)))
+    confident = option is not None and (by_words or _model_sure_enough(option.value, reply.text, confidence,
+                                                                       yes_needs_a_word_from))
     if confident and (scale.one_part.found(question, reply.text)
                       or not by_words and _words_say_otherwise(option.value, reply.text, question)):
         # an answer for one part of what is asked is never stored; words that answer by
@@ -407,6 +406,14 @@ _SIDES = {
     "sometimes": ({"partly", "middle"}, {"unsure", "maybe"}),
     "dont_know": ({"unsure"}, {"yes", "no", "opens yes", "opens no", "partly", "middle"}),
 }
+
+
+def _model_sure_enough(value: str, text: str, confidence: float | None, yes_needs_a_word_from: int) -> bool:
+    """The model alone may store `value`: it is as sure as `_confidence_needed` asks, and a Yes
+    of `yes_needs_a_word_from` words or more has a yes-word too (two readings agree)."""
+    if value == "yes" and len(text.split()) >= yes_needs_a_word_from and not _says_yes(text):
+        return False
+    return (confidence or 0.0) >= _confidence_needed(value, text)
 
 
 def _says_yes(text: str) -> bool:
