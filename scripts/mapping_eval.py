@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from answers_eval import SPLITS
 from framework.mapping import mapper_for
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval"
@@ -89,7 +90,7 @@ def format_scores(scores: Scores) -> str:
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
-    for split in [a for a in argv if a != "-v"] or ["dev", "test", "fresh", "fresh2"]:
+    for split in [a for a in argv if a != "-v"] or SPLITS:
         scores = evaluate(split)
         print(format_scores(scores))
         if verbose:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from framework.comment_examples import load_examples
+from answers_eval import SPLITS
 from scripts import mapping_eval
 from scripts.mapping_eval import NONE, Scores, evaluate, load
 
@@ -22,7 +23,7 @@ def same(text: str) -> str:
 
 
 def test_no_eval_comment_is_an_example():
-    held_out = {same(item.text) for split in ("dev", "test", "fresh", "fresh2") for item in load(split)}
+    held_out = {same(item.text) for split in SPLITS for item in load(split)}
     for framework_id in ("york", "shropshire"):
         leaked = [e.text for e in load_examples(framework_id).examples if same(e.text) in held_out]
         assert leaked == [], framework_id
