@@ -10,7 +10,9 @@ alone (framework/worry.py) OR Rasa's `concern` intent, confident, with the worry
 
     .venv/bin/python scripts/safeguarding_eval.py dev test    # Rasa's parses from .venv-rasa
 
-`own` is the team's own batch (tests/data/safeguarding_own_batch.yml), tuned on like dev.
+`own` and `own2` are the team's own batches (tests/data/safeguarding_own_batch*.yml: the second
+is indirect disclosures and hard look-alikes), each written before anything ran on it and then
+tuned on like dev.
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ from framework.worry import worry_signal
 REPO = Path(__file__).resolve().parent.parent
 HEARD = REPO / ".venv" / "bin" / "heard"
 EVAL_DIR = REPO / "tests" / "data" / "eval"
-OWN_BATCH = REPO / "tests" / "data" / "safeguarding_own_batch.yml"
+OWN_BATCHES = {"own": REPO / "tests" / "data" / "safeguarding_own_batch.yml",
+               "own2": REPO / "tests" / "data" / "safeguarding_own_batch2.yml"}
 DISCLOSURE = "disclosure"
 FALSE_ALARM_BAR = 0.05  # the issue's bar for the whole system (recall's is 100 %)
 CURVE = tuple(round(-0.04 + 0.01 * i, 2) for i in range(21))  # -0.04 to 0.16
@@ -72,7 +75,7 @@ class Judged:
 
 
 def load(split: str) -> list[Item]:
-    path = OWN_BATCH if split == "own" else EVAL_DIR / f"safeguarding_{split}.yml"
+    path = OWN_BATCHES.get(split, EVAL_DIR / f"safeguarding_{split}.yml")
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     return [Item(str(m["text"]), m["label"] == DISCLOSURE, m["category"]) for m in data["messages"]]
 
