@@ -3,9 +3,14 @@ written for reach the lead; the ordinary life Rasa's `concern` intent mistook fo
 not raise an alert; the examples file is checked like every data file."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from answers_eval import SPLITS
+from safeguarding_eval import load as load_labelled
 
 from actions.forms import ValidateSurveyForm, concern_words, latest_reply, raise_alert_from_dialogue
 from bot.safeguarding.screen import default_screener
@@ -156,3 +161,15 @@ def test_alone_long_above_alone_is_refused(tmp_path):
     upside_down.write_text(text.replace("alone_long:", "alone_long: 0.5 #", 1), encoding="utf-8")
     with pytest.raises(FrameworkError, match="alone_long"):
         load_worry_examples(upside_down)
+
+
+def test_no_held_out_message_is_a_worry_example():
+    """A held-out message kept as an example would be scored against itself: the figures reported
+    for test and the outside batches would flatter the signal."""
+    def same(text: str) -> str:
+        return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+    held_out = {same(item.text) for split in SPLITS if split != "dev" for item in load_labelled(split)}
+    examples = load_worry_examples()
+    leaked = [text for side in ("worry", "benign") for text in examples.texts(side) if same(text) in held_out]
+    assert leaked == []
