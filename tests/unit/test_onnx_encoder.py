@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from framework.encoder import BERT, MPNET, Architecture, Weights, numpy_encoder, numpy_forward, relative_buckets
-from framework.onnx_encoder import (MPNET_MODEL, OnnxForward, build_graph, load, mpnet_encoder, read_minilm, read_mpnet,
-                                    sentence_encoder)
+from framework.onnx_encoder import (MODEL_FILE, MPNET_MODEL, WEIGHTS_FILE, BuiltModel, OnnxForward, build, build_graph, load,
+                                    mpnet_encoder, read_minilm, read_mpnet, sentence_encoder)
 
 
-def random_weights(architecture: Architecture, width: int = 48, layers: int = 2, vocabulary: int = 50) -> Weights:
-    """A small model of the architecture, named as Hugging Face names the real one's weights."""
+def random_arrays(architecture: Architecture, width: int = 48, layers: int = 2, vocabulary: int = 50) -> dict[str, np.ndarray]:
+    """A small model of the architecture's weights, named as Hugging Face names the real one's."""
     rng = np.random.default_rng(7)
     names = architecture.names
     w = {}
@@ -38,24 +38,45 @@ def random_weights(architecture: Architecture, width: int = 48, layers: int = 2,
         for part in ("norm1", "norm2"):
             fill(prefix + names[part] + ".weight", width, around=1.0)
             fill(prefix + names[part] + ".bias", width)
-    return Weights.read(w, architecture)
+    return w
+
+
+def random_weights(architecture: Architecture) -> Weights:
+    return Weights.read(random_arrays(architecture), architecture)
+
+
+def random_input() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    ids = rng.integers(0, 50, (3, 30))
+    mask = np.ones((3, 30), dtype=np.float32)
+    mask[1, 20:] = 0  # shorter texts, padded
+    mask[2, 5:] = 0
+    return ids, mask
 
 
 @pytest.mark.parametrize("architecture", [BERT, MPNET], ids=["bert", "mpnet"])
 def test_the_onnx_graph_computes_the_numpy_forward_pass(architecture):
     weights = random_weights(architecture)
     graph = OnnxForward(build_graph(weights).SerializeToString(), architecture)
-    rng = np.random.default_rng(1)
-    ids = rng.integers(0, 50, (3, 30))
-    mask = np.ones((3, 30), dtype=np.float32)
-    mask[1, 20:] = 0  # shorter texts, padded
-    mask[2, 5:] = 0
+    ids, mask = random_input()
     expected = numpy_forward(weights, ids, mask)
     got = graph(ids, mask)
     assert got.shape == expected.shape == (3, 30, 48)
     real = mask[..., None] == 1  # padding pieces' own vectors are never pooled
     assert np.abs(np.where(real, got - expected, 0)).max() < 1e-4
     assert np.abs(expected[mask == 1]).max() > 0.5  # the comparison is of real numbers
+
+
+@pytest.mark.parametrize("architecture", [BERT, MPNET], ids=["bert", "mpnet"])
+def test_a_built_model_keeps_its_weights_in_a_file_beside_it_and_computes_as_its_graph(architecture, tmp_path):
+    arrays = random_arrays(architecture)
+    built = BuiltModel("tiny", architecture, 48, int8=False, read=lambda: (arrays, b"{}"), weights_identity=lambda: "tiny")
+    folder = build(built, tmp_path)
+    # the weights (and their rearranged copies) are in the file processes map, not in the graph
+    assert (folder / WEIGHTS_FILE).stat().st_size > 10 * (folder / MODEL_FILE).stat().st_size
+    ids, mask = random_input()
+    expected = OnnxForward(build_graph(Weights.read(arrays, architecture)).SerializeToString(), architecture)(ids, mask)
+    assert np.array_equal(OnnxForward(folder / MODEL_FILE, architecture)(ids, mask), expected)
 
 
 def test_mpnet_buckets_distances_as_it_was_trained():
