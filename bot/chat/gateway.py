@@ -61,6 +61,7 @@ from framework.conversation import (
     CHOOSE,
     MESSAGE_ID,
     PAYLOADS,
+    SENTENCE_VECTOR,
     START,
     STATEMENT_ENTITY,
     TURN_FAILED,
@@ -70,6 +71,7 @@ from framework.conversation import (
 from framework.db import repository as repo
 from framework.db.engine import reading
 from framework.db.models import UNFINISHED_STATUSES, SurveySession, TranscriptMessage, utcnow
+from framework.encoder import sentence_encoder
 from framework.loader import load_framework
 from framework.schema import Framework
 from framework.settings import Settings
@@ -186,10 +188,11 @@ class RasaClient:
         self._unsettled: set[str] = set()
 
     async def send(self, sender_id: str, text: str, message_id: int | None = None,
-                   unnegated: str | None = None) -> list[dict]:
+                   unnegated: str | None = None, sentence_vector: list[float] | None = None) -> list[dict]:
         """Rasa's reply elements for one message from `sender_id` (made by us, never by a client);
         `message_id`, its transcript row, goes to the actions in the message's metadata, and so
         do `unnegated`, its words outside the acts the screen found negated, if it found any.
+        `sentence_vector`, typed words' meaning, is for Rasa's NLU, which then runs no encoder.
 
         Rasa logs a custom action it could not reach and carries on with nothing to say: every
         turn of ours runs actions, so silence means the turn was lost. The action server may be
@@ -203,6 +206,8 @@ class RasaClient:
             body["metadata"] = {MESSAGE_ID: message_id}
         if unnegated is not None:
             body.setdefault("metadata", {})[UNNEGATED] = unnegated
+        if sentence_vector is not None:
+            body.setdefault("metadata", {})[SENTENCE_VECTOR] = sentence_vector
         elements = await self._turn(sender_id, body)
         if elements:
             return elements
@@ -296,6 +301,7 @@ class Received:
     forward: ForRasa | None = None
     answered: tuple[list[BotMessage], Progress | None] | None = None
     unnegated: str | None = None  # the screen's ScreenResult.unnegated, for the actions
+    sentence_vector: list[float] | None = None  # typed words' meaning, for Rasa's NLU
 
 
 @dataclass(frozen=True)
@@ -433,8 +439,11 @@ class ChatGateway:
             return read
         found = screen(read.text, previous=read.previous)
         if not found.risk:
-            return Received(read.session_id, message_id, read.sender_id, duplicate,
-                            forward=for_rasa(read.text, load_framework(read.framework_id)), unnegated=found.unnegated)
+            forward = for_rasa(read.text, load_framework(read.framework_id))
+            # This process has the encoder for the worry signal; Rasa would need its own copy.
+            vector = None if forward.payload else sentence_encoder().encode([forward.text])[0].tolist()
+            return Received(read.session_id, message_id, read.sender_id, duplicate, forward=forward,
+                            unnegated=found.unnegated, sentence_vector=vector)
         with self.sessions.begin() as db:
             message = db.get(TranscriptMessage, message_id)
             session = db.get(SurveySession, message.session_id)
@@ -473,7 +482,8 @@ class ChatGateway:
                 if not await self.rasa.has_conversation(sender):
                     # Its replies are dropped: the child already has the question they are answering.
                     await self.rasa.send(sender, START_PAYLOAD)
-            elements = await self.rasa.send(sender, received.forward.text, received.message_id, received.unnegated)
+            elements = await self.rasa.send(sender, received.forward.text, received.message_id, received.unnegated,
+                                            received.sentence_vector)
         except RasaUnavailable:
             self._rasa_outages += 1
             raise

@@ -19,6 +19,11 @@ pytestmark = pytest.mark.integration
 
 HELD_OUT = Path(__file__).resolve().parents[1] / "data" / "nlu_heldout.yml"
 PROBE = Path(__file__).with_name("sentence_embedding_probe.py")
+SENT_VECTOR_PROBE = Path(__file__).with_name("sent_vector_probe.py")
+MODEL = PROJECT_ROOT / "models" / "heard.tar.gz"
+# Typed the way children type, short and long, with and without meaning n-grams would catch.
+SENT_TEXTS = ["yeah i do", "nah not rly", "idk 🤷 maybe", "can u say that again",
+              "people are mean to me at lunch and i dont like it", "my dog is called max", "sometimes"]
 load_yaml = YAML(typ="safe").load
 
 
@@ -115,3 +120,23 @@ def test_the_app_encoder_gives_rasas_sentence_vectors(report):
         rasa = np.array(report["vectors"][name])
         assert float(ours[row] @ rasa / np.linalg.norm(rasa)) == pytest.approx(1.0, abs=1e-4), name
         assert float(np.linalg.norm(ours[row])) == pytest.approx(1.0, abs=1e-5), name
+
+
+def test_rasa_parses_the_same_with_the_web_apps_vector_and_loads_no_encoder(tmp_path):
+    """The web app sends typed words' sentence vector (framework/encoder.py) in the message's
+    metadata; Rasa's parse with it is the parse Rasa makes with its own encoder, which it then
+    never loads, and the vector is not kept in the metadata Rasa stores and sends to the actions."""
+    from framework.encoder import sentence_encoder
+
+    vectors = sentence_encoder().encode(SENT_TEXTS)
+    sent = tmp_path / "vectors.json"
+    sent.write_text(json.dumps({text: vectors[row].tolist() for row, text in enumerate(SENT_TEXTS)}), encoding="utf-8")
+    report = json.loads(run_in_rasa(str(SENT_VECTOR_PROBE), str(MODEL), str(sent)))
+    assert report["encoder_loaded_with"] is False
+    assert report["encoder_loaded_without"] is True
+    for text in SENT_TEXTS:
+        with_vector, without = report["with"][text], report["without"][text]
+        assert [i["name"] for i in with_vector[:2]] == [i["name"] for i in without[:2]], text
+        for ours, theirs in zip(with_vector, without):
+            assert ours["confidence"] == pytest.approx(theirs["confidence"], abs=1e-3), text
+        assert report["kept_metadata"][text] == ["message_id"], text
