@@ -18,6 +18,7 @@ that comes without one (bare REST, `rasa shell`, training) loads it on first nee
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from pathlib import Path
 from typing import Any, Dict, List, Text, Tuple, Type
@@ -40,10 +41,15 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+logger = logging.getLogger(__name__)
+
 # The metadata key of the web app's vector: framework.conversation.SENTENCE_VECTOR, which this
 # folder may not import (docs/ARCHITECTURE.md); tests/integration/sent_vector_probe.py sends
 # that one, and fails if this one differs.
 SENTENCE_VECTOR = "sentence_vector"
+ENCODER_LOADED = (
+    "Loading the sentence encoder (~300 MB): training, or a message came without its sentence vector."
+)
 
 
 def packaged_model_dir(package: Text) -> Path:
@@ -146,6 +152,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         import tensorflow as tf
         import transformers
 
+        # A warning: behind Heard's web app, Rasa's memory just grew by a third.
+        logger.warning(ENCODER_LOADED)
         self._tokenizer = transformers.AutoTokenizer.from_pretrained(self._model_dir)
         encoder = transformers.TFAutoModel.from_pretrained(self._model_dir)
         # One traced graph for any batch size and length: eager calls cost ~70 ms

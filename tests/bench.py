@@ -42,7 +42,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bot.chat.gateway import rasa_authorization
+from bot.chat.gateway import START_PAYLOAD, rasa_authorization
 from bot.supervision import every_process, for_this_machine, one_of_each
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
@@ -236,6 +236,13 @@ class Run:
         return self.settings.rasa_workers
 
 
+def warm_rasa(settings: Settings, text: str) -> None:
+    """Each Rasa server (the balancer takes turns) reads `text` once, as NLU only."""
+    for _ in range(settings.rasa_workers * 2):
+        httpx.post(f"{settings.rasa_url}/model/parse", headers=rasa_authorization(settings.resolved_rasa_token),
+                   json={"text": text}, timeout=START_TIMEOUT).raise_for_status()
+
+
 def wait_for(url: str, timeout: float, running: list[RunningProcess]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -285,12 +292,11 @@ def stack(label: str, configure, scaled: bool) -> Iterator[Run]:
             # The balancer sends to a server once its check (every second) has found it up.
             wait_for(f"http://{settings.host}:{settings.port}/healthz", START_TIMEOUT, processes)
             # Rasa loads its language model on the first message it reads: not in anyone's turn.
-            for _ in range(settings.rasa_workers * 2):
-                httpx.post(f"{settings.rasa_url}/model/parse", headers=rasa_authorization(settings.resolved_rasa_token),
-                           json={"text": "hello"}, timeout=START_TIMEOUT).raise_for_status()
+            # A payload: typed words without the web app's sentence vector would load Rasa's encoder.
+            warm_rasa(settings, START_PAYLOAD)
             yield run
         finally:
-            run.peak_mb = peak_rss_mb(run.pids)
+            run.peak_mb = run.peak_mb or peak_rss_mb(run.pids)
             for running in processes:
                 running.stop()
 
@@ -330,7 +336,11 @@ def load(run: Run, count: int, think: float, framework: str, question_set: str, 
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=count)) as client:
             run.heard = await phase("Heard chat API", [
                 (lambda ph, c=c: pupil_through_heard(client, web, c, question_set, think, ph, rng)) for c in codes], run.pids)
+            # The stack's memory is its peak so far: bare Rasa's typed words come without the web
+            # app's sentence vectors, so Rasa then loads its own encoder (~300 MB a server).
+            run.peak_mb = peak_rss_mb(run.pids)
             if with_bare:
+                await asyncio.to_thread(warm_rasa, run.settings, "hello")  # that load: not in anyone's turn
                 run.bare = await phase("bare Rasa REST", [
                     (lambda ph, s=s: pupil_straight_to_rasa(client, run.settings, s, question_set, think, ph, rng))
                     for s in senders])

@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.chat.gateway import rasa_authorization
+from bot.chat.gateway import START_PAYLOAD, rasa_authorization
 from bot.processes import Process, action_process, rasa_process, web_process, write_rasa_endpoints
 from framework.db import repository as repo
 from framework.db.engine import make_engine, make_session_factory, upgrade
@@ -145,8 +145,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             wait_until_healthy(running, RASA_START_TIMEOUT)
         # Rasa finishes loading its language model on the first message it reads: do that now,
         # so no test's first turn waits for it (on busy cores it can take longer than a page waits).
+        # A payload, as typed words without the web app's sentence vector would load Rasa's encoder.
         httpx.post(f"{settings.rasa_url}/model/parse", headers=rasa_authorization(settings.rasa_token),
-                   json={"text": "hello"}, timeout=RASA_START_TIMEOUT).raise_for_status()
+                   json={"text": START_PAYLOAD}, timeout=RASA_START_TIMEOUT).raise_for_status()
         engine = make_engine(settings.resolved_database_url)
         yield Stack(settings, make_session_factory(engine), processes)
         engine.dispose()

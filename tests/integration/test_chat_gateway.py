@@ -13,6 +13,7 @@ from framework.db import repository as repo
 from framework.db.models import AlertMessage, OutboxEmail, SafeguardingAlert, SurveySession, TranscriptMessage
 from framework.loader import load_framework
 from framework.survey import SurveyPlan
+from tests.rasa_probe import run_in_rasa
 from tests.unit.test_chat_api import MESSAGES, incoming, rasa_last_text, send, start
 
 pytestmark = pytest.mark.integration
@@ -82,12 +83,12 @@ def test_a_message_is_in_the_transcript_before_rasa_sees_it(chat_client, new_inv
     stored_when_sent: list = []
 
     async def send_and_look(sender_id: str, text: str, message_id: int | None = None,
-                            unnegated: str | None = None) -> list[dict]:
+                            unnegated: str | None = None, sentence_vector: list[float] | None = None) -> list[dict]:
         with stack.sessions() as db:  # another connection: only committed rows are seen
             stored_when_sent.append(db.execute(
                 select(TranscriptMessage.text, TranscriptMessage.delivered_at)
                 .where(TranscriptMessage.client_message_id == "first-look")).one_or_none())
-        return await real_send(sender_id, text, message_id, unnegated)
+        return await real_send(sender_id, text, message_id, unnegated, sentence_vector)
 
     monkeypatch.setattr(rasa, "send", send_and_look)
     assert send(chat_client, auth, "i want to type", "first-look").status_code == 200
@@ -228,3 +229,14 @@ def test_comment_cards_through_the_gateway(chat_client, new_invite, stack):
         [comment] = repo.comments_for(db, session_of(stack, auth))
         assert (comment.kind, comment.cards) == ("anything_else", ["too noisy", "people are kind"])
         assert comment.text == "too noisy; people are kind"
+
+
+def test_rasa_runs_typed_words_without_an_encoder(chat_client, new_invite, stack):
+    """The web app sends typed words' sentence vector, so Rasa never loads its own encoder (~300 MB)."""
+    encoder_loaded = run_in_rasa("-c", "from nlu_components.sentence_embeddings import ENCODER_LOADED as m; print(m)")
+    _, auth = start(chat_client, new_invite())
+    through_preferences(chat_client, auth)
+    assert send(chat_client, auth, "yeah i think so").status_code == 200
+    rasa = stack.processes["rasa"]
+    assert rasa_last_text(stack, auth) == "yeah i think so"
+    assert encoder_loaded not in rasa.log.read_text(errors="replace")

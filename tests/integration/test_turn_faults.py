@@ -45,10 +45,10 @@ def test_an_answer_the_database_refused_is_kept_and_stored_once_on_retry(chat_cl
     rasa = chat_client.app.state.chat.rasa
     real_send = rasa.send
 
-    async def send_while_locked(sender_id, text, message_id=None, unnegated=None):
+    async def send_while_locked(sender_id, text, message_id=None, unnegated=None, sentence_vector=None):
         # The words are committed; now the action server meets a locked database.
         with write_lock(stack):
-            return await real_send(sender_id, text, message_id, unnegated)
+            return await real_send(sender_id, text, message_id, unnegated, sentence_vector)
 
     monkeypatch.setattr(rasa, "send", send_while_locked)
     refused = send(chat_client, auth, "/affirm", "answer-1")
@@ -115,8 +115,8 @@ def test_a_lost_reply_is_retried_without_storing_the_answer_again(chat_client, n
     real_send = rasa.send
     with ExitStack() as locks:
 
-        async def lock_after_rasa(sender_id, text, message_id=None, unnegated=None):
-            elements = await real_send(sender_id, text, message_id, unnegated)
+        async def lock_after_rasa(sender_id, text, message_id=None, unnegated=None, sentence_vector=None):
+            elements = await real_send(sender_id, text, message_id, unnegated, sentence_vector)
             locks.enter_context(write_lock(stack))  # held until the web app failed to store the replies
             return elements
 
