@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import sys
 
-from rasa.__main__ import main
+# TensorFlow 2.12 imports jax if it can (for its TFLite converter, which Rasa never runs), and
+# requires it installed: ~65 MB of each Rasa server. A None here makes that import fail, as if absent.
+sys.modules.setdefault("jax", None)
 
-from rasa_server import (
+from rasa.__main__ import main  # noqa: E402
+
+from rasa_server import (  # noqa: E402
     SECRET_VARIABLE,
     action_validation,
     failed_actions,

@@ -2,6 +2,8 @@
 the web app in this process (TestClient) or served by uvicorn (`web_url`)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -231,8 +233,9 @@ def test_comment_cards_through_the_gateway(chat_client, new_invite, stack):
         assert comment.text == "too noisy; people are kind"
 
 
-def test_rasa_runs_typed_words_without_an_encoder(chat_client, new_invite, stack):
-    """The web app sends typed words' sentence vector, so Rasa never loads its own encoder (~300 MB)."""
+def test_rasa_runs_typed_words_without_an_encoder_or_jax(chat_client, new_invite, stack):
+    """The web app sends typed words' sentence vector, so Rasa never loads its own encoder (~300 MB);
+    and it never imports jax (TensorFlow's optional TFLite helper, ~65 MB)."""
     encoder_loaded = run_in_rasa("-c", "from nlu_components.sentence_embeddings import ENCODER_LOADED as m; print(m)")
     _, auth = start(chat_client, new_invite())
     through_preferences(chat_client, auth)
@@ -240,3 +243,5 @@ def test_rasa_runs_typed_words_without_an_encoder(chat_client, new_invite, stack
     rasa = stack.processes["rasa"]
     assert rasa_last_text(stack, auth) == "yeah i think so"
     assert encoder_loaded not in rasa.log.read_text(errors="replace")
+    maps = Path(f"/proc/{rasa.popen.pid}/maps").read_text()
+    assert "libtensorflow" in maps and "jaxlib" not in maps
