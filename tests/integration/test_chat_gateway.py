@@ -237,6 +237,7 @@ def test_rasa_runs_typed_words_without_an_encoder_or_jax(chat_client, new_invite
     """The web app sends typed words' sentence vector, so Rasa never loads its own encoder (~300 MB);
     and it never imports jax (TensorFlow's optional TFLite helper, ~65 MB)."""
     encoder_loaded = run_in_rasa("-c", "from nlu_components.sentence_embeddings import ENCODER_LOADED as m; print(m)")
+    stack.restart("rasa")  # a fresh log: other tests send Rasa bare words (/model/parse)
     _, auth = start(chat_client, new_invite())
     through_preferences(chat_client, auth)
     assert send(chat_client, auth, "yeah i think so").status_code == 200
