@@ -9,7 +9,7 @@ sentence-transformers/all-MiniLM-L6-v2, pinned by hash in requirements/), becaus
 this machine reaches no model hub. They run on TensorFlow through transformers,
 which Rasa already depends on, so no PyTorch is needed. Nothing leaves the machine.
 
-Heard's web app runs the same weights (framework/encoder.py, for the worry signal) and sends
+Heard's web app runs the same weights (framework/onnx_encoder.py, for the worry signal) and sends
 each typed message's sentence vector in the message's metadata. Rasa then loads no encoder
 of its own: it was ~310 MB of a Rasa server's ~900 (and a fifth of its busy time). A message
 that comes without one (bare REST, `rasa shell`, training) loads it on first need.

@@ -71,7 +71,7 @@ from framework.conversation import (
 from framework.db import repository as repo
 from framework.db.engine import reading
 from framework.db.models import UNFINISHED_STATUSES, SurveySession, TranscriptMessage, utcnow
-from framework.encoder import sentence_encoder
+from framework.onnx_encoder import sentence_encoder
 from framework.loader import load_framework
 from framework.schema import Framework
 from framework.settings import Settings

@@ -123,10 +123,10 @@ def test_the_app_encoder_gives_rasas_sentence_vectors(report):
 
 
 def test_rasa_parses_the_same_with_the_web_apps_vector_and_loads_no_encoder(tmp_path):
-    """The web app sends typed words' sentence vector (framework/encoder.py) in the message's
+    """The web app sends typed words' sentence vector (framework/onnx_encoder.py) in the message's
     metadata; Rasa's parse with it is the parse Rasa makes with its own encoder, which it then
     never loads, and the vector is not kept in the metadata Rasa stores and sends to the actions."""
-    from framework.encoder import sentence_encoder
+    from framework.onnx_encoder import sentence_encoder
 
     vectors = sentence_encoder().encode(SENT_TEXTS)
     sent = tmp_path / "vectors.json"

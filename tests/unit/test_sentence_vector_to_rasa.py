@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from framework.conversation import SENTENCE_VECTOR
-from framework.encoder import sentence_encoder
+from framework.onnx_encoder import sentence_encoder
 from tests.unit.chat_without_rasa import ChatApp, chat_app  # noqa: F401  (the fixture)
 
 MESSAGES = "/api/sessions/current/messages"
