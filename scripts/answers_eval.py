@@ -42,8 +42,8 @@ TEAM = {name: REPO / "tests" / "data" / f"answers_{name}.yml"
 # Sets whose items may be read while tuning; the others are reported as figures only.
 TUNED_ON = ("dev", "own", "everyday", "crowd_own", "children")
 # The labelled splits (tests/data/eval/README.md). dev: tuned on; test: split from the same batch;
-# fresh, fresh2, fresh3: outside batches by writers who never saw Heard. All but dev are only reported.
-SPLITS = ("dev", "test", "fresh", "fresh2", "fresh3")
+# fresh, fresh2, fresh3, fresh4: outside batches by writers who never saw Heard. All but dev are only reported.
+SPLITS = ("dev", "test", "fresh", "fresh2", "fresh3", "fresh4")
 # What each label asks to be stored; None: a careful adult would ask back. The sets have no
 # skip label: "prefer not to say" is labelled dont_know, and Skip records no view just as
 # "I don't know" does, so either counts.
