@@ -5,7 +5,11 @@ it under (`also`: a second, equally right area) or "none". A comment counts as f
 top-1 when the mapper files it in a right area (or files it nowhere, for "none"), and at top-3
 when a right area (or "none") is among the mapper's first three choices.
 
-    .venv/bin/python scripts/mapping_eval.py dev
+    .venv/bin/python scripts/mapping_eval.py dev tune4_odd
+
+`tune4` is an outside writer's blind batch (tests/data/comments_tune4.yml), scored once before any
+tuning; `tune4_odd` (its 1st, 3rd, ... comments) may be tuned on, `tune4_even` checks whether a
+change tuned there holds on comments it never saw.
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from answers_eval import SPLITS
 from framework.mapping import mapper_for
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval"
+BATCHES = {"tune4": EVAL_DIR.parent / "comments_tune4.yml"}
+HALVES = {"_odd": 0, "_even": 1}  # the 1st, 3rd, ... comments, or the 2nd, 4th, ...
 NONE = "none"
 
 
@@ -50,7 +56,12 @@ class Scores:
 
 
 def load(split: str) -> list[Labelled]:
-    data = YAML(typ="safe").load((EVAL_DIR / f"comments_{split}.yml").read_text(encoding="utf-8"))
+    """An eval split (`dev`), a batch (`tune4`), or half of a batch (`tune4_odd`)."""
+    for suffix, start in HALVES.items():
+        if split.endswith(suffix) and split.removesuffix(suffix) in BATCHES:
+            return load(split.removesuffix(suffix))[start::2]
+    path = BATCHES.get(split, EVAL_DIR / f"comments_{split}.yml")
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     return [
         Labelled(str(c["text"]), c["framework"], (c["area"], *c.get("also", [])))
         for c in data["comments"]

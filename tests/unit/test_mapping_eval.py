@@ -53,3 +53,9 @@ def test_the_eval_script_lists_wrong_filings_with_v(monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert "comment mapping, dev: 1 comments" in printed
     assert "york.heard" in printed and "my cat is called biscuit" in printed
+
+
+def test_a_batch_splits_into_two_halves_that_share_no_comment():
+    whole, odd, even = load("tune4"), load("tune4_odd"), load("tune4_even")
+    assert odd == whole[0::2] and even == whole[1::2]
+    assert len(odd) + len(even) == len(whole) == 197
