@@ -42,8 +42,10 @@ class Scores:
     total: int = 0
     top1: int = 0
     top3: int = 0
-    # per label (an area id, or "none"): how often it was right, given, and wanted
+    # per label (an area id, or "none"): how often it was given rightly, given, found when wanted
+    # (an `also` area given counts as found), and wanted
     right: Counter = field(default_factory=Counter)
+    found: Counter = field(default_factory=Counter)
     given: Counter = field(default_factory=Counter)
     wanted: Counter = field(default_factory=Counter)
     wrong: list[tuple[str, str, str]] = field(default_factory=list)  # text, wanted, given
@@ -52,7 +54,7 @@ class Scores:
         return self.right[label] / self.given[label] if self.given[label] else 0.0
 
     def recall(self, label: str) -> float:
-        return self.right[label] / self.wanted[label] if self.wanted[label] else 0.0
+        return self.found[label] / self.wanted[label] if self.wanted[label] else 0.0
 
 
 def load(split: str) -> list[Labelled]:
@@ -79,6 +81,7 @@ def evaluate(split: str) -> Scores:
         if given in item.areas:
             scores.top1 += 1
             scores.right[given] += 1
+            scores.found[item.areas[0]] += 1
         else:
             scores.wrong.append((item.text, item.areas[0], given))
         if any(area in item.areas for area in ranked_areas[:3]):
