@@ -8,7 +8,7 @@ memory before and after: resident (RSS, what the bench adds up), and of it the p
 are mapped from files, which every process shares in the page cache). README, "How comments
 are filed", has the figures.
 
-    .venv/bin/python -m scripts.mapping_cost
+    .venv/bin/python scripts/mapping_cost.py
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from framework.loader import framework_files
 from framework.mapping import mapper_for
-from scripts.mapping_eval import load
+from mapping_eval import load
 
 COMMENTS = 100
 
