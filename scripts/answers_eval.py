@@ -14,7 +14,8 @@ check-in reads them: Rasa's parse, the form's control words, then framework.answ
 `own` is the team's own sarcastic, mixed and contrastive replies (tests/data/answers_own.yml),
 `everyday` the team's own plain ones in everyday words (tests/data/answers_everyday.yml), `crowd_own`
 the team's crowd-style batch of everyday, conditional, person-naming and sarcastic replies
-(tests/data/answers_crowd_own.yml), `crowd_own2` a second one, scored once and never tuned on.
+(tests/data/answers_crowd_own.yml), `crowd_own2` a second one, scored once and never tuned on,
+`tune4` an outside writer's batch (tests/data/answers_tune4.yml), scored blind once, then tuned on.
 """
 from __future__ import annotations
 
@@ -38,9 +39,9 @@ EVAL_DIR = REPO / "tests" / "data" / "eval"
 CHILDREN = REPO / "tests" / "data" / "nlu_heldout.yml"  # children's own phrasings, by intent
 # The team's own replies: sarcastic and mixed ones, everyday ones, and a crowd-style batch
 TEAM = {name: REPO / "tests" / "data" / f"answers_{name}.yml"
-        for name in ("own", "everyday", "crowd_own", "crowd_own2")}
+        for name in ("own", "everyday", "crowd_own", "crowd_own2", "tune4")}
 # Sets whose items may be read while tuning; the others are reported as figures only.
-TUNED_ON = ("dev", "own", "everyday", "crowd_own", "children")
+TUNED_ON = ("dev", "own", "everyday", "crowd_own", "tune4", "children")
 # The labelled splits (tests/data/eval/README.md). dev: tuned on; test: split from the same batch;
 # fresh, fresh2, fresh3, fresh4: outside batches by writers who never saw Heard. All but dev are only reported.
 SPLITS = ("dev", "test", "fresh", "fresh2", "fresh3", "fresh4")
