@@ -320,8 +320,7 @@ def test_a_reply_that_does_more_than_name_someone_is_read_as_usual(text):
 
 
 # Sarcasm with no word that shows it: only the language model's reading keeps these right.
-ONLY_THE_MODEL_CAN_TELL = {"yep i get to choose between option a and option a", "super fast, like a snail",
-                           "choices haha"}
+ONLY_THE_MODEL_CAN_TELL = {"super fast, like a snail", "choices haha"}
 
 
 @pytest.mark.parametrize("item", OWN, ids=[item.text for item in OWN])
@@ -511,3 +510,40 @@ def test_an_answer_for_one_part_is_asked_back_even_when_its_words_answer_by_them
     question = "Do you feel safe at home and when you go out?"
     reply = Reply("yes at home", "nlu_fallback", 0.5, tapped=False)
     assert interpret(reply, question=question) == Clarify("yes at home")
+
+
+@pytest.mark.parametrize("text", [
+    "yeah loads lol", "yep so much help lol", "sure wow they really care", "yeah they ask me loads haha",
+    "yeah right they never bother", "yh right, like that helps", "yeah like a wall would listen to me",
+    "yeah i get to pick between chips and more chips", "only when i mess up", "just when im in trouble",
+])
+def test_a_yes_word_taken_back_by_what_follows_is_never_stored_as_yes(text):
+    """A laugh after a yes-word, a "yeah right" opening, a mocking likeness, a choice of one thing,
+    or a complaint as the only condition: however sure the model is, not a Yes (nor Sometimes)."""
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+    assert interpret(sure(text, "sometimes")) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["yeah right they never bother", "the bus never comes so no", "not since year 7"])
+def test_words_that_say_no_at_the_start_or_the_end_are_stored_as_no(text):
+    """"yeah right ..." is sarcasm that says no; "..., so no" and "not since ..." are a No with a reason."""
+    assert interpret(Reply(text, "deny", 0.6, tapped=False)) == Answer("no", "typed", text, 0.6)
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["yeah right now i do", "yeah loads", "yes i walk there with my brother"])
+def test_a_yes_with_no_words_that_take_it_back_is_still_a_yes(text):
+    assert interpret(sure(text, "affirm")) == Answer("yes", "typed", text, 0.99)
+
+
+def test_a_but_that_ends_well_is_a_yes():
+    text = "it takes me forever but i get there"
+    assert interpret(Reply(text, "affirm", 0.6, tapped=False)) == Answer("yes", "typed", text, 0.6)
+    assert interpret(sure(text, "deny")) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["no cap yeah", "no doubt yeah"])
+def test_no_cap_then_yeah_is_not_two_answers(text):
+    """"no cap", "no doubt" are a yes said with two negatives, never a No beside a yes (Sometimes)."""
+    assert interpret(sure(text, "deny")) == Clarify(text)
+    assert interpret(sure(text, "affirm")) == Answer("yes", "typed", text, 0.99)
