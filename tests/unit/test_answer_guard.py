@@ -516,6 +516,7 @@ def test_an_answer_for_one_part_is_asked_back_even_when_its_words_answer_by_them
     "yeah loads lol", "yep so much help lol", "sure wow they really care", "yeah they ask me loads haha",
     "yeah right they never bother", "yh right, like that helps", "yeah like a wall would listen to me",
     "yeah i get to pick between chips and more chips", "only when i mess up", "just when im in trouble",
+    "only if i want to get shouted at", "yeah like my teachers care", "yeah sure they listen",
 ])
 def test_a_yes_word_taken_back_by_what_follows_is_never_stored_as_yes(text):
     """A laugh after a yes-word, a "yeah right" opening, a mocking likeness, a choice of one thing,
@@ -547,3 +548,20 @@ def test_no_cap_then_yeah_is_not_two_answers(text):
     """"no cap", "no doubt" are a yes said with two negatives, never a No beside a yes (Sometimes)."""
     assert interpret(sure(text, "deny")) == Clarify(text)
     assert interpret(sure(text, "affirm")) == Answer("yes", "typed", text, 0.99)
+
+
+def test_liking_people_who_help_is_not_a_mocking_likeness():
+    assert answer_scale().statement_words.signals("i like the staff who help me") == frozenset()
+
+
+@pytest.mark.parametrize(("text", "intent", "value"), [("nt really", "deny", "no"), ("nah really", "deny", "no"),
+                                                       ("not as much as i'd like", "sometimes", "sometimes")])
+def test_everyday_ways_to_say_not_really_or_not_enough_agree_with_a_less_sure_model(text, intent, value):
+    assert interpret(Reply(text, intent, 0.6, tapped=False)) == Answer(value, "typed", text, 0.6)
+    assert interpret(sure(text, "affirm")) == Clarify(text)
+
+
+@pytest.mark.parametrize("text", ["my dog loves me, does that count", "i walk to the shop if that counts"])
+def test_asking_whether_it_counts_is_asked_back(text):
+    for intent in ANSWER_INTENTS:
+        assert interpret(sure(text, intent)) == Clarify(text), intent
