@@ -565,3 +565,12 @@ def test_everyday_ways_to_say_not_really_or_not_enough_agree_with_a_less_sure_mo
 def test_asking_whether_it_counts_is_asked_back(text):
     for intent in ANSWER_INTENTS:
         assert interpret(sure(text, intent)) == Clarify(text), intent
+
+
+@pytest.mark.parametrize(("text", "value"), [("\U0001F642", "yes"), ("\U0001F60A\U0001F60A", "yes"),
+                                             ("\U0001F622", "no"), ("\U0001F641", "no")])
+def test_a_smile_or_a_sad_face_alone_answers_by_itself(text, value):
+    """As data/nlu/answers.yml maps them: stored when the model is unsure, never against a sure model."""
+    assert interpret(Reply(text, "nlu_fallback", 0.5, tapped=False)) == Answer(value, "typed", text, 1.0)
+    other = "deny" if value == "yes" else "affirm"
+    assert interpret(sure(text, other)) == Clarify(text)
