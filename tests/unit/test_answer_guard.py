@@ -574,3 +574,12 @@ def test_a_smile_or_a_sad_face_alone_answers_by_itself(text, value):
     assert interpret(Reply(text, "nlu_fallback", 0.5, tapped=False)) == Answer(value, "typed", text, 1.0)
     other = "deny" if value == "yes" else "affirm"
     assert interpret(sure(text, other)) == Clarify(text)
+
+
+@pytest.mark.parametrize("question", ["Can you get to places, on your own or with help?",
+                                      "Can you go out on your own or with support?"])
+def test_help_is_the_yes_not_sometimes_where_the_question_counts_help(question):
+    assert interpret(sure("with help yes", "sometimes"), question=question) == Answer("yes", "typed", "with help yes", 1.0)
+    assert interpret(sure("sometimes, with help", "sometimes"), question=question) == Clarify("sometimes, with help")
+    # elsewhere help is no yes: the closing "yes" against the model's Sometimes is asked about
+    assert interpret(sure("with help yes", "sometimes"), question="Do you feel safe?") == Clarify("with help yes")
