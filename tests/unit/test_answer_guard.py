@@ -583,3 +583,18 @@ def test_help_is_the_yes_not_sometimes_where_the_question_counts_help(question):
     assert interpret(sure("sometimes, with help", "sometimes"), question=question) == Clarify("sometimes, with help")
     # elsewhere help is no yes: the closing "yes" against the model's Sometimes is asked about
     assert interpret(sure("with help yes", "sometimes"), question="Do you feel safe?") == Clarify("with help yes")
+
+
+@pytest.mark.parametrize("text", ["i wasnt allowed to go so no", "it's too far away so not really"])
+def test_a_reason_then_so_no_is_a_no_even_when_the_model_is_unsure(text):
+    question = "Can you join in like everyone else?"
+    assert interpret(Reply(text, "nlu_fallback", 0.5, tapped=False), question=question) == Answer("no", "typed", text, 1.0)
+    assert interpret(sure(text, "affirm"), question=question) == Clarify(text)
+
+
+@pytest.mark.parametrize(("text", "intent", "value"), [("nobody has asked me", "deny", "no"),
+                                                       ("no one really explained it", "deny", "no"),
+                                                       ("no one picks on me", "affirm", "yes")])
+def test_nobody_doing_the_thing_asked_is_a_no_and_nobody_doing_a_bad_thing_is_not(text, intent, value):
+    assert interpret(Reply(text, intent, 0.6, tapped=False)) == Answer(value, "typed", text, 0.6)
+    assert interpret(sure(text, "affirm" if value == "no" else "deny")) == Clarify(text)
