@@ -598,3 +598,10 @@ def test_a_reason_then_so_no_is_a_no_even_when_the_model_is_unsure(text):
 def test_nobody_doing_the_thing_asked_is_a_no_and_nobody_doing_a_bad_thing_is_not(text, intent, value):
     assert interpret(Reply(text, intent, 0.6, tapped=False)) == Answer(value, "typed", text, 0.6)
     assert interpret(sure(text, "affirm" if value == "no" else "deny")) == Clarify(text)
+
+
+def test_finding_it_hard_to_say_is_a_struggle_not_i_dont_know():
+    words = answer_scale().statement_words
+    assert words.signals("i find it hard to say") == frozenset()
+    assert words.signals("hard to say") == frozenset({"unsure"})
+    assert interpret(Reply("i find it hard to say", "dont_know", 0.7, tapped=False)) == Clarify("i find it hard to say")
