@@ -517,6 +517,7 @@ def test_an_answer_for_one_part_is_asked_back_even_when_its_words_answer_by_them
     "yeah right they never bother", "yh right, like that helps", "yeah like a wall would listen to me",
     "yeah i get to pick between chips and more chips", "only when i mess up", "just when im in trouble",
     "only if i want to get shouted at", "yeah like my teachers care", "yeah sure they listen",
+    "oh great another meeting about me",
 ])
 def test_a_yes_word_taken_back_by_what_follows_is_never_stored_as_yes(text):
     """A laugh after a yes-word, a "yeah right" opening, a mocking likeness, a choice of one thing,
