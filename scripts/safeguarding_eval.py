@@ -12,7 +12,10 @@ alone (framework/worry.py) OR Rasa's `concern` intent, confident, with the worry
 
 `own` and `own2` are the team's own batches (tests/data/safeguarding_own_batch*.yml: the second
 is indirect disclosures and hard look-alikes), each written before anything ran on it and then
-tuned on like dev.
+tuned on like dev. `tune4` (tests/data/safeguarding_own_tune4.yml) was written by an outside
+writer who saw only the seed texts; `tune4a` and `tune4b` are its halves, alternate messages (the
+file runs category by category, so alternating keeps every category in both): tune on one,
+check on the other, to see whether a change generalises before the lead's held-out sets.
 """
 from __future__ import annotations
 
@@ -35,7 +38,8 @@ REPO = Path(__file__).resolve().parent.parent
 HEARD = REPO / ".venv" / "bin" / "heard"
 EVAL_DIR = REPO / "tests" / "data" / "eval"
 OWN_BATCHES = {"own": REPO / "tests" / "data" / "safeguarding_own_batch.yml",
-               "own2": REPO / "tests" / "data" / "safeguarding_own_batch2.yml"}
+               "own2": REPO / "tests" / "data" / "safeguarding_own_batch2.yml",
+               "tune4": REPO / "tests" / "data" / "safeguarding_own_tune4.yml"}
 DISCLOSURE = "disclosure"
 FALSE_ALARM_BAR = 0.05  # the issue's bar for the whole system (recall's is 100 %)
 CURVE = tuple(round(-0.04 + 0.01 * i, 2) for i in range(21))  # -0.04 to 0.16
@@ -74,10 +78,17 @@ class Judged:
         return not self.cleared and self.score >= bar
 
 
+HALVES = {"a": 0, "b": 1}  # "tune4a" is tune4's messages 0, 2, 4...; "tune4b" 1, 3, 5...
+
+
 def load(split: str) -> list[Item]:
+    half = None
+    if split not in OWN_BATCHES and split[:-1] in OWN_BATCHES and split[-1] in HALVES:
+        split, half = split[:-1], HALVES[split[-1]]
     path = OWN_BATCHES.get(split, EVAL_DIR / f"safeguarding_{split}.yml")
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    return [Item(str(m["text"]), m["label"] == DISCLOSURE, m["category"]) for m in data["messages"]]
+    messages = data["messages"] if half is None else data["messages"][half::2]
+    return [Item(str(m["text"]), m["label"] == DISCLOSURE, m["category"]) for m in messages]
 
 
 def rules_fire(texts: Sequence[str]) -> list[tuple[bool, bool]]:
