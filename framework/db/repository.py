@@ -299,11 +299,20 @@ def find_session_by_token(db: Session, token: str) -> SurveySession | None:
     return db.scalar(select(SurveySession).where(SurveySession.token_hash == hash_token(token)))
 
 
-def last_activity(db: Session, survey_session: SurveySession) -> datetime:
-    """When the check-in last had a message, either way (or started)."""
-    latest = db.scalar(select(func.max(TranscriptMessage.created_at)).where(
-        TranscriptMessage.session_id == survey_session.id))
-    return latest or survey_session.started_at
+class TokenCheck(NamedTuple):
+    session_id: int
+    status: str
+    last_activity: datetime
+
+
+def token_check(db: Session, token: str) -> TokenCheck | None:
+    """What a chat message's token is checked against, in one query and no ORM objects (every
+    turn asks): its check-in, the check-in's status and when it last had a message (`last_activity`)."""
+    latest = (select(func.max(TranscriptMessage.created_at))
+              .where(TranscriptMessage.session_id == SurveySession.id).scalar_subquery())
+    row = db.execute(select(SurveySession.id, SurveySession.status, func.coalesce(latest, SurveySession.started_at))
+                     .where(SurveySession.token_hash == hash_token(token))).first()
+    return TokenCheck(*row) if row is not None else None
 
 
 def resumes(db: Session, pupil: Pupil) -> dict[int, list[datetime]]:
@@ -460,6 +469,10 @@ def add_message(db: Session, survey_session: SurveySession, direction: str, text
             return stored, False
     message = TranscriptMessage(session_id=survey_session.id, direction=direction, text=text, payload=payload,
                                 client_message_id=client_message_id)
+    if client_message_id is None:  # nothing to clash with: no savepoint needed
+        db.add(message)
+        db.flush()
+        return message, True
     try:
         with db.begin_nested():
             db.add(message)
@@ -524,13 +537,33 @@ def recent_messages(
     direction: str | None = None, limit: int = ALERT_CONTEXT_MESSAGES,
 ) -> list[TranscriptMessage]:
     """The last `limit` messages of a session (before `before`, in `direction`, if given), oldest first."""
-    query = select(TranscriptMessage).where(TranscriptMessage.session_id == survey_session.id)
+    return _recent(db, TranscriptMessage, survey_session, before, direction, limit)
+
+
+def recent_texts(db: Session, survey_session: SurveySession, *, before: TranscriptMessage,
+                 direction: str, limit: int) -> list[str]:
+    """recent_messages' words alone: no message objects made (the chat asks at every typed turn)."""
+    return _recent(db, TranscriptMessage.text, survey_session, before, direction, limit)
+
+
+def _recent(db: Session, what, survey_session: SurveySession, before: TranscriptMessage | None,
+            direction: str | None, limit: int) -> list:
+    query = select(what).where(TranscriptMessage.session_id == survey_session.id)
     if before is not None:
         query = query.where(TranscriptMessage.id < before.id)
     if direction is not None:
         query = query.where(TranscriptMessage.direction == direction)
     newest_first = db.scalars(query.order_by(TranscriptMessage.id.desc()).limit(limit))
     return list(reversed(list(newest_first)))
+
+
+def add_replies(db: Session, survey_session: SurveySession, replies: Iterable[tuple[str, dict]]) -> list[TranscriptMessage]:
+    """Store the bot's messages of one turn, (words, payload) in order, in one INSERT."""
+    rows = [TranscriptMessage(session_id=survey_session.id, direction="out", text=text, payload=payload)
+            for text, payload in replies]
+    db.add_all(rows)
+    db.flush()
+    return rows
 
 
 def replies_to(db: Session, message: TranscriptMessage) -> list[TranscriptMessage]:

@@ -151,9 +151,9 @@ def test_a_worry_is_committed_before_its_alert_and_the_alert_is_stored_once(chat
     gateway = chat_client.app.state.chat
     real_route = gateway._route
 
-    def route_while_locked(message_id, duplicate):
+    def route_while_locked(stored):
         with write_lock(stack):
-            return real_route(message_id, duplicate)
+            return real_route(stored)
 
     monkeypatch.setattr(gateway, "_route", route_while_locked)
     refused = send(chat_client, auth, "my step dad hurts me", "worry-while-locked")
