@@ -5,10 +5,12 @@ own work (storing, screening, mapping, shaping messages) shows as a ratio.
     python -m tests.bench [--pupils 50] [--think 3.0] [--few 5] [--scaled]
     python -m tests.bench --by-turn [--few 3] [--think 2.0] [--typed 0.0]
     python -m tests.bench --class-only [--pupils 50] [--think 3.0]
+    python -m tests.bench --capacity-only [--pupils 50]
 
 `--by-turn` only measures what a turn costs against its number in the check-in (CPU per process,
 one pupil at a time): see `cost_by_turn`. `--class-only` runs only run 3 below (a few minutes, to
-compare a change; its figures are not the bench line's).
+compare a change; its figures are not the bench line's). `--capacity-only` runs only the
+saturation phases of runs 2 and 3, and prints the speedup.
 
 Three runs, each on a stack started as `heard run` starts it (on free local ports, a fresh
 database, everything stopped at the end):
@@ -16,6 +18,10 @@ database, everything stopped at the end):
      turns, and turns 41-50 against turns 1-10 (a turn must not cost more as the talk grows);
   2. the class: 50 pupils, York standard check-ins, one Rasa server, action server and web worker;
   3. the class again with the worker counts `heard run` chooses on this machine.
+Runs 2 and 3 end with a saturation phase: the class with no think time for SATURATION_SECONDS,
+whose turns a second are the stack's capacity. speedup_vs_1_worker is run 3's capacity over run
+2's: at 3 s think the class asks ~14 messages a second, which one worker already serves, so the
+3 s-think msg/s cannot show what more workers add (that ratio is printed too).
 In the class runs at least 30 % of turns are typed (answers in children's words and comments).
 CPU per turn is the user + system time of every Heard process (and its children) during the
 Heard phase of run 3, divided by its turns. Peak memory is the sum of each process's peak RSS.
@@ -50,6 +56,7 @@ from framework.settings import Settings
 from tests.stack import RunningProcess, free_port, start
 
 START_TIMEOUT = 480
+SATURATION_SECONDS = 20.0
 TYPED_SHARE = 0.45  # of questions and comment prompts: with the taps around them, over 30 % of all turns
 # What children type instead of tapping (answers in their own words) and at comment prompts.
 TYPED_ANSWERS = ("yeah", "nah", "sometimes", "kinda", "idk", "yes", "no", "not really", "i think so",
@@ -170,6 +177,41 @@ async def pupil_straight_to_rasa(client: httpx.AsyncClient, settings: Settings, 
         await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
 
+async def pupil_flat_out(client: httpx.AsyncClient, web: str, codes: list[str], question_set: str, phase: Phase,
+                         rng: random.Random, deadline: float) -> None:
+    """A pupil with no think time, through Heard, check-in after check-in (codes taken from
+    `codes`), until `deadline`: only turns answered by then count. The chat's own limit on one
+    check-in's messages a minute is not what is measured: a message it refuses is sent again a
+    second later."""
+    while codes and time.perf_counter() < deadline:
+        code = codes.pop()
+        response = await client.post(f"{web}/api/sessions", json={"invite_code": code})
+        if response.status_code != 201:
+            phase.errors.append(f"start: {response.status_code} {response.text[:120]}")
+            return
+        body = response.json()
+        headers, messages = {"Authorization": f"Bearer {body['token']}"}, body["messages"]
+        for number in range(1, 201):
+            sent = next_message(messages, heard_kind, rng, question_set)
+            if sent is None:
+                break
+            while True:
+                t0 = time.perf_counter()
+                if t0 >= deadline:
+                    return
+                response = await client.post(f"{web}/api/sessions/current/messages", headers=headers, json={
+                    "text": sent[0], "client_message_id": f"{code}-{number}"})
+                if response.status_code != 429:
+                    break
+                await asyncio.sleep(1.0)
+            if response.status_code != 200:
+                phase.errors.append(f"turn {number}: {response.status_code} {response.text[:120]}")
+                return
+            if time.perf_counter() <= deadline:
+                phase.turns.append(Turn(time.perf_counter() - t0, sent[1], number))
+            messages = response.json()["messages"]
+
+
 # ---- the processes: their CPU time and memory, from /proc -------------------------------------
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -225,6 +267,7 @@ class Run:
     processes: list[RunningProcess]
     heard: Phase | None = None
     bare: Phase | None = None
+    capacity: Phase | None = None  # the saturation phase
     peak_mb: float = 0.0
 
     @property
@@ -327,25 +370,35 @@ async def phase(name: str, pupils, pids: set[int] | None = None) -> Phase:
 
 
 def load(run: Run, count: int, think: float, framework: str, question_set: str, seed: int,
-         with_bare: bool = True) -> None:
+         with_bare: bool = True, paced: bool = True, saturate: bool = False) -> None:
+    """The class at `think` seconds (and straight to Rasa, `with_bare`), then flat out (`saturate`)."""
     codes, senders = invites(run.settings, count, framework, question_set)
     web = f"http://{run.settings.host}:{run.settings.port}"
     rng = random.Random(seed)
 
-    async def both() -> None:
+    async def phases() -> None:
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=count)) as client:
-            run.heard = await phase("Heard chat API", [
-                (lambda ph, c=c: pupil_through_heard(client, web, c, question_set, think, ph, rng)) for c in codes], run.pids)
-            # The stack's memory is its peak so far: bare Rasa's typed words come without the web
-            # app's sentence vectors, so Rasa then loads its own encoder (~300 MB a server).
-            run.peak_mb = peak_rss_mb(run.pids)
+            if paced:
+                run.heard = await phase("Heard chat API", [
+                    (lambda ph, c=c: pupil_through_heard(client, web, c, question_set, think, ph, rng)) for c in codes],
+                    run.pids)
+                # The stack's memory is its peak so far: bare Rasa's typed words come without the web
+                # app's sentence vectors, so Rasa then loads its own encoder (~300 MB a server).
+                run.peak_mb = peak_rss_mb(run.pids)
             if with_bare:
                 await asyncio.to_thread(warm_rasa, run.settings, "hello")  # that load: not in anyone's turn
                 run.bare = await phase("bare Rasa REST", [
                     (lambda ph, s=s: pupil_straight_to_rasa(client, run.settings, s, question_set, think, ph, rng))
                     for s in senders])
+            if saturate:
+                # Three check-ins a pupil: none runs out of questions before the deadline.
+                spare = (await asyncio.to_thread(invites, run.settings, count * 3, framework, question_set))[0]
+                deadline = time.perf_counter() + SATURATION_SECONDS
+                run.capacity = await phase("Heard, no think", [
+                    (lambda ph: pupil_flat_out(client, web, spare, question_set, ph, rng, deadline)) for _ in range(count)])
+                run.capacity.ended = deadline
 
-    asyncio.run(both())
+    asyncio.run(phases())
 
 
 # ---- CPU by turn number: does a turn cost more as the conversation grows? -----------------------
@@ -406,15 +459,28 @@ def table(run: Run) -> None:
     print(f"\n{run.label}: Rasa servers {s.rasa_workers}, action servers {s.action_workers}, web workers "
           f"{s.web_workers}; peak memory of the whole stack {run.peak_mb:.0f} MB")
     print(f"{'':<16}{'turns':>7}{'typed':>7}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'msg/s':>8}")
-    for ph in (run.heard, run.bare):
+    for ph in (run.heard, run.bare, run.capacity):
         if ph is None:
             continue
         f = ph.figures()
         print(f"{ph.name:<16}{f['turns']:>7}{ph.typed_share:>7.0%}{len(ph.errors):>8}{f['p50']:>9.0f}{f['p95']:>9.0f}"
               f"{f['p99']:>9.0f}{ph.per_second:>8.1f}")
-    for ph in (run.heard, run.bare):
+    for ph in (run.heard, run.bare, run.capacity):
         for error in (ph.errors if ph else [])[:5]:
             print(f"  {ph.name} error: {error}")
+
+
+def class_runs(args, scaled=lambda settings: settings, paced: bool = True) -> tuple[Run, Run]:
+    """Runs 2 and 3 (see the module): the class on one worker of each, then on the workers `heard
+    run` chooses, each ending flat out; `paced` False: flat out only."""
+    runs = []
+    for label, configure in (("one worker", lambda s: scaled(for_this_machine(one_of_each(s)))),
+                             ("workers as `heard run` chooses", lambda s: scaled(for_this_machine(s)))):
+        with stack(f"{args.pupils} pupils, York standard check-ins, {label}", configure, args.scaled) as run:
+            load(run, args.pupils, args.think, "york", "standard", seed=7, with_bare=paced, paced=paced, saturate=True)
+        table(run)
+        runs.append(run)
+    return runs[0], runs[1]
 
 
 def main() -> None:
@@ -429,7 +495,10 @@ def main() -> None:
                              "(--typed of answers typed)")
     parser.add_argument("--typed", type=float, default=0.0, help="with --by-turn: the share of answers typed")
     parser.add_argument("--class-only", action="store_true",
-                        help="only the class run with the worker counts `heard run` chooses (Heard, then bare Rasa)")
+                        help="only the class run with the worker counts `heard run` chooses (Heard, then bare Rasa, "
+                             "then flat out)")
+    parser.add_argument("--capacity-only", action="store_true",
+                        help="only the saturation phases of the one-worker and the chosen stacks, and the speedup")
     args = parser.parse_args()
     if args.by_turn:
         cost_by_turn(args.few, args.think, args.typed)
@@ -437,10 +506,16 @@ def main() -> None:
     if args.class_only:
         with stack(f"{args.pupils} pupils, York standard check-ins, workers as `heard run` chooses",
                    for_this_machine, False) as auto:
-            load(auto, args.pupils, args.think, "york", "standard", seed=7)
+            load(auto, args.pupils, args.think, "york", "standard", seed=7, saturate=True)
         table(auto)
         print(f"CPU {auto.heard.cpu_seconds * 1000 / max(len(auto.heard.turns), 1):.0f} ms a turn "
               f"(Heard phase, every Heard process); load average {os.getloadavg()[0]:.1f}")
+        return
+    if args.capacity_only:
+        one, auto = class_runs(args, paced=False)
+        print(f"\ncapacity {one.capacity.per_second:.1f} msg/s on one worker, {auto.capacity.per_second:.1f} on "
+              f"{auto.workers}: speedup {auto.capacity.per_second / one.capacity.per_second:.2f}x; "
+              f"load average {os.getloadavg()[0]:.1f}")
         return
     print(f"Heard benchmark on {os.cpu_count()} cores, think time {args.think:.1f} s"
           f"{', scaled (PostgreSQL, several web workers)' if args.scaled else ''}", flush=True)
@@ -462,23 +537,17 @@ def main() -> None:
     print(f"turns 41-50 p50 {late['p50']:.0f} ms ({late['turns']} turns) / turns 1-10 p50 {early['p50']:.0f} ms = "
           f"{late['p50'] / early['p50']:.2f}x (target <= 1.2x)", flush=True)
 
-    with stack(f"{args.pupils} pupils, York standard check-ins, one worker", lambda s: scaled(for_this_machine(one_of_each(s))),
-               args.scaled) as one:
-        load(one, args.pupils, args.think, "york", "standard", seed=7)
-    table(one)
-    with stack(f"{args.pupils} pupils, York standard check-ins, workers as `heard run` chooses",
-               lambda s: scaled(for_this_machine(s)), args.scaled) as auto:
-        load(auto, args.pupils, args.think, "york", "standard", seed=7)
-    table(auto)
-
+    one, auto = class_runs(args, scaled)
     h, b = auto.heard.figures(), auto.bare.figures()
-    speedup = auto.heard.per_second / one.heard.per_second
+    speedup = auto.capacity.per_second / one.capacity.per_second
     cpu_ms = auto.heard.cpu_seconds * 1000 / max(len(auto.heard.turns), 1)
     print(f"\nratio Heard / bare Rasa at {auto.workers} workers: p50 {h['p50'] / b['p50']:.2f}x, "
           f"p95 {h['p95'] / b['p95']:.2f}x (target <= 1.15x)")
     print(f"Heard p95 {h['p95']:.0f} ms (target <= 500), p99 {h['p99']:.0f} ms (target <= 1000); "
           f"CPU {cpu_ms:.0f} ms a turn (target <= 60); speedup over one worker {speedup:.2f}x "
-          f"(msg/s; p95 {one.heard.figures()['p95'] / h['p95']:.2f}x) (target >= 1.3)")
+          f"(capacity, msg/s with no think time; at {args.think:.0f} s think: msg/s "
+          f"{auto.heard.per_second / one.heard.per_second:.2f}x, p95 {one.heard.figures()['p95'] / h['p95']:.2f}x) "
+          f"(target >= 1.3)")
     print(f"peak memory of the whole stack {auto.peak_mb:.0f} MB (target <= 2,500)")
     print(f"bench: pupils {args.pupils}, workers {auto.workers}, heard p50_ms {h['p50']:.0f}, p95_ms {h['p95']:.0f}, "
           f"p99_ms {h['p99']:.0f}, msg_s {auto.heard.per_second:.1f}, ratio_p95 {h['p95'] / b['p95']:.2f}, "
