@@ -124,3 +124,16 @@ def test_int8_mpnet_keeps_the_vectors_of_the_float_weights():
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     # and the model means: two ways of saying one thing are closer than two different things
     assert float(expected[0] @ expected[18]) > float(expected[0] @ expected[12]) + 0.2
+
+
+def test_a_text_with_the_pieces_of_one_just_encoded_is_not_run_again():
+    """The worry signal encodes "I like my TA" as "i like my ta"; Rasa's vector is of the typed
+    words. The tokenizer lowercases, so the second is the first's vector, with no forward pass."""
+    arrays, tokenizer = read_minilm()
+    encoder = numpy_encoder(arrays, tokenizer.decode("utf-8"), BERT)
+    forward, runs = encoder._forward, []
+    encoder._forward = lambda ids, mask: runs.append(len(ids)) or forward(ids, mask)
+    first = encoder.encode(["i like my ta", "nobody sits with me"])
+    again = encoder.encode(["I like my TA", "nobody sits with me.", "i like my ta"])
+    assert runs == [2, 1]  # only "nobody sits with me." (its full stop is a piece) ran again
+    assert np.array_equal(again[0], first[0]) and np.array_equal(again[2], first[0])
