@@ -18,8 +18,8 @@ database, everything stopped at the end):
      turns, and turns 41-50 against turns 1-10 (a turn must not cost more as the talk grows);
   2. the class: 50 pupils, York standard check-ins, one Rasa server, action server and web worker;
   3. the class again with the worker counts `heard run` chooses on this machine.
-Runs 2 and 3 end with a saturation phase: the class with no think time for SATURATION_SECONDS,
-whose turns a second are the stack's capacity. speedup_vs_1_worker is run 3's capacity over run
+Runs 2 and 3 end with a saturation phase: FLAT_OUT_PUPILS pupils with no think time, counted for
+SATURATION_SECONDS from their first question on; their turns a second are the stack's capacity. speedup_vs_1_worker is run 3's capacity over run
 2's: at 3 s think the class asks ~14 messages a second, which one worker already serves, so the
 3 s-think msg/s cannot show what more workers add (that ratio is printed too).
 In the class runs at least 30 % of turns are typed (answers in children's words and comments).
@@ -57,6 +57,9 @@ from tests.stack import RunningProcess, free_port, start
 
 START_TIMEOUT = 480
 SATURATION_SECONDS = 20.0
+# Pupils in the saturation phase: enough that the chat's limit of 30 messages a minute for one
+# check-in (bot/chat/limits.py) still lets them ask 50 a second, past two cores' capacity.
+FLAT_OUT_PUPILS = 100
 TYPED_SHARE = 0.45  # of questions and comment prompts: with the taps around them, over 30 % of all turns
 # What children type instead of tapping (answers in their own words) and at comment prompts.
 TYPED_ANSWERS = ("yeah", "nah", "sometimes", "kinda", "idk", "yes", "no", "not really", "i think so",
@@ -177,14 +180,29 @@ async def pupil_straight_to_rasa(client: httpx.AsyncClient, settings: Settings, 
         await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
 
-async def pupil_flat_out(client: httpx.AsyncClient, web: str, codes: list[str], question_set: str, phase: Phase,
-                         rng: random.Random, deadline: float) -> None:
-    """A pupil with no think time, through Heard, check-in after check-in (codes taken from
-    `codes`), until `deadline`: only turns answered by then count. The chat's own limit on one
-    check-in's messages a minute is not what is measured: a message it refuses is sent again a
-    second later."""
-    while codes and time.perf_counter() < deadline:
-        code = codes.pop()
+@dataclass
+class StartLine:
+    """Where flat-out pupils wait, each at its check-in's first question, until all are there."""
+
+    waiting: int
+    go: asyncio.Event = field(default_factory=asyncio.Event)
+    deadline: float = 0.0
+
+    def reached(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.deadline = time.perf_counter() + SATURATION_SECONDS
+            self.go.set()
+
+
+async def pupil_flat_out(client: httpx.AsyncClient, web: str, code: str, question_set: str, phase: Phase,
+                         rng: random.Random, line: StartLine) -> None:
+    """A pupil through Heard with no think time. The turns up to the first question (preferences,
+    all taps) are not counted: from there, once every pupil is there, the turns answered by the
+    line's deadline are. So the turns are the class's usual mix, typed ones included. A message
+    the chat's limit on one check-in refuses (429: FLAT_OUT_PUPILS keep under it) is sent again."""
+    counted = False
+    try:
         response = await client.post(f"{web}/api/sessions", json={"invite_code": code})
         if response.status_code != 201:
             phase.errors.append(f"start: {response.status_code} {response.text[:120]}")
@@ -194,10 +212,14 @@ async def pupil_flat_out(client: httpx.AsyncClient, web: str, codes: list[str], 
         for number in range(1, 201):
             sent = next_message(messages, heard_kind, rng, question_set)
             if sent is None:
-                break
+                return
+            if not counted and [m for m in messages if m.get("buttons")][-1].get("kind") == "question":
+                counted = True
+                line.reached()
+                await line.go.wait()
             while True:
                 t0 = time.perf_counter()
-                if t0 >= deadline:
+                if counted and t0 >= line.deadline:
                     return
                 response = await client.post(f"{web}/api/sessions/current/messages", headers=headers, json={
                     "text": sent[0], "client_message_id": f"{code}-{number}"})
@@ -207,9 +229,12 @@ async def pupil_flat_out(client: httpx.AsyncClient, web: str, codes: list[str], 
             if response.status_code != 200:
                 phase.errors.append(f"turn {number}: {response.status_code} {response.text[:120]}")
                 return
-            if time.perf_counter() <= deadline:
+            if counted and time.perf_counter() <= line.deadline:
                 phase.turns.append(Turn(time.perf_counter() - t0, sent[1], number))
             messages = response.json()["messages"]
+    finally:
+        if not counted:  # it never got there: the others need not wait for it
+            line.reached()
 
 
 # ---- the processes: their CPU time and memory, from /proc -------------------------------------
@@ -377,7 +402,8 @@ def load(run: Run, count: int, think: float, framework: str, question_set: str, 
     rng = random.Random(seed)
 
     async def phases() -> None:
-        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=count)) as client:
+        connections = max(count, FLAT_OUT_PUPILS if saturate else 0)
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=connections)) as client:
             if paced:
                 run.heard = await phase("Heard chat API", [
                     (lambda ph, c=c: pupil_through_heard(client, web, c, question_set, think, ph, rng)) for c in codes],
@@ -391,12 +417,11 @@ def load(run: Run, count: int, think: float, framework: str, question_set: str, 
                     (lambda ph, s=s: pupil_straight_to_rasa(client, run.settings, s, question_set, think, ph, rng))
                     for s in senders])
             if saturate:
-                # Three check-ins a pupil: none runs out of questions before the deadline.
-                spare = (await asyncio.to_thread(invites, run.settings, count * 3, framework, question_set))[0]
-                deadline = time.perf_counter() + SATURATION_SECONDS
+                fresh = (await asyncio.to_thread(invites, run.settings, FLAT_OUT_PUPILS, framework, question_set))[0]
+                line = StartLine(len(fresh))
                 run.capacity = await phase("Heard, no think", [
-                    (lambda ph: pupil_flat_out(client, web, spare, question_set, ph, rng, deadline)) for _ in range(count)])
-                run.capacity.ended = deadline
+                    (lambda ph, c=c: pupil_flat_out(client, web, c, question_set, ph, rng, line)) for c in fresh])
+                run.capacity.started, run.capacity.ended = line.deadline - SATURATION_SECONDS, line.deadline
 
     asyncio.run(phases())
 
