@@ -187,6 +187,9 @@ class StartLine:
     waiting: int
     go: asyncio.Event = field(default_factory=asyncio.Event)
     deadline: float = 0.0
+    # Set once a check-in has started from the bench's address: bot/tries.py then lets it have 100
+    # starts in flight; a stranger's eleventh is refused.
+    known: asyncio.Event = field(default_factory=asyncio.Event)
 
     def reached(self) -> None:
         self.waiting -= 1
@@ -196,14 +199,17 @@ class StartLine:
 
 
 async def pupil_flat_out(client: httpx.AsyncClient, web: str, code: str, question_set: str, phase: Phase,
-                         rng: random.Random, line: StartLine) -> None:
+                         rng: random.Random, line: StartLine, first: bool) -> None:
     """A pupil through Heard with no think time. The turns up to the first question (preferences,
     all taps) are not counted: from there, once every pupil is there, the turns answered by the
     line's deadline are. So the turns are the class's usual mix, typed ones included. A message
     the chat's limit on one check-in refuses (429: FLAT_OUT_PUPILS keep under it) is sent again."""
     counted = False
     try:
+        if not first:
+            await line.known.wait()
         response = await client.post(f"{web}/api/sessions", json={"invite_code": code})
+        line.known.set()
         if response.status_code != 201:
             phase.errors.append(f"start: {response.status_code} {response.text[:120]}")
             return
@@ -233,6 +239,7 @@ async def pupil_flat_out(client: httpx.AsyncClient, web: str, code: str, questio
                 phase.turns.append(Turn(time.perf_counter() - t0, sent[1], number))
             messages = response.json()["messages"]
     finally:
+        line.known.set()  # (the first pupil's start failed: the others try theirs)
         if not counted:  # it never got there: the others need not wait for it
             line.reached()
 
@@ -420,7 +427,8 @@ def load(run: Run, count: int, think: float, framework: str, question_set: str, 
                 fresh = (await asyncio.to_thread(invites, run.settings, FLAT_OUT_PUPILS, framework, question_set))[0]
                 line = StartLine(len(fresh))
                 run.capacity = await phase("Heard, no think", [
-                    (lambda ph, c=c: pupil_flat_out(client, web, c, question_set, ph, rng, line)) for c in fresh])
+                    (lambda ph, c=c: pupil_flat_out(client, web, c, question_set, ph, rng, line, c == fresh[0]))
+                    for c in fresh])
                 run.capacity.started, run.capacity.ended = line.deadline - SATURATION_SECONDS, line.deadline
 
     asyncio.run(phases())
