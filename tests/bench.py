@@ -203,7 +203,8 @@ async def pupil_flat_out(client: httpx.AsyncClient, web: str, code: str, questio
     """A pupil through Heard with no think time. The turns up to the first question (preferences,
     all taps) are not counted: from there, once every pupil is there, the turns answered by the
     line's deadline are. So the turns are the class's usual mix, typed ones included. A message
-    the chat's limit on one check-in refuses (429: FLAT_OUT_PUPILS keep under it) is sent again."""
+    the chat's limit on one check-in refuses (429: FLAT_OUT_PUPILS keep under it) is sent again, as
+    is one whose connection the server had closed (its client_message_id makes that safe)."""
     counted = False
     try:
         if not first:
@@ -223,12 +224,16 @@ async def pupil_flat_out(client: httpx.AsyncClient, web: str, code: str, questio
                 counted = True
                 line.reached()
                 await line.go.wait()
-            while True:
+            for _ in range(10):
                 t0 = time.perf_counter()
                 if counted and t0 >= line.deadline:
                     return
-                response = await client.post(f"{web}/api/sessions/current/messages", headers=headers, json={
-                    "text": sent[0], "client_message_id": f"{code}-{number}"})
+                try:
+                    response = await client.post(f"{web}/api/sessions/current/messages", headers=headers, json={
+                        "text": sent[0], "client_message_id": f"{code}-{number}"})
+                except (httpx.ReadError, httpx.RemoteProtocolError):
+                    # uvicorn closes a connection idle 5 s (at the start line): sent again, on a new one
+                    continue
                 if response.status_code != 429:
                     break
                 await asyncio.sleep(1.0)
